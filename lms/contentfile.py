@@ -1,0 +1,126 @@
+"""Helpers shared by every content parser: line-aware YAML and file:line errors.
+
+Parsers are pure: they read text and return data or raise ``ContentErrors``;
+they never touch the database. Every problem names the file and the line so a
+trainer can fix it in an editor.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import yaml
+
+
+@dataclasses.dataclass(frozen=True)
+class ContentError:
+    """One problem in a content file, printed as ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentErrors(Exception):
+    """All problems found in one file; the file is rejected whole."""
+
+    def __init__(self, errors: list[ContentError]):
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class Located:
+    """Maps key paths of a parsed YAML document to 1-based line numbers.
+
+    ``lines[("questions", 3, "answer")]`` is the line of that value; a missing
+    path falls back to its nearest ancestor, so an error about a missing key
+    points at the mapping that should have held it.
+    """
+
+    def __init__(self, lines: dict[tuple, int]):
+        self._lines = lines
+
+    def line(self, *path) -> int:
+        path = tuple(path)
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return self._lines.get((), 1)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps YAML 1.1 quirks out: 'on'/'yes' stay strings."""
+
+
+# YAML 1.1 reads yes/no/on/off as booleans; trainers write 是/否 and true/false.
+_LineLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _walk(node, path: tuple, lines: dict, loader: _LineLoader):
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, list):  # unhashable; report later as a bad key
+                key = str(key)
+            result[key] = _walk(value_node, path + (key,), lines, loader)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(child, path + (i,), lines, loader) for i, child in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(text: str, path: str) -> tuple[object, Located]:
+    """Parse YAML text; return (data, Located) or raise ContentErrors with the line."""
+    try:
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, Located({(): 1})
+            lines: dict[tuple, int] = {}
+            data = _walk(node, (), lines, loader)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ContentErrors([ContentError(path, line, f"YAML 格式错误：{exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise ContentErrors([ContentError(path, 1, f"YAML 格式错误：{exc}")]) from None
+    return data, Located(lines)
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def split_front_matter(text: str, path: str) -> tuple[dict, Located, str, int]:
+    """Split a Markdown file into (front matter, its lines, body, body's first line)."""
+    text = text.lstrip("\ufeff")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ContentErrors([ContentError(path, 1, "缺少文件头（以 --- 开始和结束的 YAML 前置信息）")])
+    # Offset by one line: the front matter starts after the opening '---'.
+    data, located = load_yaml(match.group(1), path)
+    shifted = Located({k: v + 1 for k, v in located._lines.items()})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentErrors([ContentError(path, 2, "文件头必须是“键: 值”形式的 YAML 映射")])
+    body = text[match.end():]
+    body_line = text[: match.end()].count("\n") + 1
+    return data, shifted, body, body_line
