@@ -1,8 +1,9 @@
 """Checks on the shipped curriculum in courses/: format, lessons, images, law citations.
 
 Pure file checks, no app: they keep the repository's course files importable
-and their legal citations pointing at articles that exist in the reference
-law texts kept in ../shared/laws.
+and their citations pointing at articles that exist in the reference law
+texts kept in ../shared/laws (or in the demo county's rules in
+question_bank/rules).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from lms.contentfile import split_front_matter
 ROOT = Path(__file__).resolve().parents[2]
 COURSES = ROOT / "courses"
 LAWS = ROOT.parent / "shared" / "laws"
+# The demo county's own work rules (same 第X条 layout) may be cited like laws.
+COUNTY_RULES = ROOT / "question_bank" / "rules"
 
 LEVELS = {"county", "township", "village"}
 REQUIRED_KEYS = ("code", "title", "level", "org", "hours", "tags")
@@ -65,9 +68,11 @@ def _load_law_checker():
 
 @pytest.fixture(scope="module")
 def law_index():
-    """Law title -> set of existing article numbers, plus the numeral parser."""
+    """Title -> set of existing article numbers (laws and county rules), plus the numeral parser."""
     module = _load_law_checker()
     laws = {title: numbers for title, (_, numbers) in module.load_folder(str(LAWS)).items()}
+    if COUNTY_RULES.is_dir():
+        laws.update((title, numbers) for title, (_, numbers) in module.load_folder(str(COUNTY_RULES)).items())
     return laws, module.cn_to_int
 
 
