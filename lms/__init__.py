@@ -1,0 +1,44 @@
+"""网格学堂 — training and certification LMS for community grid workers."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import config, errors
+from lms.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: config, extensions, features, security headers."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config.Defaults)
+    if test_config is None:
+        app.config.from_prefixed_env("LMS")
+    else:
+        app.config.from_mapping(test_config)
+    config.finish(app)
+
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    errors.init_app(app)
+
+    from lms import web
+    web.init_app(app)
+
+    # Features, in dependency order (STYLE.md); each registers models, routes and CLI.
+    from lms.org import init_app as init_org
+    from lms.accounts import init_app as init_accounts
+    from lms.audit import init_app as init_audit
+    init_org(app)
+    init_accounts(app)
+    init_audit(app)
+
+    from lms import api
+    api.init_app(app)
+    return app

@@ -1,0 +1,178 @@
+"""The one permission module: every view, API route and CLI command asks here.
+
+A role is held over an org subtree (RoleGrant.org). A permission is granted by
+a role; `can(user, perm, target)` holds when some grant carrying perm covers
+the target's org unit. Templates only ask `can` whether to show a button.
+"""
+from __future__ import annotations
+
+import enum
+import functools
+
+import sqlalchemy as sa
+from flask_login import current_user
+
+from lms.accounts.models import Role, User
+from lms.errors import Forbidden, Unauthorized
+from lms.org.models import OrgUnit, subtree_clause
+
+
+class Permission(enum.StrEnum):
+    LEARN = "learning:self"
+    VIEW_TEAM = "team:view"
+    VIEW_PROGRESS = "progress:view"
+    VIEW_USERS = "accounts:view"
+    RESET_PASSWORD = "accounts:reset_password"
+    MANAGE_USERS = "accounts:manage"
+    MANAGE_ROLES = "accounts:roles"
+    VIEW_PII = "accounts:pii"
+    MANAGE_ORG = "org:manage"
+    AUTHOR_CONTENT = "content:author"
+    ASSIGN = "content:assign"
+    RUN_TRAININGS = "trainings:run"
+    REVIEW_DRILLS = "drills:review"
+    LOG_MENTORING = "mentoring:log"
+    MANAGE_PAIRINGS = "mentoring:manage"
+    MANAGE_CERTIFICATES = "certificates:manage"
+    EXPORT = "reports:export"
+    VIEW_STATS = "reports:stats"
+    VIEW_AUDIT = "audit:view"
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.worker: frozenset({P.LEARN}),
+    Role.grid_leader: frozenset({P.LEARN, P.VIEW_TEAM, P.RESET_PASSWORD}),
+    Role.mentor: frozenset({P.LEARN, P.LOG_MENTORING}),
+    Role.trainer: frozenset({P.LEARN, P.VIEW_TEAM, P.VIEW_PROGRESS, P.VIEW_USERS, P.AUTHOR_CONTENT, P.ASSIGN,
+                             P.RUN_TRAININGS, P.REVIEW_DRILLS, P.VIEW_STATS}),
+    Role.hr: frozenset({P.VIEW_TEAM, P.VIEW_PROGRESS, P.VIEW_USERS, P.RESET_PASSWORD, P.MANAGE_USERS,
+                        P.MANAGE_PAIRINGS, P.MANAGE_CERTIFICATES, P.EXPORT, P.VIEW_STATS, P.VIEW_AUDIT}),
+    # admin: everything but unmasked personal data, which only `pii` grants.
+    Role.admin: frozenset(p for p in Permission if p is not P.VIEW_PII),
+    Role.pii: frozenset({P.VIEW_PII}),
+}
+
+#: roles a grid leader may manage (reset passwords of); anything else needs hr/admin
+TEAM_ROLES = frozenset({Role.worker, Role.grid_leader, Role.mentor})
+
+
+class _System:
+    """The operator at the console (CLI, cron): may do everything."""
+
+    id = None
+    username = "系统"
+    name = "系统"
+    is_authenticated = True
+
+    def __repr__(self) -> str:
+        return "<System>"
+
+
+SYSTEM = _System()
+
+
+def _grants(user) -> list:
+    return getattr(user, "grants", None) or []
+
+
+def scope_orgs(user, perm: Permission) -> list[OrgUnit]:
+    """The org units whose subtrees user may act on with perm."""
+    return [g.org for g in _grants(user) if perm in ROLE_PERMISSIONS[g.role]]
+
+
+def has_permission(user, perm: Permission) -> bool:
+    """perm held anywhere (for menus and route guards before the object is known)."""
+    if user is SYSTEM:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(scope_orgs(user, perm))
+
+
+def _org_of(target) -> OrgUnit | None:
+    if target is None or isinstance(target, OrgUnit):
+        return target
+    org = getattr(target, "org", None)
+    if isinstance(org, OrgUnit):
+        return org
+    raise TypeError(f"cannot find the org unit of {target!r}")
+
+
+def can(user, perm: Permission, target=None) -> bool:
+    """user holds perm over target (an OrgUnit, or anything with `.org`); target None = anywhere."""
+    if user is SYSTEM:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    org = _org_of(target)
+    for scope in scope_orgs(user, perm):
+        if org is None or org.path.startswith(scope.path):
+            return True
+    return False
+
+
+def authorize(user, perm: Permission, target=None) -> None:
+    """Raise Forbidden (403) unless can(user, perm, target)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Unauthorized("请先登录")
+    if not can(user, perm, target):
+        raise Forbidden("没有权限：该操作超出了您的角色或管辖范围", code="forbidden")
+
+
+def scope_clause(user, perm: Permission, path_column):
+    """SQL condition restricting path_column to the subtrees where user holds perm."""
+    if user is SYSTEM:
+        return sa.true()
+    scopes = scope_orgs(user, perm)
+    if not scopes:
+        return sa.false()
+    # Drop scopes nested in another scope: fewer range scans.
+    paths = sorted({s.path for s in scopes})
+    roots = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    return sa.or_(*(subtree_clause(path_column, p) for p in roots))
+
+
+def can_manage_account(actor, target: User, perm: Permission) -> bool:
+    """Acting on another account (reset, disable): target and all its grants within scope.
+
+    A grid leader may only act on team roles; nobody but an admin of the
+    whole scope may act on an admin, so a township HR cannot take over one.
+    """
+    if actor is SYSTEM:
+        return True
+    if getattr(actor, "id", None) == target.id or not can(actor, perm, target):
+        return False
+    grant_orgs = [target.org] + [g.org for g in target.grants]
+    if not all(can(actor, perm, org) for org in grant_orgs):
+        return False
+    target_roles = {g.role for g in target.grants}
+    if Role.admin in target_roles and not all(can(actor, P.MANAGE_ROLES, org) for org in grant_orgs):
+        return False
+    actor_roles_in_scope = {g.role for g in _grants(actor) if perm in ROLE_PERMISSIONS[g.role]}
+    if actor_roles_in_scope <= {Role.grid_leader} and not target_roles <= TEAM_ROLES:
+        return False
+    return True
+
+
+def sees_pii(user, target=None) -> bool:
+    return can(user, P.VIEW_PII, target)
+
+
+def require(perm: Permission):
+    """Route guard: logged in and holding perm somewhere; object checks follow with authorize()."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not getattr(current_user, "is_authenticated", False):
+                raise Unauthorized("请先登录")
+            if not has_permission(current_user, perm):
+                raise Forbidden("没有权限：您的角色不能进行此操作")
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = perm
+        return wrapped
+
+    return decorator

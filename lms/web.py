@@ -1,0 +1,55 @@
+"""Cross-cutting web behaviour: security headers, write intent, template helpers."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from lms.db import local, set_write_intent
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "media-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def client_addr() -> str:
+    """The client's address; ProxyFix has already applied the trusted proxies."""
+    return request.remote_addr or "unknown"
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _write_intent():
+        g._write_token = set_write_intent(request.method in UNSAFE_METHODS)
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype in ("text/html", "application/json") and "Cache-Control" not in headers:
+            # Personal pages must not linger in a shared tablet's HTTP cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.template_filter("localtime")
+    def _localtime(value, fmt="%Y-%m-%d %H:%M"):
+        return local(value).strftime(fmt) if value else ""
+
+    if app.config.get("SESSION_COOKIE_SECURE") is False and app.config.get("PUBLIC_URL", "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
