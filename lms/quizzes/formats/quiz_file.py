@@ -1,0 +1,187 @@
+"""Parser for ``question_bank/quizzes/<code>.yaml``: what a quiz draws and its rules."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from lms.contentfile import ContentError, ContentErrors, load_yaml
+from lms.quizzes.formats.yaml_bank import CODE_RE, ErrorCollector, text_value
+
+QUIZ_KEYS = (
+    "code", "title", "org", "draw", "time_limit_minutes", "pass_score",
+    "max_attempts", "shuffle_options", "opens_at", "closes_at",
+)
+DRAW_KEYS = ("bank", "count", "tags", "difficulty")
+
+
+@dataclasses.dataclass(frozen=True)
+class DrawSpec:
+    """Draw ``count`` questions from ``bank`` having any of ``tags`` and a difficulty in ``difficulty``.
+
+    Empty ``tags`` / ``difficulty`` mean no filter.
+    """
+
+    bank: str
+    count: int
+    tags: tuple = ()
+    difficulty: tuple = ()
+    line: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class QuizSpec:
+    """A parsed quiz file; times are timezone-aware, ``max_attempts`` None means unlimited."""
+
+    code: str
+    title: str
+    org: str | None
+    draws: tuple
+    time_limit_minutes: int
+    pass_score: int
+    max_attempts: int | None = None
+    shuffle_options: bool = True
+    opens_at: dt.datetime | None = None
+    closes_at: dt.datetime | None = None
+    path: str = ""
+
+    @property
+    def question_count(self) -> int:
+        """Questions on every paper of this quiz."""
+        return sum(draw.count for draw in self.draws)
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _aware(value, key: str, errors: ErrorCollector):
+    """YAML timestamp or ISO string with an offset → aware datetime; records an error otherwise."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            errors.add((key,), f"{key} 不是 ISO 8601 时间（如 2026-12-01T09:00:00+08:00）：{value!r}")
+            return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            errors.add((key,), f"{key} 必须带时区偏移，如 2026-12-01T09:00:00+08:00")
+            return None
+        return value
+    errors.add((key,), f"{key} 必须是带时区的日期时间，如 2026-12-01T09:00:00+08:00")
+    return None
+
+
+def _draw(item, index: int, errors: ErrorCollector) -> DrawSpec | None:
+    base = ("draw", index)
+    if not isinstance(item, dict):
+        errors.add(base, "每条抽题规则必须是映射，如 {bank: social-security, count: 10}")
+        return None
+    ok = True
+    for key in item:
+        if key not in DRAW_KEYS:
+            errors.add(base + (key,), f"未知字段 {key}（可用：{', '.join(DRAW_KEYS)}）")
+            ok = False
+    bank = item.get("bank")
+    if not isinstance(bank, str) or not CODE_RE.match(bank):
+        errors.add(base + ("bank",), f"抽题规则缺少有效的题库编码 bank：{bank!r}")
+        ok = False
+    count = item.get("count")
+    if not _positive_int(count):
+        errors.add(base + ("count",), f"抽题数量 count 必须是正整数，实际是 {count!r}")
+        ok = False
+    raw_tags = item.get("tags")
+    tags = ()
+    if raw_tags is not None:
+        items = raw_tags if isinstance(raw_tags, list) else [raw_tags]
+        tags = tuple(text_value(t) for t in items)
+        if not tags or any(not t for t in tags):
+            errors.add(base + ("tags",), "tags 必须是非空文字的列表")
+            ok = False
+    raw_difficulty = item.get("difficulty")
+    difficulty = ()
+    if raw_difficulty is not None:
+        items = raw_difficulty if isinstance(raw_difficulty, list) else [raw_difficulty]
+        if not items or not all(_positive_int(d) and d <= 5 for d in items):
+            errors.add(base + ("difficulty",), f"difficulty 必须是 1–5 的整数或其列表，实际是 {raw_difficulty!r}")
+            ok = False
+        else:
+            difficulty = tuple(sorted(set(items)))
+    if not ok:
+        return None
+    return DrawSpec(bank=bank, count=count, tags=tags, difficulty=difficulty, line=errors.located.line(*base))
+
+
+def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> QuizSpec:
+    """Parse a quiz file; raise ContentErrors listing every problem as path:line."""
+    data, located = load_yaml(text, path)
+    errors = ErrorCollector(path, located)
+    if data is None:
+        raise ContentErrors([ContentError(path, 1, "文件为空：需要 code、title、draw 等字段")])
+    if not isinstance(data, dict):
+        raise ContentErrors([ContentError(path, 1, "测验文件必须是“键: 值”形式的 YAML 映射")])
+    for key in data:
+        if key not in QUIZ_KEYS:
+            errors.add((key,), f"未知字段 {key}（可用：{', '.join(QUIZ_KEYS)}）")
+
+    code = data.get("code")
+    if code is None:
+        errors.add((), "缺少测验编码 code")
+    elif not isinstance(code, str) or not CODE_RE.match(code):
+        errors.add(("code",), f"测验编码 {code!r} 无效：只能用小写字母、数字、连字符和下划线")
+    elif expected_code is not None and code != expected_code:
+        errors.add(("code",), f"测验编码 {code} 与文件名 {expected_code}.yaml 不一致")
+    title = text_value(data.get("title"))
+    if not title:
+        errors.add(("title",) if "title" in data else (), "缺少测验名称 title")
+    org = data.get("org")
+    if org is not None and not text_value(org):
+        errors.add(("org",), "org 必须是组织编码")
+
+    draws = []
+    raw_draws = data.get("draw")
+    if raw_draws is None:
+        errors.add((), "缺少抽题规则 draw")
+    elif not isinstance(raw_draws, list) or not raw_draws:
+        errors.add(("draw",), "draw 必须是非空列表，如 - {bank: social-security, count: 10}")
+    else:
+        for index, item in enumerate(raw_draws):
+            draw = _draw(item, index, errors)
+            if draw is not None:
+                draws.append(draw)
+
+    limit = data.get("time_limit_minutes")
+    if limit is None:
+        errors.add((), "缺少答题时限 time_limit_minutes（分钟）")
+    elif not _positive_int(limit) or limit > 24 * 60:
+        errors.add(("time_limit_minutes",), f"time_limit_minutes 必须是 1–1440 的整数，实际是 {limit!r}")
+    pass_score = data.get("pass_score")
+    if pass_score is None:
+        errors.add((), "缺少及格分 pass_score（0–100）")
+    elif isinstance(pass_score, bool) or not isinstance(pass_score, int) or not 0 <= pass_score <= 100:
+        errors.add(("pass_score",), f"pass_score 必须是 0–100 的整数，实际是 {pass_score!r}")
+    max_attempts = data.get("max_attempts")
+    if max_attempts is not None and not _positive_int(max_attempts):
+        errors.add(("max_attempts",), f"max_attempts 必须是正整数（不限次数则省略），实际是 {max_attempts!r}")
+    shuffle = data.get("shuffle_options", True)
+    if not isinstance(shuffle, bool):
+        errors.add(("shuffle_options",), f"shuffle_options 必须是 true 或 false，实际是 {shuffle!r}")
+
+    opens_at = _aware(data["opens_at"], "opens_at", errors) if data.get("opens_at") is not None else None
+    closes_at = _aware(data["closes_at"], "closes_at", errors) if data.get("closes_at") is not None else None
+    if opens_at and closes_at and opens_at >= closes_at:
+        errors.add(("closes_at",), "closes_at 必须晚于 opens_at")
+
+    errors.raise_if_any()
+    return QuizSpec(
+        code=code,
+        title=title,
+        org=text_value(org),
+        draws=tuple(draws),
+        time_limit_minutes=limit,
+        pass_score=pass_score,
+        max_attempts=max_attempts,
+        shuffle_options=shuffle,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        path=path,
+    )
