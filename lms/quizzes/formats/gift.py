@@ -289,19 +289,20 @@ def _parse_block(block: _Block, warn) -> dict:
         raise _Skip("数值题（numerical）")
 
     prefix, items = _items(inner, inner_at)
+    prefix_at = inner_at + len(prefix) - len(prefix.lstrip())
     fields = {"text_format": text_format, "explanation": explanation, "options": {}}
     after_text = _plain(after)
 
     if not items:
         word = _plain(prefix[: _find(prefix, "#")] if _find(prefix, "#") >= 0 else prefix)
         if word.upper() not in _TRUE_FALSE:
-            raise _Bad(f"无法识别的答案“{word}”：选项须以 = 或 ~ 开头，判断题写 T 或 F", inner_at)
+            raise _Bad(f"无法识别的答案“{word}”：选项须以 = 或 ~ 开头，判断题写 T 或 F", prefix_at)
         if after_text:
             warn(block.line_at(close_at), f"答案块后的文字“{after_text}”已忽略")
         fields.update(type="judge", stem=_plain(before), answer=_TRUE_FALSE[word.upper()])
         return fields
     if prefix.strip():
-        raise _Bad(f"答案块中“{_plain(prefix)}”前缺少 = 或 ~", inner_at)
+        raise _Bad(f"答案块中“{_plain(prefix)}”前缺少 = 或 ~", prefix_at)
 
     markers = [marker for marker, _, _ in items]
     if "~" not in markers and all(_find_seq(raw, "->") >= 0 for _, raw, _ in items):
