@@ -52,7 +52,8 @@ class Question:
     difficulty: int = 3
     tags: tuple = ()
     text_format: str = "markdown"
-    line: int = 0
+    # Where the question starts in its file: for messages, not part of its identity.
+    line: int = dataclasses.field(default=0, compare=False)
 
     def to_dict(self) -> dict:
         """JSON-ready content of the question (no ``line``), e.g. for storage or comparison."""

@@ -32,10 +32,11 @@ def parse_aiken(text: str, path: str, bank: str, existing_ids=frozenset()) -> li
     stem_lines: list[str] = []
     options: dict[str, str] = {}
     start = 0
+    broken = False  # an option line of this question was already reported
 
     def reset():
-        nonlocal stem_lines, options, start
-        stem_lines, options, start = [], {}, 0
+        nonlocal stem_lines, options, start, broken
+        stem_lines, options, start, broken = [], {}, 0, False
 
     for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         line = raw.strip()
@@ -51,6 +52,8 @@ def parse_aiken(text: str, path: str, bank: str, existing_ids=frozenset()) -> li
                 errors.append(ContentError(path, number, "ANSWER 行前缺少题干和选项"))
             elif not options:
                 errors.append(ContentError(path, number, "ANSWER 行前缺少选项（A) … B) …）"))
+            elif broken:
+                pass
             elif key not in options:
                 errors.append(ContentError(path, number, f"答案 {key or '（空）'} 不在选项中（{'、'.join(options)}）"))
             else:
@@ -67,12 +70,14 @@ def parse_aiken(text: str, path: str, bank: str, existing_ids=frozenset()) -> li
             key = unicodedata.normalize("NFKC", option.group(1))
             expected = OPTION_KEYS[len(options)] if len(options) < len(OPTION_KEYS) else None
             if key != expected:
+                broken = True
                 errors.append(ContentError(
                     path, number,
                     f"选项 {key} 的位置不对：应为 {expected}" if expected else "选项最多 6 个（A–F）",
                 ))
             options[key] = option.group(2).strip()
             if not options[key]:
+                broken = True
                 errors.append(ContentError(path, number, f"选项 {key} 的内容为空"))
         elif options:
             errors.append(ContentError(path, number, f"选项后应为 ANSWER: 行，却是“{line}”"))
