@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 
 from lms.contentfile import ContentError, ContentErrors, Located, load_yaml
 
@@ -382,7 +382,3 @@ def dependency_order(programs: list[Program]) -> list[Program]:
         place(program, frozenset())
     return ordered
 
-
-def programs_by_code(programs: list[Program]) -> Mapping[str, Program]:
-    """Index of programs by code."""
-    return {p.code: p for p in programs}
