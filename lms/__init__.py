@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import config, errors
-from lms.extensions import csrf, db, login_manager, migrate
+# Not `from lms.extensions import db`: that would shadow the lms.db module on the package.
+from lms import config, errors, extensions
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,10 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(config.REPO_ROOT / "migrations"))
-    csrf.init_app(app)
-    login_manager.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(config.REPO_ROOT / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
     errors.init_app(app)
 
     from lms import web

@@ -115,6 +115,7 @@ def page_args() -> tuple[int, int]:
 def init_app(app: Flask) -> None:
     # Feature API modules attach their routes to bp on import.
     from lms.accounts import api as accounts_api  # noqa: F401
+    from lms.org import api as org_api  # noqa: F401
     app.register_blueprint(bp)
 
     @app.get("/api/openapi.json")

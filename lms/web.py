@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from lms.db import local, set_write_intent
+from lms.db import local, reset_write_intent, set_write_intent
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -31,6 +31,13 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _write_intent():
         g._write_token = set_write_intent(request.method in UNSAFE_METHODS)
+
+    @app.teardown_request
+    def _reset_write_intent(exc):
+        # Worker threads serve request after request: a POST must not leave GETs writing.
+        token = g.pop("_write_token", None)
+        if token is not None:
+            reset_write_intent(token)
 
     @app.after_request
     def _security_headers(response):

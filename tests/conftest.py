@@ -5,11 +5,13 @@ The database is SQLite in a temporary folder, or the URL in LMS_TEST_DATABASE_UR
 """
 from __future__ import annotations
 
+import contextvars
 import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
@@ -59,9 +61,27 @@ def app_config(tmp_path):
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    Flask reuses an app context that is already pushed (the test's), which would
+    share `g`, the logged-in user and the database session between requests.
+    The test's own work is committed before the request so the request sees it,
+    and its transaction ends afterwards so the test then sees what the request did.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.commit()
+
+
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     application = create_app(_config(database_url, tmp_path / "instance", **app_config))
+    application.test_client_class = IsolatedClient
     application.instance_path = str(tmp_path / "instance")
     with application.app_context():
         yield application

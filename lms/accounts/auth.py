@@ -169,7 +169,7 @@ def is_bearer_request() -> bool:
 
 #: endpoints a session that must change its password may still use
 PASSWORD_CHANGE_ALLOWED = {"accounts.change_password", "accounts.logout", "static", "api.me", "api.password",
-                           "api.logout", "api.login", "accounts.login"}
+                           "api.logout", "api.login", "accounts.login", "openapi_json"}
 #: unsafe endpoints without CSRF: login posts JSON or a form before any session exists
 CSRF_EXEMPT = {"api.login"}
 

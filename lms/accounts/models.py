@@ -60,6 +60,7 @@ class User(db.Model):
 
     org: Mapped[OrgUnit] = relationship()
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                   order_by="RoleGrant.id",
                                                    lazy="selectin")
 
     def __repr__(self) -> str:

@@ -1,0 +1,60 @@
+# 网格学堂 — `make run` sets everything up and serves; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app lms
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+THREADS ?= 4
+BOOTSTRAP_VERSION := 5.3.8
+
+.PHONY: run serve test test-pg venv system-deps vendor wheelhouse clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	$(FLASK) db upgrade
+	@if $(FLASK) content --help >/dev/null 2>&1; then $(FLASK) content import; fi
+	@$(FLASK) demo || echo "（数据库中已有正式账号：不写入演示数据）"
+	$(MAKE) serve
+
+serve: venv
+	@echo "网格学堂: http://$(HOST):$(PORT)/"
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+		--access-logfile - 'lms:create_app()'
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: venv system-deps
+	$(BIN)/python -m pytest
+
+# The same suite on the machine's PostgreSQL (CI runs both).
+test-pg: venv system-deps
+	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+# Refresh the vendored, pinned Bootstrap from the npm registry (no CDN at run time).
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) >/dev/null && \
+		tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz && cd - >/dev/null && \
+		cp $$tmp/package/dist/css/bootstrap.min.css $$tmp/package/dist/js/bootstrap.bundle.min.js \
+		   $$tmp/package/LICENSE lms/static/vendor/bootstrap/ && \
+		sed -i 's#/\*\# sourceMappingURL=.*\*/##; s#//\# sourceMappingURL=.*##' lms/static/vendor/bootstrap/*.min.* && \
+		echo "$(BOOTSTRAP_VERSION)" > lms/static/vendor/bootstrap/VERSION && rm -rf $$tmp && \
+		echo "Bootstrap $(BOOTSTRAP_VERSION) vendored"
+
+# Every dependency as wheels, for an intranet without a package index:
+#   pip install --no-index --find-links wheelhouse grid-lms
+wheelhouse: venv
+	$(BIN)/pip wheel --quiet --wheel-dir wheelhouse '.[test]'
+	@echo "wheelhouse/ ready: pip install --no-index --find-links wheelhouse grid-lms"
+
+clean:
+	rm -rf $(VENV) wheelhouse test-artifacts .pytest_cache

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the browser tests need: Chromium and a CJK font (without it
+# Chinese renders as boxes in screenshots). Installs only what is missing.
+set -euo pipefail
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "system-deps: please install ${missing[*]} (needs root and apt-get); browser tests will fail without them" >&2
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
