@@ -1,11 +1,12 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lms.contentfile import ContentErrors
 from lms.quizzes.formats.gift import export_gift, parse_gift
+from lms.quizzes.grading import validate_question
 from lms.quizzes.questions import Question
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,6 +179,16 @@ def test_bad_metadata_is_reported_on_the_comment_line():
     assert errors_of("// lms: id=a\n题{T}\n\n// lms: id=a\n题{F}\n") == [(4, "题目编号 a 重复（第 1 行已使用）")]
 
 
+def test_empty_or_comment_only_file_is_an_error():
+    assert errors_of("") == [(1, "文件中没有题目")]
+    assert errors_of("// 只有注释\n\n$CATEGORY: x\n") == [(1, "文件中没有题目")]
+
+
+def test_file_with_only_unsupported_questions_is_not_an_error():
+    questions, warnings = parse("数字？{#3}\n")
+    assert questions == [] and len(warnings) == 1
+
+
 def test_errors_import_nothing_and_list_every_bad_question():
     text = "好{T}\n\n坏{~甲 ~乙}\n\n也坏{\n"
     assert [line for line, _ in errors_of(text)] == [3, 5]
@@ -256,8 +267,9 @@ def _questions(draw):
 
 
 @given(st.lists(_questions(), min_size=1, max_size=4, unique_by=lambda q: q.id))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 def test_round_trip_holds_for_generated_questions(questions):
+    assume(all(validate_question(q) == [] for q in questions))
     parsed, warnings = parse(export_gift(questions))
     assert warnings == []
     assert [q.to_dict() for q in parsed] == [q.to_dict() for q in questions]

@@ -56,7 +56,7 @@ def test_multiple_choice_garbage_is_unreadable_not_just_wrong():
 
 @given(st.sets(st.sampled_from("ABCDEF"), min_size=1), st.randoms(use_true_random=False),
        st.sampled_from([",", "、", " ", "", "；", ", "]), st.booleans(), st.booleans(), st.booleans())
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 def test_any_order_separator_and_width_of_letters_normalises_to_the_same_set(letters, rnd, sep, lower, wide, bracket):
     ordered = list(letters)
     rnd.shuffle(ordered)

@@ -453,6 +453,8 @@ def parse_gift(text: str, path: str, bank: str, existing_ids=frozenset()) -> tup
         if not issues:
             questions.append(question)
 
+    if not questions and not warnings and not errors:
+        errors.append(ContentError(path, 1, "文件中没有题目"))
     if errors:
         raise ContentErrors(sorted(errors, key=lambda e: e.line))
     return questions, warnings

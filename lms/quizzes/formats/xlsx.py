@@ -184,7 +184,10 @@ def parse_xlsx(data: bytes, path: str, bank: str, existing_ids=frozenset()) -> l
     except Exception:  # noqa: BLE001 - any unreadable upload is the same error for the trainer
         raise ContentErrors([ContentError(path, 1, "不是有效的 Excel（.xlsx）文件")]) from None
     try:
-        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+        sheet = workbook.worksheets[0]
+        # Files written by other tools may declare a wrong used range; read what is there.
+        sheet.reset_dimensions()
+        rows = list(sheet.iter_rows(values_only=True))
     finally:
         workbook.close()
     if not rows or not any(_cell_text(v) for v in rows[0]):
