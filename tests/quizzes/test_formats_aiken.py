@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from lms.contentfile import ContentErrors
+from lms.quizzes.formats import detect_format, parse_question_file
 from lms.quizzes.formats.aiken import parse_aiken
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +59,14 @@ def test_answer_without_options_or_stem():
 def test_single_option_and_empty_file_are_errors():
     assert errors_of("题\nA) 甲\nANSWER: A\n") == [(1, "单选题至少要有 2 个选项")]
     assert errors_of("\n\n") == [(1, "文件中没有题目")]
+
+
+def test_format_is_detected_from_the_extension_and_gb18030_text_is_read():
+    assert [detect_format(n) for n in ("a.xlsx", "b.GIFT", "c.gift.txt", "d.txt", "e.doc")] == [
+        "xlsx", "gift", "gift", "aiken", None]
+    data = "题目\nA) 甲\nB) 乙\nANSWER: B\n".encode("gb18030")
+    [question], warnings = parse_question_file(data, "q.txt", "demo")
+    assert question.options == {"A": "甲", "B": "乙"} and warnings == []
+    with pytest.raises(ContentErrors) as info:
+        parse_question_file(b"x", "q.doc", "demo")
+    assert str(info.value) == "q.doc:1: 不支持的文件格式：.doc，请用 xlsx、gift 或 aiken"
