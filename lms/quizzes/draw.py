@@ -11,7 +11,7 @@ import dataclasses
 import random
 
 from lms.quizzes.grading import get_type
-from lms.quizzes.questions import OPTION_KEYS, Question
+from lms.quizzes.questions import OPTION_KEYS, Question, count_blanks
 
 
 class DrawError(ValueError):
@@ -34,6 +34,30 @@ class PaperItem:
     @property
     def qid(self) -> str:
         return self.question.id
+
+    def public(self) -> dict:
+        """What the learner's client may see before submission: no answer, no explanation."""
+        data = {
+            "qid": self.question.id,
+            "type": self.question.type,
+            "stem": self.question.stem,
+            "text_format": self.question.text_format,
+            "options": [{"key": key, "text": text} for key, text in self.options],
+        }
+        if self.question.type == "fill":
+            data["blanks"] = count_blanks(self.question.stem)
+        return data
+
+    def to_stored(self) -> dict:
+        """JSON to keep with the attempt: enough, with the question, to rebuild the item."""
+        return {"qid": self.question.id, "bank": self.bank, "key_map": dict(self.key_map)}
+
+
+def item_from_stored(data: dict, question: Question) -> PaperItem:
+    """Rebuild a PaperItem from ``PaperItem.to_stored()`` and the (current) question."""
+    key_map = dict(data.get("key_map") or {})
+    options = [(display, question.options[original]) for display, original in sorted(key_map.items())]
+    return PaperItem(question=question, bank=data["bank"], options=options, key_map=key_map)
 
 
 def matches(draw, question: Question) -> bool:

@@ -2,7 +2,15 @@ import random
 
 import pytest
 
-from lms.quizzes.draw import DrawError, check_draws, draw_paper, shuffle_options, to_display, to_original
+from lms.quizzes.draw import (
+    DrawError,
+    check_draws,
+    draw_paper,
+    item_from_stored,
+    shuffle_options,
+    to_display,
+    to_original,
+)
 from lms.quizzes.formats.quiz_file import DrawSpec
 from lms.quizzes.grading import grade
 from lms.quizzes.questions import Question
@@ -92,3 +100,15 @@ def test_judge_and_fill_pass_through_unshuffled():
     [item] = draw_paper([DrawSpec("pt", 1)], {"pt": [question]}, random.Random(0), shuffle=True)
     assert item.options == [] and item.key_map == {}
     assert to_original(question, "对", item.key_map) is True
+
+
+def test_public_view_hides_answers_and_stored_item_rebuilds_the_same_display():
+    fill = Question(id="f", type="fill", stem="由____和（ ）缴纳", answer=(("a",), ("b",)), explanation="解析")
+    items = draw_paper([DrawSpec("ss", 2), DrawSpec("f", 1)], {**BANKS, "f": [fill]}, random.Random(9), shuffle=True)
+    public = items[0].public()
+    assert set(public) == {"qid", "type", "stem", "text_format", "options"}
+    assert [o["key"] for o in public["options"]] == ["A", "B", "C", "D"]
+    assert items[2].public()["blanks"] == 2 and "answer" not in items[2].public()
+    for item in items:
+        rebuilt = item_from_stored(item.to_stored(), item.question)
+        assert rebuilt.options == item.options and rebuilt.key_map == item.key_map
