@@ -199,6 +199,7 @@ def test_trusted_proxy_address_is_used_only_when_configured(app, worker):
                headers={"X-Forwarded-For": "203.0.113.7"})
         with proxied.app_context():
             addr = _db.session.scalars(sa.select(LoginFailure.client_addr).order_by(LoginFailure.id.desc())).first()
+            _db.session.remove()
             _db.engine.dispose()
         assert addr == expected
 
