@@ -17,8 +17,9 @@ Judgement calls, kept here so trainers can read them:
   spaces ignored, so re-punctuating a copy does not hide it).
 * ``no_fabrication`` reads figures next to the drill's ``near`` words in every
   free-text field except the time; approximate figures (约/多/余/左右) pass
-  within a tolerance. A trap phrase that is negated (无/没有/未…) or marked as
-  unverified (待核实/是否/有无) in its clause is not a fabrication.
+  within a tolerance. A trap phrase that is negated (无/没有/未/严禁…) or marked
+  as unverified or hypothetical (待核实/是否/有无/可能/风险…) in its clause is
+  not a fabrication.
 * The event type is not graded: the county's categories overlap (a neighbour
   quarrel over noise is both 矛盾纠纷 and 噪声扰民); routing is graded through
   the department.
@@ -145,14 +146,17 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CLAUSE_END = re.compile(r"[。；;！!？?\n]")
 
 
-def _clause_window(text: str, start: int, end: int, width: int = 12) -> str:
-    """Text around [start, end) within the same sentence, ``width`` chars each side."""
+_PHRASE_END = re.compile(r"[。；;！!？?\n,，、]")
+
+
+def _clause_window(text: str, start: int, end: int, width: int = 12, ends: re.Pattern = _CLAUSE_END) -> str:
+    """Text around [start, end) within the same sentence (or ``ends``), ``width`` chars each side."""
     left = text[max(0, start - width):start]
-    cut = [m.end() for m in _CLAUSE_END.finditer(left)]
+    cut = [m.end() for m in ends.finditer(left)]
     if cut:
         left = left[cut[-1]:]
     right = text[end:end + width]
-    stop = _CLAUSE_END.search(right)
+    stop = ends.search(right)
     if stop:
         right = right[:stop.start()]
     return left + text[start:end] + right
@@ -332,8 +336,9 @@ _UNIT_ALIASES = ({"人", "名", "位", "个人"}, {"天", "日"}, {"元", "块"}
                  {"户", "家"}, {"辆", "台"})
 _APPROX_BEFORE = ("约", "大约", "大概", "近", "将近", "估计", "差不多")
 _APPROX_AFTER = ("多", "余", "左右", "来", "上下")
-_NEGATION = re.compile(r"无|没有|没|未|不|并无|暂无|尚无|否认|排除")
-_UNVERIFIED = re.compile(r"待核实|待查|未核实|不详|是否|有无|尚不清楚|不清楚|不确定")
+_NEGATION = re.compile(r"无|没有|没|未|不|并无|暂无|尚无|否认|排除|禁止|严禁|勿|防止|避免|以免")
+# Unverified or hypothetical statements ("是否受伤待核实", "有伤人风险") assert nothing.
+_UNVERIFIED = re.compile(r"待核实|待查|未核实|不详|是否|有无|尚不清楚|不清楚|不确定|可能|风险|担心|以防|万一|一旦|隐患")
 _FABRICATION_FIELDS = ("location", "parties", "description", "demand", "measures")
 
 
@@ -366,7 +371,8 @@ def _figures(text: str, entry: NumberFact):
         value = _number_value(match.group("num"))
         if value is None:
             continue
-        window = _clause_window(text, match.start(), match.end())
+        # A figure belongs to the words of its own phrase: "每人2万元，一共12万元" holds two figures.
+        window = _clause_window(text, match.start(), match.end(), ends=_PHRASE_END)
         if not any(word in window for word in near):
             continue
         after = text[match.end():match.end() + 2]
