@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_accounts(app)
     init_audit(app)
 
-    from lms import api
+    from lms import api, contentsync
+    contentsync.init_app(app)
     api.init_app(app)
     return app

@@ -1,0 +1,128 @@
+"""`flask content import`: one command that syncs every content folder, feature by feature.
+
+Features register an importer here (courses, question banks, quizzes, drills,
+certifications); this module imports no feature. Each importer parses files
+purely, rejects a bad file whole (its errors are collected as path:line) and
+imports the good files beside it, inside savepoints of the command's one
+transaction.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lms.contentfile import ContentError, ContentErrors
+from lms.db import utcnow
+
+OUTCOMES = ("new", "updated", "unchanged", "retired", "skipped")
+
+
+@dataclasses.dataclass
+class SyncContext:
+    courses_dir: Path
+    questions_dir: Path
+    now: dt.datetime
+    actor: object = None
+    #: shared between importers, e.g. {"quiz_codes": {...}} for cross-file checks
+    known: dict = dataclasses.field(default_factory=dict)
+
+    def relative(self, path: Path) -> str:
+        """A path as trainers see it in error messages: relative to the content root."""
+        for root in (self.courses_dir.parent, self.questions_dir.parent):
+            try:
+                return str(path.relative_to(root))
+            except ValueError:
+                continue
+        return str(path)
+
+
+@dataclasses.dataclass
+class SyncReport:
+    counts: dict[str, collections.Counter] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(collections.Counter))
+    errors: list[ContentError] = dataclasses.field(default_factory=list)
+    #: e.g. "课程 x 已在网页中编辑，导入时跳过"
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def count(self, kind: str, outcome: str, n: int = 1) -> None:
+        assert outcome in OUTCOMES, outcome
+        self.counts[kind][outcome] += n
+
+    def reject(self, exc: ContentErrors) -> None:
+        self.errors.extend(exc.errors)
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for kind, counter in self.counts.items():
+            parts = [f"{label} {counter[key]}" for key, label in
+                     (("new", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("retired", "停用"),
+                      ("skipped", "跳过")) if counter[key] or key in ("new", "updated", "unchanged")]
+            lines.append(f"{kind}：" + "，".join(parts))
+        return lines
+
+
+Importer = Callable[[SyncContext, SyncReport], None]
+_IMPORTERS: list[tuple[int, str, Importer]] = []
+
+
+def register_importer(order: int, name: str, importer: Importer) -> None:
+    """Add an importer; lower order runs first (banks before quizzes before courses)."""
+    if all(existing != name for _, existing, _ in _IMPORTERS):
+        _IMPORTERS.append((order, name, importer))
+        _IMPORTERS.sort(key=lambda item: item[0])
+
+
+def run_import(courses_dir: Path, questions_dir: Path, *, now=None, actor=None) -> SyncReport:
+    """Run every registered importer in order; the caller commits."""
+    context = SyncContext(Path(courses_dir), Path(questions_dir), now or utcnow(), actor)
+    report = SyncReport()
+    for _, _, importer in _IMPORTERS:
+        importer(context, report)
+    report.errors.sort(key=lambda e: (e.path, e.line))
+    return report
+
+
+content_cli = AppGroup("content", help="课程、题库、演练等内容")
+
+
+@content_cli.command("import")
+@click.option("--courses", "courses_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="courses/ 目录（默认：仓库中的）")
+@click.option("--questions", "questions_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="question_bank/ 目录（默认：仓库中的）")
+def import_command(courses_dir: Path | None, questions_dir: Path | None):
+    """Sync courses/ and question_bank/ into the database (idempotent)."""
+    from lms.accounts.permissions import SYSTEM, Permission, authorize  # late: accounts registers after us
+    from lms.audit.services import record
+    from lms.clikit import transactional
+
+    @transactional
+    def run():
+        authorize(SYSTEM, Permission.AUTHOR_CONTENT)
+        report = run_import(courses_dir or Path(current_app.config["COURSES_DIR"]),
+                            questions_dir or Path(current_app.config["QUESTIONS_DIR"]), actor=SYSTEM)
+        record("content.import", actor=SYSTEM, target_type="content", target="files",
+               details={kind: dict(counter) for kind, counter in report.counts.items()}
+               | {"errors": len(report.errors)})
+        return report
+
+    report = run()
+    for line in report.summary_lines():
+        click.echo(line)
+    for note in report.notes:
+        click.echo(note)
+    for error in report.errors:
+        click.echo(str(error), err=True)
+    if report.errors:
+        raise SystemExit(1)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(content_cli)
