@@ -106,15 +106,16 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 # ---------------------------------------------------------------- text helpers
 
-def _as_text(value) -> str:
-    if value is None:
+def _as_text(value, depth: int = 0) -> str:
+    if value is None or depth > 3:  # deeper nesting is not something a person typed
         return ""
     if isinstance(value, str):
         text = value
-    elif isinstance(value, bytes):
-        text = value.decode("utf-8", "replace")
-    elif isinstance(value, (list, tuple)):
-        text = "、".join(_as_text(v) for v in value[:100])
+    elif isinstance(value, (bytes, bytearray)):
+        text = bytes(value[:MAX_FIELD_CHARS * 4]).decode("utf-8", "replace")
+    elif isinstance(value, (list, tuple, Mapping)):
+        items = list(value.values() if isinstance(value, Mapping) else value)[:100]
+        text = "、".join(t for t in (_as_text(v, depth + 1) for v in items) if t)
     else:
         try:
             text = str(value)

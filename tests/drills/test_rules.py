@@ -353,3 +353,29 @@ def test_evaluate_never_raises_on_arbitrary_dicts(report):
 def test_evaluate_never_raises_on_number_heavy_text(report):
     drill = parse_drill(DRILL_TEXT, "leak.yaml", TAXONOMY)
     assert all(FALLBACK not in c.message for c in evaluate(report, drill).checks)
+
+
+def test_each_figure_is_read_with_the_words_of_its_own_phrase(drill):
+    # "5天" belongs to 持续; the "3天" of the next phrase is a deadline, not the leak's duration.
+    report = with_(description=GOOD["description"] + "漏水已经持续5天，物业承诺3天内上门。")
+    assert check("no_fabrication", report, drill).passed
+
+
+@pytest.mark.parametrize("text", ["双方有争吵的风险。", "担心两家会动手。", "严禁动手。", "一旦争吵要及时劝开。"])
+def test_hypothetical_or_forbidding_trap_phrase_is_not_fabrication(drill, text):
+    assert check("no_fabrication", with_(measures=text), drill).passed
+
+
+def test_stated_trap_after_an_earlier_negated_one_is_still_fabrication(drill):
+    result = check("no_fabrication", with_(description=GOOD["description"] + "当时没有争吵。后来两家打架了。"), drill)
+    assert not result.passed and "（“打架”）" in result.message
+
+
+def test_deeply_nested_values_do_not_overflow(drill):
+    nested = "赵某"
+    for _ in range(5000):
+        nested = [nested]
+    report = with_(parties=nested, demand={"a": "要求维修", "b": ["赔偿"]})
+    assert normalize_report(report)["parties"] == ""
+    assert normalize_report(report)["demand"] == "要求维修、赔偿"
+    assert evaluate(report, drill).verdict == "returned"
