@@ -1,11 +1,18 @@
 """网格学堂 — training and certification LMS for community grid workers."""
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Not `from lms.extensions import db`: that would shadow the lms.db module on the package.
 from lms import config, errors, extensions
+
+
+#: a feature imports only features before it; later ones listen to lms.signals
+FEATURES = ["org", "accounts", "audit", "inbox", "courses", "trainings", "quizzes", "drills", "mentoring", "points",
+            "certification", "reports"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,13 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from lms import web
     web.init_app(app)
 
-    # Features, in dependency order (STYLE.md); each registers models, routes and CLI.
-    from lms.org import init_app as init_org
-    from lms.accounts import init_app as init_accounts
-    from lms.audit import init_app as init_audit
-    init_org(app)
-    init_accounts(app)
-    init_audit(app)
+    # Features, in dependency order (STYLE.md): each registers models, routes, CLI and importers.
+    for name in FEATURES:
+        importlib.import_module(f"lms.{name}").init_app(app)
 
     from lms import api, contentsync
     contentsync.init_app(app)

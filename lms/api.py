@@ -113,9 +113,8 @@ def page_args() -> tuple[int, int]:
 
 
 def init_app(app: Flask) -> None:
-    # Feature API modules attach their routes to bp on import.
-    from lms.accounts import api as accounts_api  # noqa: F401
-    from lms.org import api as org_api  # noqa: F401
+    # Each feature's init_app imported its api module, which attached routes to bp;
+    # so bp is registered after the features (Flask refuses routes added later).
     app.register_blueprint(bp)
 
     @app.get("/api/openapi.json")

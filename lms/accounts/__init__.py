@@ -4,7 +4,7 @@
 def init_app(app):
     from flask import url_for
 
-    from lms.accounts import auth, cli, models, views  # noqa: F401  (models register with the metadata)
+    from lms.accounts import api, auth, cli, models, views  # noqa: F401  (models register with the metadata)
     from lms.accounts.permissions import Permission, has_permission
     from lms.home import register_nav, register_section
 

@@ -2,6 +2,6 @@
 
 
 def init_app(app):
-    from lms.org import cli, models, views  # noqa: F401  (models register with the metadata)
+    from lms.org import api, cli, models, views  # noqa: F401  (models register with the metadata)
     app.cli.add_command(cli.org_cli)
     app.register_blueprint(views.bp)
