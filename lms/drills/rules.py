@@ -29,6 +29,7 @@ Judgement calls, kept here so trainers can read them:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import unicodedata
 from typing import ClassVar, Mapping
@@ -114,7 +115,7 @@ def _as_text(value, depth: int = 0) -> str:
     elif isinstance(value, (bytes, bytearray)):
         text = bytes(value[:MAX_FIELD_CHARS * 4]).decode("utf-8", "replace")
     elif isinstance(value, (list, tuple, Mapping)):
-        items = list(value.values() if isinstance(value, Mapping) else value)[:100]
+        items = itertools.islice(value.values() if isinstance(value, Mapping) else value, 100)
         text = "、".join(t for t in (_as_text(v, depth + 1) for v in items) if t)
     else:
         try:
