@@ -1,5 +1,11 @@
-"""inbox feature (see ../shared/DESIGN.md); init_app registers its models, routes, CLI and importers."""
+"""In-app inbox: every feature may post a message to a person (due courses, returned drills, reminders)."""
 
 
 def init_app(app):
-    """Nothing registered yet: this feature's models and routes have not been built."""
+    from flask_login import current_user  # noqa: F401  (used by the nav predicate below)
+
+    from lms.home import register_nav
+    from lms.inbox import api, models, views  # noqa: F401  (models register with the metadata)
+
+    app.register_blueprint(views.bp)
+    register_nav(70, "消息", "inbox.index", lambda user: True)

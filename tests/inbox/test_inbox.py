@@ -1,0 +1,50 @@
+import sqlalchemy as sa
+
+from lms.errors import ValidationError
+from lms.extensions import db
+from lms.inbox.models import Message
+from lms.inbox.services import post
+from tests.factories import make_user
+
+
+def test_posting_with_a_dedupe_key_is_idempotent(app, tree):
+    user = make_user("w1", "worker", tree["g1"])
+    first = post(user, kind="certificate_expiring", title="证书将于 30 天后到期", dedupe_key="cert-1-30")
+    again = post(user, kind="certificate_expiring", title="证书将于 30 天后到期", dedupe_key="cert-1-30")
+    db.session.commit()
+    assert first.id == again.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+
+
+def test_links_must_stay_on_site(app, tree):
+    user = make_user("w1", "worker", tree["g1"])
+    for bad in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        try:
+            post(user, kind="x", title="t", link=bad)
+            raise AssertionError(f"accepted {bad}")
+        except ValidationError as exc:
+            assert "本站" in exc.message
+
+
+def test_api_lists_only_my_messages_and_marks_them_read(api, tree):
+    me = make_user("w1", "worker", tree["g1"])
+    other = make_user("w2", "worker", tree["g1"])
+    post(me, kind="drill_returned", title="演练报告被退回", body="请补充地点", link="/drills/noise")
+    post(other, kind="drill_returned", title="别人的消息")
+    db.session.commit()
+    api.login("w1")
+    body = api.get("/api/v1/inbox").get_json()
+    assert [m["title"] for m in body["messages"]] == ["演练报告被退回"]
+    assert body["unread"] == 1 and body["next"] is None
+    assert api.post("/api/v1/inbox/read", json={"ids": "all"}).status_code == 400
+    assert api.post("/api/v1/inbox/read", json={}).get_json() == {"marked": 1}
+    assert api.get("/api/v1/inbox").get_json()["unread"] == 0
+
+
+def test_inbox_page_shows_unread_badge(api, client, tree):
+    me = make_user("w1", "worker", tree["g1"])
+    post(me, kind="course_due", title="《网格员职责》将于 3 天后到期")
+    db.session.commit()
+    api.login("w1")
+    html = client.get("/inbox").get_data(as_text=True)
+    assert "1 条未读" in html and "《网格员职责》将于 3 天后到期" in html
