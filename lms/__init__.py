@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     config.finish(app)
+    # Chinese stays readable (and a third of the bytes) in JSON; keys keep their documented order.
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
 
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops:

@@ -33,7 +33,6 @@ class Defaults:
     PUBLIC_URL = "http://127.0.0.1:8000"
     COURSES_DIR = str(REPO_ROOT / "courses")
     QUESTIONS_DIR = str(REPO_ROOT / "question_bank")
-    JSON_SORT_KEYS = False
 
 
 def finish(app) -> None:
