@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     for name in FEATURES:
         importlib.import_module(f"lms.{name}").init_app(app)
 
-    from lms import api, contentsync
+    from lms import api, contentsync, maintenance
     contentsync.init_app(app)
+    maintenance.init_app(app)
     api.init_app(app)
     return app

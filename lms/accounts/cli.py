@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from lms.accounts import demo, services, validation
 from lms.accounts.permissions import SYSTEM, Permission, authorize
@@ -116,6 +116,7 @@ def create_token_command(username):
 
 
 @click.command("demo")
+@with_appcontext
 @transactional
 def demo_command():
     """Create the demo county and its accounts; refuses a database with real accounts."""
