@@ -9,7 +9,7 @@ WORKERS ?= 2
 THREADS ?= 4
 BOOTSTRAP_VERSION := 5.3.8
 
-.PHONY: run serve test test-pg venv system-deps vendor wheelhouse clean
+.PHONY: run serve test test-pg bench bench-pg venv system-deps vendor wheelhouse clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test: venv system-deps
 # The same suite on the machine's PostgreSQL (CI runs both).
 test-pg: venv system-deps
 	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+# County-scale benchmarks: ratios against the bare /healthz route in the same run (DESIGN.md targets).
+bench: venv
+	@bash scripts/system-deps.sh bench
+	$(BIN)/python bench/run.py
+
+bench-pg: venv
+	@bash scripts/system-deps.sh bench
+	$(BIN)/python bench/run.py --database-url $${LMS_BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
 
 # Refresh the vendored, pinned Bootstrap from the npm registry (no CDN at run time).
 vendor:

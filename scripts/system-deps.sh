@@ -3,8 +3,12 @@
 # Chinese renders as boxes in screenshots). Installs only what is missing.
 set -euo pipefail
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+else
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "system-deps: please install ${missing[*]} (needs root and apt-get); browser tests will fail without them" >&2
