@@ -1,0 +1,215 @@
+"""Reads: visibility, progress, assignments, and the contracts other features call."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from lms.accounts.models import RoleGrant, User, UserStatus
+from lms.courses.models import (Assignment, Course, CourseAsset, CourseEnrollment, CourseLevel, Lesson,
+                                LessonProgress, LessonVersion)
+from lms.db import SHANGHAI
+from lms.extensions import db
+from lms.org.models import OrgUnit, subtree_clause
+
+
+def _ancestor_ids(org: OrgUnit) -> list[int]:
+    return [int(part) for part in org.path.strip("/").split("/") if part]
+
+
+def _user_roles(user) -> set[str]:
+    return {str(g.role) for g in (getattr(user, "grants", None) or [])}
+
+
+def get_course(code: str) -> Course | None:
+    """The course with that code, or None."""
+    return db.session.scalar(sa.select(Course).where(Course.code == code))
+
+
+def get_lesson(course: Course, slug: str) -> Lesson | None:
+    """A lesson of course by slug (retired ones included), or None."""
+    return db.session.scalar(sa.select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == slug))
+
+
+def current_version(lesson: Lesson) -> LessonVersion | None:
+    """The lesson's current text and its cached HTML."""
+    return db.session.scalar(sa.select(LessonVersion).where(LessonVersion.lesson_id == lesson.id,
+                                                            LessonVersion.version == lesson.version))
+
+
+def active_lessons(course: Course) -> list[Lesson]:
+    """Lessons a learner reads, in order."""
+    return list(db.session.scalars(sa.select(Lesson).where(Lesson.course_id == course.id, ~Lesson.is_retired)
+                                   .order_by(Lesson.position, Lesson.id)))
+
+
+def get_asset(course: Course, filename: str) -> CourseAsset | None:
+    return db.session.scalar(sa.select(CourseAsset).where(CourseAsset.course_id == course.id,
+                                                          CourseAsset.filename == filename)
+                             .options(sa.orm.undefer(CourseAsset.data)))
+
+
+def list_assets(course: Course) -> list[CourseAsset]:
+    return list(db.session.scalars(sa.select(CourseAsset).where(CourseAsset.course_id == course.id)
+                                   .order_by(CourseAsset.filename)))
+
+
+def get_enrollment(user, course: Course) -> CourseEnrollment | None:
+    return db.session.scalar(sa.select(CourseEnrollment).where(CourseEnrollment.user_id == user.id,
+                                                               CourseEnrollment.course_id == course.id))
+
+
+def _assignment_filter(user):
+    roles = _user_roles(user)
+    return sa.and_(Assignment.org_id.in_(_ancestor_ids(user.org)),
+                   sa.or_(Assignment.role.is_(None), Assignment.role.in_(roles) if roles else sa.false()))
+
+
+def assignments_for(user) -> list[Assignment]:
+    """Assignments that reach user (their org inside the assignment's subtree, role matching); quiz ones too."""
+    if getattr(user, "org", None) is None:
+        return []
+    return list(db.session.scalars(sa.select(Assignment).where(_assignment_filter(user))
+                                   .order_by(Assignment.due_on, Assignment.id)))
+
+
+def _visible_clause(user):
+    """Published courses owned by an ancestor of user's unit or assigned to them; retired only once started."""
+    started = sa.select(CourseEnrollment.course_id).where(CourseEnrollment.user_id == user.id)
+    assigned = sa.select(Assignment.course_id).where(_assignment_filter(user), Assignment.course_id.is_not(None))
+    return sa.and_(
+        Course.is_published,
+        sa.or_(Course.org_id.in_(_ancestor_ids(user.org)), Course.id.in_(assigned)),
+        sa.or_(~Course.is_retired, Course.id.in_(started)),
+    )
+
+
+def visible_courses(user, level: CourseLevel | str | None = None, q: str | None = None) -> list[Course]:
+    """Courses user may learn, optionally one level and a title/tag substring."""
+    if getattr(user, "org", None) is None:
+        return []
+    query = sa.select(Course).where(_visible_clause(user))
+    if level:
+        query = query.where(Course.level == CourseLevel(level))
+    courses = list(db.session.scalars(query.order_by(Course.level, Course.code)))
+    if q:
+        # Tags live in a JSON list: match in Python (a county has tens of courses, not thousands).
+        needle = q.strip().casefold()
+        courses = [c for c in courses if needle in c.title.casefold() or
+                   any(needle in str(t).casefold() for t in (c.tags or []))]
+    return courses
+
+
+def get_visible_course(user, code: str) -> Course | None:
+    """The course if user may learn it; None otherwise (callers answer 404 either way)."""
+    if getattr(user, "org", None) is None:
+        return None
+    return db.session.scalar(sa.select(Course).where(Course.code == code, _visible_clause(user)))
+
+
+def progress_by_course(user, course_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{course_id: (lessons done, lessons total)} over non-retired lessons, in two queries."""
+    if not course_ids:
+        return {}
+    totals = dict(db.session.execute(
+        sa.select(Lesson.course_id, sa.func.count()).where(Lesson.course_id.in_(course_ids), ~Lesson.is_retired)
+        .group_by(Lesson.course_id)).all())
+    done = dict(db.session.execute(
+        sa.select(LessonProgress.course_id, sa.func.count()).join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user.id, LessonProgress.course_id.in_(course_ids),
+               LessonProgress.completed_at.is_not(None), ~Lesson.is_retired)
+        .group_by(LessonProgress.course_id)).all())
+    return {cid: (done.get(cid, 0), totals.get(cid, 0)) for cid in course_ids}
+
+
+def done_lesson_ids(user, course: Course) -> set[int]:
+    return set(db.session.scalars(sa.select(LessonProgress.lesson_id).where(
+        LessonProgress.user_id == user.id, LessonProgress.course_id == course.id,
+        LessonProgress.completed_at.is_not(None))))
+
+
+def due_by_course(user) -> dict[int, dt.date]:
+    """The earliest due date per assigned course."""
+    due: dict[int, dt.date] = {}
+    for a in assignments_for(user):
+        if a.course_id is not None and (a.course_id not in due or a.due_on < due[a.course_id]):
+            due[a.course_id] = a.due_on
+    return due
+
+
+def enrollments_by_course(user, course_ids: list[int]) -> dict[int, CourseEnrollment]:
+    if not course_ids:
+        return {}
+    return {e.course_id: e for e in db.session.scalars(sa.select(CourseEnrollment).where(
+        CourseEnrollment.user_id == user.id, CourseEnrollment.course_id.in_(course_ids)))}
+
+
+def completed_course_codes(user) -> set[str]:
+    """Codes of the courses user has completed."""
+    return set(db.session.scalars(sa.select(Course.code).join(CourseEnrollment, CourseEnrollment.course_id == Course.id)
+                                  .where(CourseEnrollment.user_id == user.id,
+                                         CourseEnrollment.completed_at.is_not(None))))
+
+
+def completed_credit_hours(user) -> float:
+    """Sum of the credit hours of user's completed courses."""
+    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Course.hours), 0))
+                              .join(CourseEnrollment, CourseEnrollment.course_id == Course.id)
+                              .where(CourseEnrollment.user_id == user.id, CourseEnrollment.completed_at.is_not(None)))
+    return float(total or 0)
+
+
+def _as_datetime(value, end: bool) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    # A date bound covers the whole local day.
+    day = value + dt.timedelta(days=1) if end else value
+    return dt.datetime.combine(day, dt.time(), SHANGHAI)
+
+
+def course_stats(org: OrgUnit, start=None, end=None) -> dict:
+    """Assigned learner-course pairs in org's subtree (assignments due within [start, end]), completed, rate.
+
+    Members are today's members (assignments reach current and future members);
+    a pair counts as completed when the course was completed before the period's end.
+    """
+    start_date = start.date() if isinstance(start, dt.datetime) else start
+    end_date = end.date() if isinstance(end, dt.datetime) else end
+    query = (sa.select(Assignment.course_id, Assignment.role, OrgUnit.path).join(OrgUnit, OrgUnit.id == Assignment.org_id)
+             .where(Assignment.course_id.is_not(None),
+                    sa.or_(OrgUnit.id.in_(_ancestor_ids(org)), subtree_clause(OrgUnit.path, org.path))))
+    if start_date is not None:
+        query = query.where(Assignment.due_on >= start_date)
+    if end_date is not None:
+        query = query.where(Assignment.due_on <= end_date)
+    assignments = db.session.execute(query).all()
+    if not assignments:
+        return {"assigned": 0, "completed": 0, "completion_rate": 0.0}
+    members = db.session.execute(
+        sa.select(User.id, OrgUnit.path).join(OrgUnit, OrgUnit.id == User.org_id)
+        .where(subtree_clause(OrgUnit.path, org.path), User.status == UserStatus.active)).all()
+    roles: dict[int, set[str]] = {}
+    for user_id, role in db.session.execute(sa.select(RoleGrant.user_id, RoleGrant.role)
+                                            .where(RoleGrant.user_id.in_([m[0] for m in members]))):
+        roles.setdefault(user_id, set()).add(str(role))
+    pairs = {(user_id, course_id) for course_id, role, path in assignments for user_id, user_path in members
+             if user_path.startswith(path) and (role is None or str(role) in roles.get(user_id, ()))}
+    if not pairs:
+        return {"assigned": 0, "completed": 0, "completion_rate": 0.0}
+    done_query = sa.select(CourseEnrollment.user_id, CourseEnrollment.course_id).where(
+        CourseEnrollment.completed_at.is_not(None),
+        CourseEnrollment.course_id.in_({c for _, c in pairs}),
+        CourseEnrollment.user_id.in_({u for u, _ in pairs}))
+    end_at = _as_datetime(end, end=True)
+    if end_at is not None:
+        done_query = done_query.where(CourseEnrollment.completed_at < end_at)
+    completed = len(pairs & set(db.session.execute(done_query).tuples()))
+    return {"assigned": len(pairs), "completed": completed, "completion_rate": round(completed / len(pairs), 4)}
+
+
+def authored_courses(user, scope_clause) -> list[Course]:
+    """Courses an author may manage (filter given by the permission module)."""
+    return list(db.session.scalars(sa.select(Course).join(OrgUnit, OrgUnit.id == Course.org_id)
+                                   .where(scope_clause).order_by(Course.level, Course.code)))
