@@ -5,10 +5,11 @@ import datetime as dt
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import current_app, request, session
 from flask_login import current_user, login_user, logout_user
 
-from lms.accounts.models import ApiToken, Lockout, LoginFailure, User, UserSession, UserStatus
+from lms.accounts.models import ApiToken, Lockout, LoginFailure, RoleGrant, User, UserSession, UserStatus
 from lms.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from lms.accounts.services import hash_secret
 from lms.audit.services import record
@@ -116,13 +117,16 @@ def end_current_session(now: dt.datetime | None = None) -> None:
 def _load_session_user(key: str) -> User | None:
     now = utcnow()
     cfg = current_app.config
+    # One round trip: the session's times, the user, their grants and units (every page needs them).
     row = db.session.execute(
-        sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
+        sa.select(UserSession.id, UserSession.ended_at, UserSession.last_seen_at, UserSession.created_at, User)
+        .join(User, User.id == UserSession.user_id)
         .where(UserSession.key_hash == hash_secret(key))
-    ).first()
+        .options(orm.joinedload(User.org), orm.joinedload(User.grants).joinedload(RoleGrant.org))
+    ).unique().first()
     if row is None:
         return None
-    user_session, user = row
+    user_session, user = row, row[4]
     idle = dt.timedelta(minutes=float(cfg["IDLE_TIMEOUT_MINUTES"]))
     absolute = dt.timedelta(hours=float(cfg["ABSOLUTE_TIMEOUT_HOURS"]))
     if (user_session.ended_at is not None or user.status != UserStatus.active
