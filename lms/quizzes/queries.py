@@ -1,0 +1,197 @@
+"""Reads of the quiz feature, including the contracts other features use (best_scores, quiz_stats)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from lms.db import SHANGHAI
+from lms.extensions import db
+from lms.org.models import OrgUnit, subtree_clause
+from lms.quizzes import itemstats
+from lms.quizzes.draw import to_original
+from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz
+from lms.quizzes.questions import question_from_dict
+
+GRADED = (AttemptStatus.submitted, AttemptStatus.closed)
+
+
+def get_quiz(code: str) -> Quiz | None:
+    """The quiz with this code (retired ones too), or None."""
+    return db.session.execute(sa.select(Quiz).where(Quiz.code == code)).scalar_one_or_none()
+
+
+def get_bank(code: str) -> Bank | None:
+    """The bank with this code, or None."""
+    return db.session.execute(sa.select(Bank).where(Bank.code == code)).scalar_one_or_none()
+
+
+def get_attempt(attempt_id: int, *, lock: bool = False) -> Attempt | None:
+    """An attempt by id; ``lock`` holds a shared row lock (PostgreSQL) so a save cannot race the submit."""
+    stmt = sa.select(Attempt).where(Attempt.id == attempt_id).execution_options(populate_existing=True)
+    if lock:
+        stmt = stmt.with_for_update(read=True)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def get_mistake(user, qid: str) -> Mistake | None:
+    """The learner's notebook entry for qid (mastered ones too), or None."""
+    return db.session.execute(sa.select(Mistake).where(Mistake.user_id == user.id, Mistake.qid == qid)
+                              ).scalar_one_or_none()
+
+
+def quizzes_for(user) -> list[Quiz]:
+    """Live quizzes owned by the learner's unit or one above it (what they may sit)."""
+    org_path = user.org.path
+    return list(db.session.execute(
+        sa.select(Quiz).join(OrgUnit, OrgUnit.id == Quiz.org_id)
+        .where(Quiz.is_retired.is_(False), sa.literal(org_path).startswith(OrgUnit.path))
+        .order_by(Quiz.opens_at.is_(None), Quiz.opens_at, Quiz.code)).scalars())
+
+
+def may_sit(user, quiz: Quiz) -> bool:
+    """The learner's unit lies in the quiz owner's subtree, or the quiz was assigned to them."""
+    if user.org.path.startswith(quiz.org.path):
+        return True
+    return quiz.code in assigned_quiz_codes(user)
+
+
+def assigned_quiz_codes(user) -> dict[str, object]:
+    """Quiz codes assigned to the learner (courses' Assignment rows) → due date; empty when courses has none."""
+    try:
+        from lms.courses.queries import assignments_for  # noqa: PLC0415  (built concurrently; optional until then)
+    except ImportError:
+        return {}
+    codes = {}
+    for assignment in assignments_for(user):
+        code = getattr(assignment, "quiz_code", None)
+        if code:
+            codes[code] = getattr(assignment, "due", None) or getattr(assignment, "due_on", None)
+    return codes
+
+
+def attempts_of(user, quiz: Quiz) -> list[Attempt]:
+    """The learner's attempts of a quiz, newest first."""
+    return list(db.session.execute(sa.select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
+                                   .order_by(Attempt.number.desc())).scalars())
+
+
+def best_scores(user) -> dict[str, float]:
+    """Quiz code → the learner's best score over submitted or closed attempts."""
+    rows = db.session.execute(
+        sa.select(Quiz.code, sa.func.max(Attempt.score)).join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.user_id == user.id, Attempt.status.in_(GRADED), Attempt.score.is_not(None))
+        .group_by(Quiz.code)).all()
+    return {code: float(score) for code, score in rows}
+
+
+def _as_utc(value, end: bool = False) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    # A date is a whole local day: the end date counts up to its midnight.
+    day = value + dt.timedelta(days=1) if end else value
+    return dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI)
+
+
+def quiz_stats(org: OrgUnit, start=None, end=None) -> dict:
+    """Graded attempts between start and end by people whose unit (at the time) lay in org's subtree.
+
+    ``start``/``end`` are aware datetimes ([start, end)) or dates (whole local days, both included); None = unbounded.
+    """
+    conditions = [Attempt.status.in_(GRADED), subtree_clause(OrgUnit.path, org.path)]
+    start, end = _as_utc(start), _as_utc(end, end=True)
+    if start is not None:
+        conditions.append(Attempt.graded_at >= start)
+    if end is not None:
+        conditions.append(Attempt.graded_at < end)
+    attempts, passed = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((Attempt.passed.is_(True), 1), else_=0)), 0))
+        .select_from(Attempt).join(OrgUnit, OrgUnit.id == Attempt.org_id).where(*conditions)).one()
+    return {"attempts": int(attempts), "passed": int(passed),
+            "pass_rate": (int(passed) / int(attempts)) if attempts else 0.0}
+
+
+def due_mistakes(user, today: dt.date, page: int = 1, per_page: int = 50) -> tuple[list[tuple[Mistake, str]], bool]:
+    """Notebook entries not mastered, soonest review first, with the question's stem; (rows, has_next)."""
+    rows = db.session.execute(
+        sa.select(Mistake, Question.stem, Question.text_format).join(Question, Question.qid == Mistake.qid)
+        .where(Mistake.user_id == user.id, Mistake.mastered_at.is_(None))
+        .order_by(Mistake.next_review_on, Mistake.id).offset((page - 1) * per_page).limit(per_page + 1)).all()
+    return [(m, stem, fmt) for m, stem, fmt in rows[:per_page]], len(rows) > per_page
+
+
+def next_practice(user, today: dt.date) -> Mistake | None:
+    """The first notebook question due today or earlier, or None."""
+    return db.session.execute(
+        sa.select(Mistake).where(Mistake.user_id == user.id, Mistake.mastered_at.is_(None),
+                                 Mistake.next_review_on <= today)
+        .order_by(Mistake.next_review_on, Mistake.id).limit(1)).scalar_one_or_none()
+
+
+def count_mistakes(user, today: dt.date) -> tuple[int, int]:
+    """(entries in the notebook, of which due today)."""
+    total, due = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((Mistake.next_review_on <= today, 1),
+                                                                          else_=0)), 0))
+        .where(Mistake.user_id == user.id, Mistake.mastered_at.is_(None))).one()
+    return int(total), int(due)
+
+
+def item_statistics(quiz: Quiz) -> tuple[int, list[dict]]:
+    """(graded attempts, per question: facility, discrimination, option counts in the bank's letters, flags)."""
+    attempts = db.session.execute(sa.select(Attempt.id, Attempt.paper, Attempt.marks).where(
+        Attempt.quiz_id == quiz.id, Attempt.status.in_(GRADED))).all()
+    ids = [a.id for a in attempts]
+    answers: dict = {}
+    for chunk in range(0, len(ids), 500):
+        for attempt_id, qid, answer in db.session.execute(
+                sa.select(AttemptAnswer.attempt_id, AttemptAnswer.qid, AttemptAnswer.answer)
+                .where(AttemptAnswer.attempt_id.in_(ids[chunk:chunk + 500]))):
+            answers[(attempt_id, qid)] = answer
+    rows, info = [], {}
+    for attempt_id, paper, marks in attempts:
+        for data in paper:
+            question = question_from_dict(data["question"])
+            raw = answers.get((attempt_id, data["qid"]))
+            chosen = None
+            if raw is not None:
+                # Shuffled papers: count options by the bank's letters so they add up across attempts.
+                chosen = to_original(question, raw, data.get("key_map") or {})
+                if question.type == "fill" and chosen is not None:
+                    chosen = " / ".join(chosen)
+            rows.append((attempt_id, data["qid"], (marks or {}).get(data["qid"], 0), 1, chosen))
+            info.setdefault(data["qid"], question)
+    stats = itemstats.item_stats(rows)
+    out = []
+    for qid, stat in stats.items():
+        question = info[qid]
+        flags = []
+        if stat.attempts >= 5 and stat.facility >= 0.9:
+            flags.append("too_easy")
+        if stat.attempts >= 5 and stat.facility <= 0.3:
+            flags.append("too_hard")
+        if stat.discrimination is not None and stat.discrimination < 0:
+            flags.append("negative_discrimination")
+        out.append({"qid": qid, "type": question.type, "stem": question.stem, "options": dict(question.options),
+                    "attempts": stat.attempts, "facility": round(stat.facility, 6),
+                    "discrimination": None if stat.discrimination is None else round(stat.discrimination, 6),
+                    "option_counts": stat.option_counts, "unanswered": stat.unanswered, "flags": flags})
+    out.sort(key=lambda row: row["qid"])
+    return len(attempts), out
+
+
+def list_banks(scope_clause_sql) -> list[tuple[Bank, int]]:
+    """Banks whose owner lies in the given scope, with their live question counts."""
+    counts = (sa.select(Question.bank_id, sa.func.count().label("n")).where(Question.is_retired.is_(False))
+              .group_by(Question.bank_id).subquery())
+    return [(bank, n or 0) for bank, n in db.session.execute(
+        sa.select(Bank, counts.c.n).join(OrgUnit, OrgUnit.id == Bank.org_id)
+        .outerjoin(counts, counts.c.bank_id == Bank.id)
+        .where(scope_clause_sql, Bank.is_retired.is_(False)).order_by(Bank.code)).all()]
+
+
+def all_qids() -> set[str]:
+    """Every question id in use (any bank, retired too): generated ids must avoid them."""
+    return set(db.session.execute(sa.select(Question.qid)).scalars())

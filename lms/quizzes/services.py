@@ -1,0 +1,406 @@
+"""Writes of the quiz feature: attempts (start, autosave, submit, close), the 错题本. Never commits.
+
+Grading happens exactly once per attempt: the transition out of ``open`` is a
+conditional UPDATE (``WHERE status = 'open'``) and only the request whose
+UPDATE changed the row grades it; every other submit reads the stored result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lms import signals
+from lms.accounts.models import User
+from lms.courses.render import render_markdown, render_plain
+from lms.db import SHANGHAI, utcnow
+from lms.errors import Conflict, Forbidden, LMSError, ValidationError
+from lms.extensions import db
+from lms.quizzes import draw as drawing
+from lms.quizzes.formats.quiz_file import DrawSpec
+from lms.quizzes.grading import get_type
+from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz
+from lms.quizzes.questions import Question as QuestionValue
+from lms.quizzes.questions import answer_from_json, answer_to_json, count_blanks, question_from_dict
+
+#: Answers arriving up to this long after the deadline still count (a tablet's last save in flight).
+GRACE = dt.timedelta(seconds=60)
+#: Leitner boxes: box n is due 2^(n-1) days after the last answer; right in the last box = mastered.
+LAST_BOX = 5
+#: A fill answer longer than this is not an answer.
+MAX_FILL_CHARS = 500
+MAX_SEQ = 2 ** 53
+
+
+# --- questions --------------------------------------------------------------------------------------------
+
+def question_value(row: Question) -> QuestionValue:
+    """The database row as the pure Question the grader and the draw use."""
+    return QuestionValue(
+        id=row.qid, type=row.type, stem=row.stem, options=dict(row.options or {}),
+        answer=answer_from_json(row.type, row.answer), explanation=row.explanation or "",
+        source=row.source or "", difficulty=row.difficulty, tags=tuple(row.tags or ()),
+        text_format=row.text_format,
+    )
+
+
+def render_text(text: str, text_format: str) -> str:
+    """Question text as sanitised HTML: Markdown, or escaped plain text (Aiken, Excel, plain GIFT)."""
+    return str(render_plain(text) if text_format == "plain" else render_markdown(text))
+
+
+def draw_specs(quiz: Quiz) -> list[DrawSpec]:
+    """The quiz's stored draw rules as the pure DrawSpec values."""
+    return [DrawSpec(bank=d["bank"], count=int(d["count"]), tags=tuple(d.get("tags") or ()),
+                     difficulty=tuple(d.get("difficulty") or ())) for d in quiz.draws]
+
+
+def draw_pools(quiz: Quiz) -> dict[str, list[QuestionValue]]:
+    """Current questions (not retired) of the live banks the quiz draws from, by bank code."""
+    codes = sorted({d["bank"] for d in quiz.draws})
+    banks = dict(db.session.execute(sa.select(Bank.id, Bank.code).where(
+        Bank.code.in_(codes), Bank.is_retired.is_(False))).all())
+    pools: dict[str, list[QuestionValue]] = {code: [] for code in banks.values()}
+    rows = db.session.execute(sa.select(Question).where(Question.bank_id.in_(banks), Question.is_retired.is_(False)))
+    for row in rows.scalars():
+        pools[banks[row.bank_id]].append(question_value(row))
+    return pools
+
+
+def _stored_item(item: drawing.PaperItem, version: int) -> dict:
+    question = item.question
+    stored = item.to_stored()
+    stored.update({
+        "version": version,
+        "question": question.to_dict(),
+        # Rendered once at the draw: every later read of the attempt is a plain lookup.
+        "stem_html": render_text(question.stem, question.text_format),
+        "options_html": [render_text(text, question.text_format) for _, text in item.options],
+    })
+    return stored
+
+
+def paper_items(attempt: Attempt) -> list[tuple[dict, drawing.PaperItem]]:
+    """The attempt's items as given: (stored dict, PaperItem rebuilt from the stored question version)."""
+    return [(data, drawing.item_from_stored(data, question_from_dict(data["question"]))) for data in attempt.paper]
+
+
+# --- attempts ---------------------------------------------------------------------------------------------
+
+def quiz_is_open(quiz: Quiz, now: dt.datetime) -> bool:
+    """Attempts may start: not retired and inside [opens_at, closes_at)."""
+    if quiz.is_retired:
+        return False
+    if quiz.opens_at and now < quiz.opens_at:
+        return False
+    return not (quiz.closes_at and now >= quiz.closes_at)
+
+
+def is_overdue(attempt: Attempt, now: dt.datetime) -> bool:
+    """The deadline and its grace have passed: no more saves, the attempt closes."""
+    return now > attempt.deadline + GRACE
+
+
+def open_attempt(quiz: Quiz, user) -> Attempt | None:
+    """The learner's open attempt of this quiz, if any."""
+    return db.session.execute(
+        sa.select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                 Attempt.status == AttemptStatus.open)
+        .order_by(Attempt.number.desc()).limit(1)).scalar_one_or_none()
+
+
+def attempts_used(quiz: Quiz, user) -> int:
+    """Attempts of this quiz the learner has started (every status counts)."""
+    return db.session.execute(sa.select(sa.func.count()).select_from(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)).scalar_one()
+
+
+def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
+                  rng: random.Random | None = None) -> tuple[Attempt, bool]:
+    """The learner's open attempt, or a new one with a freshly drawn paper: (attempt, created)."""
+    now = now or utcnow()
+    existing = open_attempt(quiz, user)
+    if existing is not None:
+        if not is_overdue(existing, now):
+            return existing, False
+        close_attempt(existing, now=now)
+    if not quiz_is_open(quiz, now):
+        raise Forbidden(_not_open_message(quiz), code="quiz_not_open")
+    used = attempts_used(quiz, user)
+    if quiz.max_attempts is not None and used >= quiz.max_attempts:
+        raise Forbidden(f"本测验最多可作答 {quiz.max_attempts} 次，您已用完", code="attempts_exhausted")
+    try:
+        items = drawing.draw_paper(draw_specs(quiz), draw_pools(quiz), rng or random.SystemRandom(),
+                                   shuffle=quiz.shuffle_options)
+    except drawing.DrawError as exc:
+        raise Conflict(f"题库中的题目不足，暂时无法组卷：{exc}", code="draw_failed") from None
+    versions = dict(db.session.execute(
+        sa.select(Question.qid, Question.version).where(Question.qid.in_([i.qid for i in items]))).all())
+    deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes)
+    if quiz.closes_at and quiz.closes_at < deadline:
+        deadline = quiz.closes_at
+    attempt = Attempt(quiz=quiz, user_id=user.id, org_id=user.org_id, number=used + 1,
+                      status=AttemptStatus.open, started_at=now, deadline=deadline,
+                      paper=[_stored_item(item, versions.get(item.qid, 1)) for item in items])
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent start of the same learner won the attempt number: use its attempt.
+        winner = open_attempt(quiz, user)
+        if winner is None:
+            raise Conflict("正在开始另一次作答，请稍后重试", code="attempt_conflict") from None
+        return winner, False
+    return attempt, True
+
+
+def _not_open_message(quiz: Quiz) -> str:
+    if quiz.is_retired:
+        return "该测验已停用"
+    fmt = "%Y-%m-%d %H:%M"
+    if quiz.opens_at and quiz.closes_at:
+        return (f"该考试的开放时间为 {quiz.opens_at.astimezone(SHANGHAI):{fmt}} 至 "
+                f"{quiz.closes_at.astimezone(SHANGHAI):{fmt}}，现在不能开始")
+    if quiz.opens_at:
+        return f"该考试 {quiz.opens_at.astimezone(SHANGHAI):{fmt}} 开放，现在不能开始"
+    return f"该考试已于 {quiz.closes_at.astimezone(SHANGHAI):{fmt}} 结束"
+
+
+def clean_answer(item: drawing.PaperItem, raw):
+    """A client's answer → what is stored (display letters, bool, list of texts); None = cleared.
+
+    Raises ValidationError (422) when the answer has the wrong shape for the question.
+    """
+    question = item.question
+    if raw is None or raw == "" or raw == []:
+        return None
+    qtype = question.type
+    if qtype == "fill":
+        blanks = max(1, count_blanks(question.stem))
+        texts = raw if isinstance(raw, list) else [raw]
+        if len(texts) != blanks or not all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
+                                           for t in texts):
+            raise ValidationError(f"填空题的答案应为 {blanks} 个文字组成的列表，每空一个", code="invalid_answer")
+        texts = [str(t).strip() for t in texts]
+        if any(len(t) > MAX_FILL_CHARS for t in texts):
+            raise ValidationError(f"每空的答案不能超过 {MAX_FILL_CHARS} 个字", code="invalid_answer")
+        return texts if any(texts) else None
+    normalized = get_type(qtype).normalize(raw)
+    if normalized is None:
+        hint = {"single": "一个选项字母，如 \"B\"", "multiple": "选项字母的列表，如 [\"A\",\"C\"]",
+                "judge": "true 或 false"}[qtype]
+        raise ValidationError(f"答案格式不对：{get_type(qtype).label}题应为{hint}", code="invalid_answer")
+    if qtype in ("single", "multiple"):
+        letters = {normalized} if qtype == "single" else set(normalized)
+        unknown = sorted(letters - set(item.key_map))
+        if unknown:
+            raise ValidationError(f"选项 {'、'.join(unknown)} 不在本题的选项中", code="invalid_answer")
+        return normalized if qtype == "single" else sorted(normalized)
+    return normalized
+
+
+def find_item(attempt: Attempt, qid: str) -> drawing.PaperItem | None:
+    """The paper item of qid, or None when the question is not on this attempt's paper."""
+    for data in attempt.paper:
+        if data["qid"] == qid:
+            return drawing.item_from_stored(data, question_from_dict(data["question"]))
+    return None
+
+
+def _upsert(table, values: dict, index: list[str], update: dict, where=None):
+    """INSERT … ON CONFLICT DO UPDATE [WHERE] RETURNING id on SQLite and PostgreSQL alike."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=index, set_={k: getattr(stmt.excluded, k) for k in update},
+                                      where=where(stmt) if where else None)
+    return db.session.execute(stmt.returning(table.c.id)).first()
+
+
+def save_answer(attempt: Attempt, qid: str, raw, seq, *, now: dt.datetime | None = None) -> dict:
+    """Autosave one answer: ``{qid, seq, stale}``; stale when this question already holds a seq ≥ the new one.
+
+    Saves of other questions are independent: an out-of-order save of one
+    question never discards another's.
+    """
+    now = now or utcnow()
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < MAX_SEQ:
+        raise ValidationError("seq 必须是非负整数（客户端每次保存递增）", code="invalid_seq")
+    if attempt.status != AttemptStatus.open or is_overdue(attempt, now):
+        raise Conflict("本次作答已结束，答案不能再修改", code="attempt_closed")
+    item = find_item(attempt, qid)
+    if item is None:
+        raise ValidationError(f"题目 {qid} 不在本次试卷中", code="unknown_question")
+    answer = clean_answer(item, raw)
+    table = AttemptAnswer.__table__
+    row = _upsert(table, {"attempt_id": attempt.id, "qid": qid, "answer": answer, "seq": seq, "saved_at": now},
+                  ["attempt_id", "qid"], ["answer", "seq", "saved_at"],
+                  where=lambda stmt: table.c.seq < stmt.excluded.seq)
+    if row is not None:
+        return {"qid": qid, "seq": seq, "stale": False}
+    stored = db.session.execute(sa.select(table.c.seq).where(table.c.attempt_id == attempt.id,
+                                                             table.c.qid == qid)).scalar_one()
+    return {"qid": qid, "seq": stored, "stale": True}
+
+
+def saved_answers(attempt: Attempt) -> dict[str, dict]:
+    """``{qid: {answer, seq}}`` of what the server holds for the attempt."""
+    rows = db.session.execute(sa.select(AttemptAnswer.qid, AttemptAnswer.answer, AttemptAnswer.seq)
+                              .where(AttemptAnswer.attempt_id == attempt.id)).all()
+    return {qid: {"answer": answer, "seq": seq} for qid, answer, seq in rows}
+
+
+def _finish(attempt: Attempt, status: AttemptStatus, now: dt.datetime) -> bool:
+    """Move the attempt out of ``open``; True only for the one caller whose UPDATE did it."""
+    values = {"status": status, "graded_at": now}
+    if status == AttemptStatus.submitted:
+        values["submitted_at"] = now
+    result = db.session.execute(
+        sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.open).values(**values)
+        .execution_options(synchronize_session=False))
+    won = result.rowcount == 1
+    if won:
+        _grade(attempt, now)
+    db.session.flush()
+    db.session.refresh(attempt)
+    return won
+
+
+def submit_attempt(attempt: Attempt, *, now: dt.datetime | None = None) -> bool:
+    """Submit and grade once; repeating (or racing) it grades nothing more. True when this call graded.
+
+    After the deadline and its grace the attempt is closed instead, graded on
+    what was saved in time.
+    """
+    now = now or utcnow()
+    if attempt.status != AttemptStatus.open:
+        return False
+    status = AttemptStatus.closed if is_overdue(attempt, now) else AttemptStatus.submitted
+    return _finish(attempt, status, now)
+
+
+def close_attempt(attempt: Attempt, *, now: dt.datetime | None = None) -> bool:
+    """Close an overdue attempt, graded on its saved answers; True when this call closed it."""
+    return _finish(attempt, AttemptStatus.closed, now or utcnow())
+
+
+def _is_right(item: drawing.PaperItem, stored_answer) -> bool:
+    if stored_answer is None:
+        return False
+    canonical = drawing.to_original(item.question, stored_answer, item.key_map)
+    return canonical is not None and get_type(item.question.type).is_correct(item.question, canonical)
+
+
+def _grade(attempt: Attempt, now: dt.datetime) -> None:
+    answers = saved_answers(attempt)
+    marks = {}
+    for _, item in paper_items(attempt):
+        marks[item.qid] = 1 if _is_right(item, answers.get(item.qid, {}).get("answer")) else 0
+    total = len(marks)
+    score = round(100.0 * sum(marks.values()) / total, 2) if total else 0.0
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    passed = score >= quiz.pass_score
+    db.session.execute(sa.update(Attempt).where(Attempt.id == attempt.id)
+                       .values(score=score, passed=passed, marks=marks)
+                       .execution_options(synchronize_session=False))
+    record_mistakes(attempt.user_id, [qid for qid, mark in marks.items() if not mark], now=now)
+    db.session.flush()
+    db.session.refresh(attempt)
+    if passed:
+        user = db.session.get(User, attempt.user_id)
+        signals.quiz_passed.send(user, quiz_code=quiz.code, score=score, attempt_id=attempt.id,
+                                 attempt=attempt, now=now)
+
+
+def results(attempt: Attempt) -> list[dict]:
+    """Per question after grading: ``{qid, correct, your_answer, correct_answer, explanation, source}`` and display data."""
+    if attempt.status == AttemptStatus.open:
+        raise LMSError("尚未交卷，不能查看答案", code="attempt_open", status=409)
+    answers = saved_answers(attempt)
+    marks = attempt.marks or {}
+    out = []
+    for data, item in paper_items(attempt):
+        question = item.question
+        correct_display = drawing.to_display(question, question.answer, item.key_map)
+        out.append({
+            "qid": item.qid,
+            "correct": bool(marks.get(item.qid)),
+            "your_answer": answers.get(item.qid, {}).get("answer"),
+            "correct_answer": answer_to_json(question.type, correct_display),
+            "explanation": question.explanation,
+            "source": question.source,
+            "type": question.type,
+            "stem_html": data.get("stem_html") or render_text(question.stem, question.text_format),
+            "options": [{"key": key, "text": text} for key, text in item.options],
+            "explanation_html": render_text(question.explanation, question.text_format),
+        })
+    return out
+
+
+def close_overdue_attempts(now: dt.datetime | None = None) -> int:
+    """Close and grade every open attempt whose deadline and grace have passed; the number closed."""
+    now = now or utcnow()
+    ids = db.session.execute(sa.select(Attempt.id).where(
+        Attempt.status == AttemptStatus.open, Attempt.deadline < now - GRACE).order_by(Attempt.id)).scalars().all()
+    closed = 0
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        if close_attempt(attempt, now=now):
+            closed += 1
+    return closed
+
+
+# --- 错题本 -------------------------------------------------------------------------------------------------
+
+def _local_date(now: dt.datetime) -> dt.date:
+    return now.astimezone(SHANGHAI).date()
+
+
+def review_interval(box: int) -> dt.timedelta:
+    """Days until a question in ``box`` comes back: 1, 2, 4, 8, 16."""
+    return dt.timedelta(days=2 ** (box - 1))
+
+
+def record_mistakes(user_id: int, qids, *, now: dt.datetime) -> None:
+    """Put wrong answers in the learner's notebook: box 1, due tomorrow (a mastered one comes back)."""
+    table = Mistake.__table__
+    due = _local_date(now) + review_interval(1)
+    for qid in qids:
+        _upsert(table, {"user_id": user_id, "qid": qid, "box": 1, "next_review_on": due, "last_wrong_at": now,
+                        "mastered_at": None}, ["user_id", "qid"], ["box", "next_review_on", "last_wrong_at",
+                                                                    "mastered_at"])
+
+
+def practise(mistake: Mistake, raw, *, now: dt.datetime | None = None) -> dict:
+    """Answer a notebook question: right moves it up a box (box 5 right = mastered, it leaves), wrong back to box 1."""
+    now = now or utcnow()
+    row = db.session.execute(sa.select(Question).where(Question.qid == mistake.qid)).scalar_one_or_none()
+    if row is None:
+        raise ValidationError("该题已不存在", code="unknown_question")
+    question = question_value(row)
+    item = drawing.PaperItem(question=question, bank="", options=list(question.options.items()),
+                             key_map={k: k for k in question.options})
+    answer = clean_answer(item, raw)
+    right = _is_right(item, answer)
+    today = _local_date(now)
+    if right:
+        if mistake.box >= LAST_BOX:
+            mistake.mastered_at = now
+        else:
+            mistake.box += 1
+            mistake.next_review_on = today + review_interval(mistake.box)
+    else:
+        mistake.box = 1
+        mistake.last_wrong_at = now
+        mistake.next_review_on = today + review_interval(1)
+    db.session.flush()
+    return {
+        "qid": mistake.qid, "correct": right, "your_answer": answer,
+        "correct_answer": answer_to_json(question.type, question.answer),
+        "explanation": question.explanation, "source": question.source,
+        "box": mistake.box, "next_review_on": mistake.next_review_on.isoformat(),
+        "mastered": mistake.mastered_at is not None,
+    }
