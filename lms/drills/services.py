@@ -1,0 +1,209 @@
+"""Writes of the drills feature: taxonomy, drill versions, reports, reviews. Never commits."""
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from lms.audit.services import record
+from lms.courses.render import render_markdown
+from lms.db import utcnow
+from lms.drills import content, queries
+from lms.drills.definition import from_definition, to_definition
+from lms.drills.models import (
+    Drill, DrillOrigin, DrillReport, DrillReview, DrillVersion, TaxonomyItem, TaxonomyKind, Verdict,
+)
+from lms.drills.rules import MAX_FIELD_CHARS, evaluate
+from lms.errors import Conflict, ValidationError
+from lms.extensions import db
+from lms.signals import drill_accepted
+
+_KINDS = ((TaxonomyKind.event_type, "event_types"), (TaxonomyKind.department, "departments"),
+          (TaxonomyKind.urgency, "urgencies"))
+MAX_CLIENT_ID = 64
+MAX_COMMENT = 2000
+
+
+def content_hash(text: str) -> str:
+    """sha256 of a content file's text: an unchanged file is skipped on import."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def replace_taxonomy(taxonomy: content.Taxonomy) -> str:
+    """Store the county lists, replacing the previous set; returns new | updated | unchanged."""
+    current = queries.get_taxonomy()
+    if current == taxonomy:
+        return "unchanged"
+    db.session.execute(sa.delete(TaxonomyItem))
+    for kind, attr in _KINDS:
+        for position, value in enumerate(getattr(taxonomy, attr)):
+            db.session.add(TaxonomyItem(kind=kind, position=position, value=value))
+    db.session.flush()
+    return "new" if current is None else "updated"
+
+
+def _add_version(drill: Drill, parsed: content.Drill, actor, now) -> None:
+    definition = to_definition(parsed)
+    html = str(render_markdown(parsed.scenario))
+    drill.definition, drill.scenario_html, drill.title = definition, html, parsed.title
+    drill.updated_at = now
+    db.session.add(DrillVersion(drill=drill, version=drill.version, definition=definition, scenario_html=html,
+                                created_by_id=getattr(actor, "id", None), created_at=now))
+
+
+def sync_file_drill(parsed: content.Drill, org, text: str, source_path: str, *, now=None) -> str:
+    """Create or update a drill from its file; returns new | updated | unchanged (caller checks detachment)."""
+    now = now or utcnow()
+    digest = content_hash(text)
+    drill = queries.get_drill(parsed.code)
+    if drill is None:
+        drill = Drill(code=parsed.code, org=org, origin=DrillOrigin.file, content_hash=digest, version=1,
+                      source_path=source_path, is_published=True, created_at=now)
+        db.session.add(drill)
+        _add_version(drill, parsed, None, now)
+        db.session.flush()
+        return "new"
+    if drill.content_hash == digest and not drill.is_retired and drill.org_id == org.id:
+        return "unchanged"
+    drill.version += 1
+    drill.org, drill.content_hash, drill.source_path = org, digest, source_path
+    drill.is_retired, drill.is_published = False, True
+    _add_version(drill, parsed, None, now)
+    db.session.flush()
+    return "updated"
+
+
+def retire_drill(drill: Drill, *, now=None) -> None:
+    """A file drill gone from the files: no new reports; its reports stay."""
+    drill.is_retired = True
+    drill.updated_at = now or utcnow()
+
+
+def save_authored_drill(actor, drill: Drill | None, parsed: content.Drill, org, *, publish: bool,
+                        client_addr: str = "", now=None) -> Drill:
+    """Save a drill written in the browser as a new version; publish only when its model report is accepted."""
+    now = now or utcnow()
+    if publish and content.validate_model_report(parsed, queries.get_taxonomy_or_empty()):
+        raise ValidationError("示范报告未通过全部检查，不能发布：请先修改示范报告或答案", code="model_report_returned")
+    if drill is None:
+        if queries.get_drill(parsed.code) is not None:
+            raise Conflict(f"代码“{parsed.code}”已被其他演练使用，请换一个", code="drill_code_taken")
+        drill = Drill(code=parsed.code, org=org, origin=DrillOrigin.web, version=1, created_at=now,
+                      is_published=publish)
+        db.session.add(drill)
+        action = "drill.create"
+    else:
+        drill.version += 1
+        drill.org = org
+        if drill.origin == DrillOrigin.file:
+            drill.is_detached = True  # the importer must not overwrite the trainer's edit
+        action = "drill.edit"
+    drill.is_published = publish
+    _add_version(drill, parsed, actor, now)
+    db.session.flush()
+    record(action if not publish else "drill.publish", actor=actor, target_type="drill", target=drill.code,
+           org=org, client_addr=client_addr, details={"version": drill.version, "published": publish}, now=now)
+    return drill
+
+
+def clean_fields(data) -> dict[str, str]:
+    """The nine form fields as typed text (other keys dropped, odd values turned into text, capped)."""
+    fields = {}
+    for name in content.FORM_FIELDS:
+        value = data.get(name) if hasattr(data, "get") else None
+        if value is None:
+            value = ""
+        elif not isinstance(value, str):
+            value = value if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+            value = str(value)
+        fields[name] = value[:MAX_FIELD_CHARS]
+    return fields
+
+
+def _check_client_id(client_id) -> str | None:
+    if client_id is None or client_id == "":
+        return None
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID or not client_id.strip():
+        raise ValidationError(f"client_id 必须是不超过 {MAX_CLIENT_ID} 个字符的字符串（建议用 UUID）",
+                              code="invalid_client_id")
+    return client_id.strip()
+
+
+def submit_report(user, drill: Drill, data, *, client_id=None, now=None) -> tuple[DrillReport, bool]:
+    """Grade a report and keep it; the same client_id again returns the first report (created=False)."""
+    now = now or utcnow()
+    client_id = _check_client_id(client_id)
+    if client_id:
+        existing = queries.get_report_by_client_id(user, client_id)
+        if existing is not None:
+            return existing, False
+    fields = clean_fields(data)
+    evaluation = evaluate(fields, from_definition(drill.definition, drill.code))
+    attempt = queries.count_attempts(user, drill) + 1
+    report = DrillReport(drill=drill, drill_version=drill.version, user_id=user.id, org_id=user.org_id,
+                         fields=fields, verdict=Verdict(evaluation.verdict), score=evaluation.score,
+                         checks=[c.to_dict() for c in evaluation.checks], client_id=client_id, attempt=attempt,
+                         created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same client_id won the race: answer with its report.
+        existing = queries.get_report_by_client_id(user, client_id) if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    _announce(user, report, now)
+    return report, True
+
+
+def _announce(user, report: DrillReport, now, comment: str = "") -> None:
+    if report.verdict == Verdict.accepted:
+        drill_accepted.send(user, report=report, now=now)
+    else:
+        _post_returned(user, report, now, comment)
+
+
+def _post_returned(user, report: DrillReport, now, comment: str = "") -> None:
+    try:
+        from lms.inbox import services as inbox  # optional feature: the message is a courtesy
+    except ImportError:  # pragma: no cover - inbox is part of the app
+        return
+    post = getattr(inbox, "post", None)
+    if post is None:  # pragma: no cover
+        return
+    failed = [c for c in report.checks if not c.get("passed")]
+    body = comment or "；".join(c["message"] for c in failed[:5])
+    post(user, kind="drill_returned", title=f"演练报告被退回：{report.drill.title}（第{report.attempt}次）",
+         body=body, link=f"/drill-reports/{report.id}", now=now)
+
+
+def review_report(actor, report: DrillReport, verdict, score, comment, *, client_addr: str = "",
+                  now=None) -> DrillReview:
+    """A trainer overrides verdict and score with a comment; audited; acceptance announced."""
+    now = now or utcnow()
+    if verdict not in (Verdict.accepted.value, Verdict.returned.value):
+        raise ValidationError("结论（verdict）只能是 accepted（通过）或 returned（退回）", code="invalid_verdict")
+    if isinstance(score, str) and score.strip().isdigit():
+        score = int(score.strip())
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
+        raise ValidationError("分数（score）必须是 0 到 100 之间的整数", code="invalid_score")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+        raise ValidationError(f"评语（comment）必须是不超过 {MAX_COMMENT} 字的文字", code="invalid_comment")
+    before = (report.verdict.value, report.score)
+    review = DrillReview(report=report, reviewer_id=getattr(actor, "id", None), verdict=Verdict(verdict),
+                         score=score, comment=comment.strip(), created_at=now)
+    db.session.add(review)
+    report.verdict, report.score = Verdict(verdict), score
+    db.session.flush()
+    record("drill.review", actor=actor, target_type="drill_report", target=str(report.id), org=report.org,
+           client_addr=client_addr, now=now,
+           details={"drill": report.drill.code, "worker": report.user.username, "before": list(before),
+                    "after": [verdict, score], "comment": comment.strip()[:200]})
+    if before[0] != verdict:
+        _announce(report.user, report, now, comment.strip())
+    return review

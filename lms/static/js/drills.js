@@ -1,0 +1,171 @@
+// Report drills: submit through the API with a client_id (a retried tap never records twice),
+// show the checks at their fields at once, keep the history; live Markdown preview in the editor.
+(function () {
+  "use strict";
+
+  var RULE_LABELS = {
+    required_fields: "必填要素", time_specific: "时间具体", place_specific: "地点具体", parties_named: "当事人明确",
+    key_facts: "关键事实", no_fabrication: "没有虚构", department: "责任部门", urgency: "紧急程度",
+    description_quality: "经过描述"
+  };
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function nowText() {
+    var d = new Date();
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
+      pad(d.getMinutes());
+  }
+
+  function markFields(form, checks) {
+    form.querySelectorAll("[data-messages-for]").forEach(function (box) {
+      box.textContent = "";
+      var control = form.querySelector('[name="' + box.getAttribute("data-messages-for") + '"]');
+      if (control) { control.classList.remove("is-invalid"); control.removeAttribute("aria-invalid"); }
+    });
+    checks.forEach(function (check) {
+      if (check.passed || !check.field) { return; }
+      var box = form.querySelector('[data-messages-for="' + check.field + '"]');
+      var control = form.querySelector('[name="' + check.field + '"]');
+      if (box) { box.appendChild(el("div", "✗ 需修改：" + check.message)); }
+      if (control) { control.classList.add("is-invalid"); control.setAttribute("aria-invalid", "true"); }
+    });
+  }
+
+  function showSummary(container, result) {
+    container.textContent = "";
+    var ok = result.verdict === "accepted";
+    var alert = el("div", null, "alert " + (ok ? "alert-success" : "alert-warning"));
+    alert.setAttribute("role", ok ? "status" : "alert");
+    var head = el("p", (ok ? "✓ 通过" : "✗ 退回") + "：第 " + result.attempt + " 次提交，得分 ", "fs-5 fw-bold mb-1");
+    head.setAttribute("data-verdict", result.verdict);
+    var score = el("span", String(result.score));
+    score.setAttribute("data-score", "");
+    head.appendChild(score);
+    head.appendChild(document.createTextNode(" 分"));
+    alert.appendChild(head);
+    var failed = result.checks.filter(function (c) { return !c.passed; });
+    if (failed.length) {
+      alert.appendChild(el("p", "以下 " + failed.length + " 处需要修改：", "mb-1"));
+      var list = el("ul", null, "mb-0");
+      list.setAttribute("data-failed", "");
+      failed.forEach(function (c) {
+        var item = el("li");
+        item.setAttribute("data-rule", c.rule);
+        item.appendChild(el("strong", RULE_LABELS[c.rule] || c.rule));
+        item.appendChild(document.createTextNode("："));
+        if (c.field) {
+          var link = el("a", c.message);
+          link.href = "#f-" + c.field;
+          item.appendChild(link);
+        } else {
+          item.appendChild(document.createTextNode(c.message));
+        }
+        list.appendChild(item);
+      });
+      alert.appendChild(list);
+    } else if (ok) {
+      alert.appendChild(el("p", "这份上报单要素齐全、表述清楚，不会被退回。", "mb-0"));
+    }
+    container.appendChild(alert);
+    container.focus();
+  }
+
+  function addHistory(list, result, code) {
+    if (!list) { return; }
+    var empty = list.querySelector("[data-history-empty]");
+    if (empty) { empty.remove(); }
+    var item = el("li", null, "list-group-item d-flex justify-content-between align-items-center flex-wrap gap-2");
+    var link = el("a", "第 " + result.attempt + " 次 · " + nowText());
+    link.href = "/drills/" + encodeURIComponent(code) + "?report=" + result.id + "#feedback";
+    var badge = el("span", (result.verdict === "accepted" ? "通过" : "退回") + " · " + result.score + " 分",
+      "badge status-badge verdict-" + result.verdict);
+    item.appendChild(link);
+    item.appendChild(badge);
+    list.insertBefore(item, list.firstChild);
+  }
+
+  function setupReportForm(form) {
+    var status = form.querySelector("[data-status]");
+    var button = form.querySelector("[data-submit]");
+    var idField = form.querySelector("[data-client-id]");
+    var summary = document.querySelector("[data-feedback]");
+    var history = document.querySelector("[data-history]");
+    var code = form.getAttribute("data-api").split("/").slice(-2)[0];
+    form.addEventListener("submit", function (ev) {
+      if (!window.fetch) { return; } // the plain POST works without fetch
+      ev.preventDefault();
+      var body = {};
+      form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (c) {
+        if (c.name !== "csrf_token") { body[c.name] = c.value; }
+      });
+      button.disabled = true;
+      status.textContent = "正在提交……";
+      fetch(form.getAttribute("data-api"), {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
+        body: JSON.stringify(body)
+      }).then(function (response) {
+        return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+      }).then(function (reply) {
+        if (!reply.ok) {
+          status.textContent = (reply.data.error && reply.data.error.message) || "提交没有成功，请再试一次。";
+          return;
+        }
+        markFields(form, reply.data.checks);
+        showSummary(summary, reply.data);
+        addHistory(history, reply.data, code);
+        idField.value = newId(); // recorded: the next submit is a new attempt
+        status.textContent = reply.data.verdict === "accepted" ? "已通过。" : "请按提示修改后再次提交。";
+      }).catch(function () {
+        // Same client_id on retry: the server returns the first result instead of a second record.
+        status.textContent = "网络不稳定，没有收到结果。请再点一次“提交上报”，不会重复记录。";
+      }).then(function () {
+        button.disabled = false;
+      });
+    });
+  }
+
+  function setupPreview(source) {
+    var target = document.querySelector("[data-markdown-preview]");
+    var url = source.getAttribute("data-preview-url");
+    var timer = null;
+    var seq = 0;
+    source.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var mine = ++seq;
+        fetch(url, {
+          method: "POST", credentials: "same-origin",
+          headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+          body: JSON.stringify({markdown: source.value})
+        }).then(function (r) { return r.json(); }).then(function (data) {
+          // The server sanitises the rendered HTML (same allow-list as lessons).
+          if (mine === seq && typeof data.html === "string") { target.innerHTML = data.html; }
+        }).catch(function () { /* the preview is a convenience; saving still works */ });
+      }, 300);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-drill-form]").forEach(setupReportForm);
+    document.querySelectorAll("[data-markdown-source]").forEach(setupPreview);
+  });
+})();
