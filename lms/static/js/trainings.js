@@ -1,0 +1,39 @@
+// Trainer's check-in screen: fetch the next code every 30 s (the server derives it from the clock; no state here).
+(function () {
+  "use strict";
+  var screen = document.querySelector(".checkin-screen[data-code-url]");
+  if (!screen) { return; }
+  var url = screen.getAttribute("data-code-url");
+  var codeEl = screen.querySelector("[data-role=code]");
+  var qrEl = screen.querySelector("[data-role=qr]");
+  var countEl = screen.querySelector("[data-role=count]");
+  var stateEl = screen.querySelector("[data-role=state]");
+  var countdownEl = screen.querySelector("[data-role=countdown]");
+  var left = parseInt(screen.getAttribute("data-seconds-left"), 10) || 30;
+  var timer = null;
+
+  function show(data) {
+    codeEl.textContent = data.code;
+    qrEl.setAttribute("src", data.qr_url);
+    countEl.textContent = data.attendance_count;
+    stateEl.textContent = data.open
+      ? "签到进行中：用平板扫描二维码，或在“线下培训”中输入下方 6 位签到码"
+      : "现在不在签到时间内（开始前 30 分钟至结束）";
+    left = data.seconds_left;
+  }
+
+  function refresh() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(show)
+      .catch(function () { stateEl.textContent = "网络中断，正在重试……（旧签到码稍后失效）"; left = 5; });
+  }
+
+  timer = window.setInterval(function () {
+    left -= 1;
+    if (countdownEl) { countdownEl.textContent = Math.max(left, 0); }
+    if (left <= 0) { left = 30; refresh(); }
+  }, 1000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
+  window.addEventListener("pagehide", function () { window.clearInterval(timer); });
+}());
