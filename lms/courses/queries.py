@@ -213,3 +213,52 @@ def authored_courses(user, scope_clause) -> list[Course]:
     """Courses an author may manage (filter given by the permission module)."""
     return list(db.session.scalars(sa.select(Course).join(OrgUnit, OrgUnit.id == Course.org_id)
                                    .where(scope_clause).order_by(Course.level, Course.code)))
+
+
+def course_cards(user, courses: list[Course], today: dt.date | None = None) -> list[dict]:
+    """Per course: progress (done, total, percent), due date, overdue, completion — for lists and the API."""
+    ids = [c.id for c in courses]
+    progress = progress_by_course(user, ids)
+    due = due_by_course(user)
+    enrollments = enrollments_by_course(user, ids)
+    cards = []
+    for course in courses:
+        done, total = progress.get(course.id, (0, 0))
+        enrollment = enrollments.get(course.id)
+        due_on = due.get(course.id)
+        complete = bool(enrollment and enrollment.completed_at)
+        cards.append({"course": course, "done": done, "total": total,
+                      "percent": round(100 * done / total) if total else 0, "due": due_on,
+                      "overdue": bool(due_on and today and due_on < today and not complete),
+                      "complete": complete, "started": enrollment is not None,
+                      "last_lesson_id": enrollment.last_lesson_id if enrollment else None})
+    return cards
+
+
+def resume_lesson(user, course: Course) -> Lesson | None:
+    """Where the learner left off: the last opened lesson if not done, else the first not done, else the first."""
+    lessons = active_lessons(course)
+    if not lessons:
+        return None
+    done = done_lesson_ids(user, course)
+    enrollment = get_enrollment(user, course)
+    if enrollment and enrollment.last_lesson_id:
+        last = next((lesson for lesson in lessons if lesson.id == enrollment.last_lesson_id), None)
+        if last is not None and last.id not in done:
+            return last
+        if last is not None:
+            after = [lesson for lesson in lessons if lesson.position > last.position and lesson.id not in done]
+            if after:
+                return after[0]
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
+
+
+def my_learning(user, today: dt.date) -> list[dict]:
+    """Assigned courses visible to user, overdue first, then by due date."""
+    due = due_by_course(user)
+    if not due:
+        return []
+    courses = [c for c in visible_courses(user) if c.id in due]
+    cards = course_cards(user, courses, today)
+    cards.sort(key=lambda card: (card["complete"], not card["overdue"], card["due"], card["course"].code))
+    return cards

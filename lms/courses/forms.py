@@ -1,0 +1,52 @@
+"""Form shapes for authoring and assignments; rules needing the database live in services."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+CODE_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+CODE_MSG = "只能用小写字母、数字和连字符，例如 hp-flood-drill"
+
+
+class CourseForm(FlaskForm):
+    code = StringField("课程编码", validators=[DataRequired("请填写课程编码"), Length(max=64, message="不超过 64 个字符"),
+                                          Regexp(CODE_RE, message=CODE_MSG)])
+    title = StringField("课程标题", validators=[DataRequired("请填写课程标题"), Length(max=200, message="不超过 200 个字")])
+    level = SelectField("级别", choices=[])
+    org = SelectField("所属组织", choices=[])
+    hours = DecimalField("学时", places=1, validators=[InputRequired("请填写学时"),
+                                                      NumberRange(0, 200, message="学时在 0 到 200 之间")])
+    quiz_code = StringField("结业测验编码（可不填）", validators=[Optional(), Length(max=64),
+                                                         Regexp(CODE_RE, message=CODE_MSG)])
+    tags = StringField("标签（用逗号或顿号分隔）", validators=[Optional(), Length(max=300)])
+    summary = TextAreaField("课程简介（Markdown）", validators=[Optional(), Length(max=20000, message="简介太长")])
+
+
+class CourseEditForm(CourseForm):
+    """Code, level and org of an existing course are fixed (URLs and scope hang on them)."""
+
+    code = HiddenField()
+    level = HiddenField()
+    org = HiddenField()
+
+
+class LessonForm(FlaskForm):
+    slug = StringField("课时短名（英文，用于网址）", validators=[Optional(), Length(max=100),
+                                                     Regexp(CODE_RE, message=CODE_MSG)])
+    title = StringField("课时标题", validators=[DataRequired("请填写课时标题"), Length(max=200, message="不超过 200 个字")])
+    minutes = IntegerField("预计学习分钟数", validators=[InputRequired("请填写分钟数"),
+                                                  NumberRange(1, 600, message="分钟数在 1 到 600 之间")])
+    markdown = TextAreaField("正文（Markdown）", validators=[DataRequired("请填写正文"),
+                                                       Length(max=200000, message="正文太长")])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("图片或 PDF（PNG、JPEG、GIF、WebP、PDF，最大 5 MB）")
+
+
+class AssignmentForm(FlaskForm):
+    target = SelectField("指派课程", choices=[], validators=[Optional()])
+    quiz_code = StringField("或填写测验编码", validators=[Optional(), Length(max=64), Regexp(CODE_RE, message=CODE_MSG)])
+    org = SelectField("组织（含下级）", choices=[], validators=[DataRequired("请选择组织")])
+    role = SelectField("角色（可不选）", choices=[])
+    due = DateField("截止日期", validators=[InputRequired("请填写截止日期")])

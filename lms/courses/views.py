@@ -1,0 +1,348 @@
+"""HTML pages: catalog, course, lesson reader, my learning, authoring, assignments."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from lms.accounts.models import ROLE_LABELS, Role
+from lms.accounts.permissions import Permission, has_permission, require, scope_clause, scope_orgs
+from lms.courses import queries, services
+from lms.courses.api import lesson_or_404, remember_opened, today, visible_course_or_404
+from lms.courses.forms import AssignmentForm, CourseEditForm, CourseForm, LessonForm, UploadForm
+from lms.courses.models import LEVEL_LABELS, Assignment, CourseLevel
+from lms.courses.render import render_markdown, trusted
+from lms.db import utcnow
+from lms.errors import LMSError, NotFound, ValidationError
+from lms.extensions import db
+from lms.org.models import OrgKind, OrgUnit
+from lms.org.queries import get_org, list_subtree
+from lms.web import client_addr
+
+bp = Blueprint("courses", __name__)
+
+
+# --- learning ---------------------------------------------------------------------------------------------------
+
+@bp.get("/courses")
+@login_required
+def catalog():
+    level = request.args.get("level", "county")
+    level = level if level in CourseLevel.__members__ else "county"
+    q = request.args.get("q", "").strip()[:50]
+    cards = queries.course_cards(current_user, queries.visible_courses(current_user, level, q), today())
+    tabs = [{"label": LEVEL_LABELS[lv], "url": url_for("courses.catalog", level=lv.value, q=q or None),
+             "active": lv.value == level} for lv in CourseLevel]
+    return render_template("courses/catalog.html", cards=cards, tabs=tabs, level=level, q=q,
+                           level_label=LEVEL_LABELS[CourseLevel(level)])
+
+
+@bp.get("/learning")
+@login_required
+def learning():
+    return render_template("courses/learning.html", cards=_with_resume(queries.my_learning(current_user, today())))
+
+
+def _with_resume(cards: list[dict]) -> list[dict]:
+    for card in cards:
+        lesson = queries.resume_lesson(current_user, card["course"])
+        card["resume_url"] = url_for("courses.lesson", code=card["course"].code, slug=lesson.slug) if lesson \
+            else url_for("courses.course", code=card["course"].code)
+    return cards
+
+
+@bp.get("/courses/<code>")
+@login_required
+def course(code):
+    course = visible_course_or_404(code)
+    lessons = queries.active_lessons(course)
+    done = queries.done_lesson_ids(current_user, course)
+    enrollment = queries.get_enrollment(current_user, course)
+    resume = queries.resume_lesson(current_user, course)
+    card = queries.course_cards(current_user, [course], today())[0]
+    return render_template("courses/course.html", course=course, card=card, summary=trusted(course.summary_html),
+                           lessons=[{"lesson": lesson, "done": lesson.id in done} for lesson in lessons],
+                           resume=resume, started=enrollment is not None,
+                           complete=bool(enrollment and enrollment.completed_at),
+                           quiz_passed=bool(enrollment and enrollment.quiz_passed_at),
+                           can_edit=services.can_author(current_user, course.level, course.org))
+
+
+@bp.get("/courses/<code>/lessons/<slug>")
+@login_required
+def lesson(code, slug):
+    course = visible_course_or_404(code)
+    lesson = lesson_or_404(course, slug)
+    lessons = queries.active_lessons(course)
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    version = queries.current_version(lesson)
+    done = queries.done_lesson_ids(current_user, course)
+    context = {
+        "course_code": course.code, "course_title": course.title, "title": lesson.title, "minutes": lesson.minutes,
+        "slug": lesson.slug, "body": trusted(version.html if version else ""), "done": lesson.id in done,
+        "position": index + 1, "count": len(lessons),
+        "prev": {"slug": lessons[index - 1].slug, "title": lessons[index - 1].title} if index > 0 else None,
+        "next": {"slug": lessons[index + 1].slug, "title": lessons[index + 1].title}
+        if index + 1 < len(lessons) else None,
+        "can_complete": has_permission(current_user, Permission.LEARN),
+    }
+    remember_opened(course, lesson)
+    return render_template("courses/lesson.html", **context)
+
+
+@bp.post("/courses/<code>/lessons/<slug>/complete")
+@login_required
+@require(Permission.LEARN)
+def complete(code, slug):
+    course = visible_course_or_404(code)
+    lesson = lesson_or_404(course, slug)
+    finished = services.complete_lesson(current_user, course, lesson, now=utcnow())
+    lessons = queries.active_lessons(course)
+    later = [item for item in lessons if item.position > lesson.position]
+    db.session.commit()
+    if finished:
+        flash("恭喜，本课程已全部完成！", "success")
+    elif not later and course.quiz_code:
+        flash("课时已全部学完，通过结业测验后课程即完成。", "success")
+    else:
+        flash("已标记为学完。", "success")
+    if later and request.form.get("then") == "next":
+        return redirect(url_for("courses.lesson", code=code, slug=later[0].slug))
+    return redirect(url_for("courses.course", code=code))
+
+
+@bp.get("/courses/<code>/assets/<filename>")
+@login_required
+def asset(code, filename):
+    course = queries.get_visible_course(current_user, code)
+    if course is None:
+        course = queries.get_course(code)
+        if course is None or not services.can_author(current_user, course.level, course.org):
+            raise NotFound("找不到该文件")
+    item = queries.get_asset(course, filename)
+    if item is None:
+        raise NotFound("找不到该文件")
+    response = Response(item.data, mimetype=item.content_type)
+    disposition = "inline" if item.content_type.startswith("image/") or item.content_type == "application/pdf" \
+        else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename={item.filename}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+# --- authoring --------------------------------------------------------------------------------------------------
+
+def _authored_course_or_404(code):
+    course = queries.get_course(code)
+    if course is None:
+        raise NotFound("找不到该课程")
+    services.authorize_author(current_user, course)
+    return course
+
+
+def _author_org_choices() -> list[tuple[str, str]]:
+    seen, choices = set(), []
+    for scope in scope_orgs(current_user, Permission.AUTHOR_CONTENT):
+        for unit in list_subtree(scope):
+            if unit.code not in seen and unit.kind != OrgKind.grid:
+                seen.add(unit.code)
+                choices.append((unit.code, f"{unit.name}（{unit.code}）"))
+    return choices
+
+
+@bp.get("/author/courses")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_list():
+    courses = queries.authored_courses(current_user, scope_clause(current_user, Permission.AUTHOR_CONTENT,
+                                                                  OrgUnit.path))
+    rows = [{"course": c, "can_edit": services.can_author(current_user, c.level, c.org)} for c in courses]
+    return render_template("courses/author_list.html", rows=rows,
+                           can_assign=has_permission(current_user, Permission.ASSIGN))
+
+
+@bp.route("/author/courses/new", methods=["GET", "POST"])
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_new():
+    form = CourseForm()
+    form.level.choices = [(lv.value, LEVEL_LABELS[lv]) for lv in services.author_levels(current_user)]
+    form.org.choices = _author_org_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            course = services.create_course(
+                current_user, code=form.code.data, title=form.title.data, level=form.level.data,
+                org=get_org(form.org.data), hours=form.hours.data, quiz_code=form.quiz_code.data,
+                tags=form.tags.data, summary=form.summary.data or "", now=utcnow())
+        except ValidationError as exc:
+            form.code.errors.append(exc.message) if exc.code in ("duplicate_code", "invalid_code") \
+                else form.title.errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash("课程已创建（未发布）。请添加课时后发布。", "success")
+            return redirect(url_for("courses.author_course", code=course.code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("courses/author_new.html", form=form), status
+
+
+@bp.route("/author/courses/<code>", methods=["GET", "POST"])
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_course(code):
+    course = _authored_course_or_404(code)
+    form = CourseEditForm(obj=None if request.method == "POST" else course)
+    if request.method == "GET":
+        form.tags.data = "、".join(course.tags or [])
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_course(current_user, course, title=form.title.data, hours=form.hours.data,
+                                   quiz_code=form.quiz_code.data, tags=form.tags.data,
+                                   summary=form.summary.data or "", now=utcnow())
+        except ValidationError as exc:
+            form.title.errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash("课程信息已保存。", "success")
+            return redirect(url_for("courses.author_course", code=code))
+    elif request.method == "POST":
+        status = 422
+    return render_template("courses/author_course.html", course=course, form=form, upload=UploadForm(),
+                           lessons=queries.active_lessons(course), assets=queries.list_assets(course),
+                           asset_base=services.asset_base(course.code)), status
+
+
+@bp.route("/author/courses/<code>/lessons/new", methods=["GET", "POST"], defaults={"slug": None})
+@bp.route("/author/courses/<code>/lessons/<slug>", methods=["GET", "POST"])
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_lesson(code, slug):
+    course = _authored_course_or_404(code)
+    lesson = None
+    if slug is not None:
+        lesson = queries.get_lesson(course, slug)
+        if lesson is None:
+            raise NotFound("找不到该课时")
+    form = LessonForm()
+    if request.method == "GET" and lesson is not None:
+        version = queries.current_version(lesson)
+        form.slug.data, form.title.data, form.minutes.data = lesson.slug, lesson.title, lesson.minutes
+        form.markdown.data = version.markdown if version else ""
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved = services.save_lesson(current_user, course, slug=slug, new_slug=form.slug.data,
+                                         title=form.title.data, minutes=form.minutes.data,
+                                         markdown=form.markdown.data, now=utcnow())
+        except ValidationError as exc:
+            (form.slug if exc.code in ("invalid_slug", "duplicate_slug") else form.markdown).errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash("课时已保存（新版本）。", "success")
+            return redirect(url_for("courses.author_lesson", code=code, slug=saved.slug))
+    elif request.method == "POST":
+        status = 422
+    return render_template("courses/author_lesson.html", course=course, lesson=lesson, form=form), status
+
+
+@bp.post("/author/courses/<code>/lessons/<slug>/move")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_move(code, slug):
+    course = _authored_course_or_404(code)
+    delta = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if delta is None:
+        raise ValidationError("移动方向必须是 up 或 down", code="invalid_direction")
+    services.move_lesson(current_user, course, slug, delta, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("courses.author_course", code=code) + "#lessons")
+
+
+@bp.post("/author/courses/<code>/publish")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_publish(code):
+    course = _authored_course_or_404(code)
+    action = request.form.get("action")
+    if action not in ("publish", "unpublish"):
+        raise ValidationError("操作必须是发布或撤回", code="invalid_action")
+    services.set_published(current_user, course, action == "publish", now=utcnow())
+    db.session.commit()
+    flash("课程已发布。" if action == "publish" else "课程已撤回，学员暂时看不到。", "success")
+    return redirect(url_for("courses.author_course", code=code))
+
+
+@bp.post("/author/courses/<code>/assets")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_upload(code):
+    course = _authored_course_or_404(code)
+    form = UploadForm()
+    upload = form.file.data if form.validate_on_submit() else None
+    if upload is None or not getattr(upload, "filename", ""):
+        raise ValidationError("请选择要上传的文件", code="file_required")
+    data = upload.stream.read(services.MAX_UPLOAD_BYTES + 1)
+    asset = services.add_asset(current_user, course, upload.filename, data, now=utcnow())
+    db.session.commit()
+    flash(f"已上传：{asset.filename}。在正文中写 ![说明]({asset.filename}) 即可插入。", "success")
+    return redirect(url_for("courses.author_course", code=code) + "#assets")
+
+
+@bp.post("/author/preview")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_preview():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("markdown"), str):
+        raise LMSError("请求体必须是 {markdown: 文本}", code="bad_request", status=400)
+    if len(data["markdown"]) > services.MAX_MARKDOWN:
+        raise ValidationError("正文太长（不超过 20 万字）", code="body_too_long")
+    code = data.get("course") if isinstance(data.get("course"), str) else None
+    base = services.asset_base(code) if code and queries.get_course(code) else None
+    return jsonify(html=str(render_markdown(data["markdown"], asset_base=base)))
+
+
+# --- assignments ------------------------------------------------------------------------------------------------
+
+@bp.route("/author/assignments", methods=["GET", "POST"])
+@login_required
+@require(Permission.ASSIGN)
+def assignments():
+    form = AssignmentForm()
+    courses = [c for c in queries.authored_courses(current_user, sa.true()) if c.is_published and not c.is_retired]
+    form.target.choices = [("", "（不指派课程，改为测验）")] + [(c.code, f"{c.level_label} · {c.title}") for c in courses]
+    orgs = []
+    for scope in scope_orgs(current_user, Permission.ASSIGN):
+        orgs += [u for u in list_subtree(scope) if u.code not in {o.code for o in orgs}]
+    form.org.choices = [(u.code, f"{u.name}（{u.code}）") for u in orgs]
+    form.role.choices = [("", "全部人员")] + [(r.value, ROLE_LABELS[r]) for r in
+                                            (Role.worker, Role.grid_leader, Role.mentor, Role.trainer)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.create_assignment(current_user, course_code=form.target.data or None,
+                                       quiz_code=form.quiz_code.data or None, org=get_org(form.org.data),
+                                       role=form.role.data or None, due=form.due.data, now=utcnow(),
+                                       client_addr=client_addr())
+        except ValidationError as exc:
+            form.due.errors.append(exc.message) if exc.code == "due_in_past" else form.target.errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash("已指派。该组织（含下级）的现有和新加入人员都会看到。", "success")
+            return redirect(url_for("courses.assignments"))
+    elif request.method == "POST":
+        status = 422
+    recent = list(db.session.scalars(
+        sa.select(Assignment).join(OrgUnit, OrgUnit.id == Assignment.org_id)
+        .where(scope_clause(current_user, Permission.ASSIGN, OrgUnit.path))
+        .order_by(Assignment.created_at.desc()).limit(50)))
+    return render_template("courses/assignments.html", form=form, recent=recent, role_labels=ROLE_LABELS), status
+
