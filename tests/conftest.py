@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,16 +28,29 @@ def _sqlalchemy_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    url = TEST_DB_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    """One schema per run: a temporary SQLite file, or a private PostgreSQL database.
+
+    On PostgreSQL the run creates its own database next to LMS_TEST_DATABASE_URL's
+    and drops it at the end, so parallel runs never see each other's tables.
+    """
+    if TEST_DB_URL and TEST_DB_URL.startswith("postgresql"):
+        name = f"{TEST_DB_URL.rsplit('/', 1)[1]}_run_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(_sqlalchemy_url(TEST_DB_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = f"{TEST_DB_URL.rsplit('/', 1)[0]}/{name}"
+    else:
+        admin = None
+        url = TEST_DB_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     app = create_app(_config(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
-        db.drop_all()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         db.create_all()
         db.engine.dispose()
-    return url
+    yield url
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _config(url: str, instance: Path, **extra) -> dict:
