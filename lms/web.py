@@ -1,6 +1,9 @@
 """Cross-cutting web behaviour: security headers, write intent, template helpers."""
 from __future__ import annotations
 
+import hashlib
+import os
+
 from flask import Flask, g, request
 
 from lms.db import local, reset_write_intent, set_write_intent
@@ -27,7 +30,42 @@ def client_addr() -> str:
     return request.remote_addr or "unknown"
 
 
+def _static_versions(app: Flask):
+    """Content hash per static file (cached by mtime), appended as ?v= so browsers may keep files a year."""
+    cache: dict[str, tuple[float, str]] = {}
+
+    def version(filename: str) -> str | None:
+        path = os.path.join(app.static_folder, filename)
+        try:
+            mtime = os.path.getmtime(path)
+        except OSError:
+            return None
+        cached = cache.get(filename)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()[:12]
+        cache[filename] = (mtime, digest)
+        return digest
+
+    return version
+
+
 def init_app(app: Flask) -> None:
+    static_version = _static_versions(app)
+
+    @app.url_defaults
+    def _version_static_urls(endpoint, values):
+        if endpoint == "static" and "v" not in values and "filename" in values:
+            digest = static_version(values["filename"])
+            if digest:
+                values["v"] = digest
+
+    def _static_max_age(filename):
+        # Versioned URLs change whenever the file does: cache them for a year on slow village links.
+        return 31536000 if request.args.get("v") else 0
+
+    app.get_send_file_max_age = _static_max_age
     @app.before_request
     def _write_intent():
         g._write_token = set_write_intent(request.method in UNSAFE_METHODS)
