@@ -4,7 +4,8 @@ Each function returns None when the other feature (or the function) is not
 there, so the dashboard and the outcomes degrade to "—" instead of failing.
 The contracts we call:
 ``lms.drills.queries.return_rate(user, start=None, end=None) -> float | None`` (start/end aware datetimes),
-``lms.quizzes.queries.best_scores(user)``, ``lms.courses.queries.progress_summary(user)``,
+``lms.quizzes.queries.best_scores(user) -> {code: score}``,
+``lms.courses.queries.my_learning(user, today) -> [{course, complete, overdue, …}]``,
 ``lms.drills.models.DrillReport``.
 """
 from __future__ import annotations
@@ -49,9 +50,16 @@ def best_scores(user):
     return _call("lms.quizzes.queries", "best_scores", user)
 
 
-def course_progress(user):
-    """The user's course progress summary as the courses feature returns it, or None."""
-    return _call("lms.courses.queries", "progress_summary", user)
+def course_progress(user, today: dt.date | None = None) -> dict | None:
+    """{"done": assigned courses complete, "total": assigned, "overdue": [titles]} or None when courses are absent."""
+    summary = _call("lms.courses.queries", "progress_summary", user)
+    if summary is not None:
+        return summary
+    cards = _call("lms.courses.queries", "my_learning", user, today)
+    if not isinstance(cards, list):
+        return None
+    return {"done": sum(1 for c in cards if c.get("complete")), "total": len(cards),
+            "overdue": [getattr(c.get("course"), "title", "") for c in cards if c.get("overdue")]}
 
 
 def drill_report_owner_id(report_id: int) -> int | None | bool:

@@ -219,7 +219,7 @@ def mentee_overview(pairing: Pairing, mentee: User, *, now: dt.datetime | None =
     if today >= pairing.start_on + dt.timedelta(days=QUIET_OVERDUE_DAYS) and (
             last is None or last <= today - dt.timedelta(days=QUIET_OVERDUE_DAYS)):
         overdue.append(f"已超过 {QUIET_OVERDUE_DAYS} 天没有带教活动")
-    progress = crossfeature.course_progress(mentee)
+    progress = crossfeature.course_progress(mentee, today)
     if isinstance(progress, dict):
         for item in progress.get("overdue") or []:
             overdue.append(f"课程逾期：{item}")
@@ -244,7 +244,7 @@ def format_rate(rate: float | None) -> str:
 def format_progress(progress) -> str:
     """The courses feature's summary in a few words ("—" when it is not available)."""
     if isinstance(progress, dict) and "done" in progress and "total" in progress:
-        return f"已完成 {progress['done']}/{progress['total']} 门课程"
+        return f"已完成 {progress['done']}/{progress['total']} 门指派课程"
     return "—" if progress is None else str(progress)
 
 

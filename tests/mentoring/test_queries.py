@@ -148,7 +148,7 @@ def test_dashboard_card_flags_unconfirmed_and_quiet_mentees(cast):
 
 def test_formatters_handle_what_other_features_might_return():
     assert queries.format_rate(0.125) == "12%"
-    assert queries.format_progress({"done": 2, "total": 5}) == "已完成 2/5 门课程"
+    assert queries.format_progress({"done": 2, "total": 5}) == "已完成 2/5 门指派课程"
     assert queries.format_progress(None) == "—"
     assert queries.format_scores({"county-exam": 85}) == "county-exam 85"
     assert queries.format_scores([{"title": "县考", "score": 90}, ("乡考", 70)]) == "县考 90；乡考 70"
