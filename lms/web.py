@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
-from flask import Flask, g, request
+from flask import Flask, g, render_template, request, url_for
 
 from lms.db import local, reset_write_intent, set_write_intent
+
+#: the app shell the service worker installs (paths under static/)
+SHELL_FILES = ["vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js", "css/app.css",
+               "js/app.js", "icons/icon-192.png"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -90,6 +95,28 @@ def init_app(app: Flask) -> None:
         if response.mimetype in ("text/html", "application/json") and "Cache-Control" not in headers:
             # Personal pages must not linger in a shared tablet's HTTP cache.
             headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/sw.js")
+    def service_worker():
+        # Served from the root so its scope covers the whole app; the shell list carries
+        # versioned URLs, so a changed CSS/JS file installs a new worker.
+        shell = [url_for("static", filename=name) for name in SHELL_FILES] + [url_for("offline")]
+        source = open(os.path.join(app.static_folder, "js", "sw.js"), encoding="utf-8").read()
+        version = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:12]
+        body = source.replace("__VERSION__", version).replace("__SHELL__", json.dumps(shell))
+        return body, 200, {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache",
+                           "Service-Worker-Allowed": "/"}
+
+    @app.get("/offline")
+    def offline():
+        # Public and personal-data free: what the service worker shows when nothing cached fits.
+        return render_template("offline.html")
+
+    @app.get("/manifest.webmanifest")
+    def manifest():
+        response = app.send_static_file("manifest.webmanifest")
+        response.mimetype = "application/manifest+json"
         return response
 
     @app.get("/healthz")
