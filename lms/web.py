@@ -102,7 +102,8 @@ def init_app(app: Flask) -> None:
         # Served from the root so its scope covers the whole app; the shell list carries
         # versioned URLs, so a changed CSS/JS file installs a new worker.
         shell = [url_for("static", filename=name) for name in SHELL_FILES] + [url_for("offline")]
-        source = open(os.path.join(app.static_folder, "js", "sw.js"), encoding="utf-8").read()
+        with open(os.path.join(app.static_folder, "js", "sw.js"), encoding="utf-8") as handle:
+            source = handle.read()
         version = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:12]
         body = source.replace("__VERSION__", version).replace("__SHELL__", json.dumps(shell))
         return body, 200, {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache",
