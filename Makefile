@@ -8,6 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 BOOTSTRAP_VERSION := 5.3.8
+AXE_VERSION := 4.14.1
 
 .PHONY: run serve test test-pg bench bench-pg venv system-deps vendor wheelhouse clean
 
@@ -58,6 +59,10 @@ vendor:
 		sed -i 's#/\*\# sourceMappingURL=.*\*/##; s#//\# sourceMappingURL=.*##' lms/static/vendor/bootstrap/*.min.* && \
 		echo "$(BOOTSTRAP_VERSION)" > lms/static/vendor/bootstrap/VERSION && rm -rf $$tmp && \
 		echo "Bootstrap $(BOOTSTRAP_VERSION) vendored"
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+		tar xzf axe-core-$(AXE_VERSION).tgz && cd - >/dev/null && \
+		cp $$tmp/package/axe.min.js tests/e2e/vendor/axe.min.js && cp $$tmp/package/LICENSE tests/e2e/vendor/axe-LICENSE && \
+		echo "$(AXE_VERSION)" > tests/e2e/vendor/AXE_VERSION && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) vendored (tests only)"
 
 # Every dependency as wheels, for an intranet without a package index:
 #   pip install --no-index --find-links wheelhouse grid-lms
