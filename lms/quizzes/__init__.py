@@ -3,9 +3,31 @@
 
 def init_app(app):
     """Register the quiz models, API routes, pages, CLI commands, importers, nav and home section."""
-    from lms.contentsync import register_importer
-    from lms.quizzes import api, cli, models, sync  # noqa: F401  (models register; api attaches its routes)
+    from flask import url_for
 
+    from lms.accounts.permissions import Permission, has_permission
+    from lms.contentsync import register_importer
+    from lms.home import register_nav, register_section
+    from lms.quizzes import api, cli, models, sync, views  # noqa: F401  (models register; api attaches its routes)
+
+    app.register_blueprint(views.bp)
     app.cli.add_command(cli.quizzes_cli)
     register_importer(20, "banks", sync.import_banks)
     register_importer(30, "quizzes", sync.import_quizzes)
+
+    def learns(user):
+        return has_permission(user, Permission.LEARN) or has_permission(user, Permission.AUTHOR_CONTENT)
+
+    register_nav(40, "测验", "quizzes.index", learns)
+
+    def quiz_section(user):
+        if not learns(user):
+            return None
+        tiles = [{"label": "测验与考试", "url": url_for("quizzes.index"), "description": "政策测验、县级统考，限时作答，自动保存"},
+                 {"label": "错题本", "url": url_for("quizzes.mistakes"), "description": "做错的题按间隔复习，直到掌握"}]
+        if has_permission(user, Permission.AUTHOR_CONTENT):
+            tiles.append({"label": "题库管理", "url": url_for("quizzes.banks"),
+                          "description": "导入 Excel、GIFT、Aiken 题目，下载导入模板"})
+        return {"title": "测验", "tiles": tiles}
+
+    register_section(40, quiz_section)

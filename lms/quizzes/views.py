@@ -1,0 +1,270 @@
+"""HTML pages: my quizzes, the answering screen, results, the 错题本, item statistics, bank import."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from lms.accounts.permissions import Permission, authorize, can, has_permission, require, scope_clause
+from lms.audit.services import record
+from lms.contentfile import ContentErrors
+from lms.db import SHANGHAI, local, utcnow
+from lms.errors import LMSError, NotFound
+from lms.extensions import db
+from lms.org.models import OrgUnit
+from lms.quizzes import queries, services
+from lms.quizzes.api import own_attempt, settle_overdue, sittable_quiz
+from lms.quizzes.formats import IMPORT_FORMATS
+from lms.quizzes.formats.xlsx import build_template
+from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
+from lms.quizzes.questions import count_blanks, split_blanks
+from lms.quizzes.sync import import_question_file
+from lms.web import client_addr
+
+bp = Blueprint("quizzes", __name__)
+
+TYPE_LABELS = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
+FLAG_LABELS = {"too_easy": "过易", "too_hard": "过难", "negative_discrimination": "区分度为负"}
+TEMPLATE_NAME = "题库导入模板.xlsx"
+
+
+def _fmt(value, fmt="%Y-%m-%d %H:%M"):
+    return local(value).strftime(fmt) if value else ""
+
+
+def _answer_text(qtype: str, answer) -> str:
+    """An answer as a learner reads it: letters, 正确/错误, or the blanks' texts."""
+    if answer is None or answer == [] or answer == "":
+        return "未作答"
+    if qtype == "judge":
+        return "正确" if answer else "错误"
+    if qtype == "fill":
+        return "；".join((a[0] if isinstance(a, list) else str(a)) or "（空）" for a in answer)
+    if isinstance(answer, list):
+        return "".join(answer)
+    return str(answer)
+
+
+@bp.get("/quizzes")
+@login_required
+def index():
+    now = utcnow()
+    best = queries.best_scores(current_user)
+    assigned = queries.assigned_quiz_codes(current_user)
+    rows = []
+    seen = set()
+    for quiz in queries.quizzes_for(current_user) + [q for code in assigned
+                                                     if (q := queries.get_quiz(code)) and not q.is_retired]:
+        if quiz.code in seen:
+            continue
+        seen.add(quiz.code)
+        attempts = queries.attempts_of(current_user, quiz)
+        used = len(attempts)
+        open_one = next((a for a in attempts if a.status == AttemptStatus.open), None)
+        window = ""
+        if quiz.opens_at or quiz.closes_at:
+            window = f"{_fmt(quiz.opens_at) or '即日'} 至 {_fmt(quiz.closes_at) or '不限'}"
+        rows.append({
+            "code": quiz.code, "title": quiz.title, "minutes": quiz.time_limit_minutes,
+            "pass_score": quiz.pass_score, "questions": sum(int(d["count"]) for d in quiz.draws),
+            "attempts": f"{used} / {quiz.max_attempts}" if quiz.max_attempts else f"{used}（不限次数）",
+            "best": best.get(quiz.code), "window": window, "due": assigned.get(quiz.code),
+            "open_attempt": open_one.id if open_one else None,
+            "can_start": services.quiz_is_open(quiz, now) and (quiz.max_attempts is None or used < quiz.max_attempts),
+            "last_result": next((a.id for a in attempts if a.status != AttemptStatus.open), None),
+            "stats_url": url_for("quizzes.stats", code=quiz.code)
+            if can(current_user, Permission.AUTHOR_CONTENT, quiz) else None,
+        })
+    return render_template("quizzes/index.html", rows=rows,
+                           can_author=has_permission(current_user, Permission.AUTHOR_CONTENT))
+
+
+@bp.post("/quizzes/<code>/start")
+@login_required
+def start(code):
+    quiz = sittable_quiz(code)
+    try:
+        attempt, _ = services.start_attempt(current_user, quiz, now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("quizzes.index"))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id):
+    found = settle_overdue(own_attempt(attempt_id), utcnow())
+    if found.status != AttemptStatus.open:
+        return redirect(url_for("quizzes.result", attempt_id=found.id))
+    # The page holds no question: the script loads the paper from the API (no key is ever in it).
+    return render_template("quizzes/attempt.html", attempt=found, quiz=found.quiz,
+                           api_url=url_for("api.get_attempt", attempt_id=found.id),
+                           result_url=url_for("quizzes.result", attempt_id=found.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id):
+    found = settle_overdue(own_attempt(attempt_id), utcnow())
+    if found.status == AttemptStatus.open:
+        return redirect(url_for("quizzes.attempt", attempt_id=found.id))
+    items = []
+    for number, row in enumerate(services.results(found), start=1):
+        correct = row["correct_answer"]
+        mine = row["your_answer"]
+        options = []
+        for option in row["options"]:
+            key = option["key"]
+            options.append({"key": key, "text": option["text"],
+                            "mine": key == mine or (isinstance(mine, list) and key in mine),
+                            "correct": key == correct or (isinstance(correct, list) and key in correct)})
+        items.append({**row, "number": number, "type_label": TYPE_LABELS[row["type"]], "option_rows": options,
+                      "your_text": _answer_text(row["type"], mine),
+                      "correct_text": _answer_text(row["type"], correct)})
+    right = sum(1 for item in items if item["correct"])
+    return render_template("quizzes/result.html", attempt=found, quiz=found.quiz, items=items, right=right,
+                           status_label=ATTEMPT_STATUS_LABELS[found.status],
+                           graded_at=_fmt(found.graded_at))
+
+
+# --- 错题本 ------------------------------------------------------------------------------------------------
+
+def _today():
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+@bp.get("/mistakes")
+@login_required
+def mistakes():
+    today = _today()
+    rows, _ = queries.due_mistakes(current_user, today, 1, 500)
+    items = [{"qid": m.qid, "stem": stem, "box": m.box, "next_review_on": m.next_review_on.isoformat(),
+              "due": m.next_review_on <= today} for m, stem, _ in rows]
+    total, due = queries.count_mistakes(current_user, today)
+    return render_template("quizzes/mistakes.html", items=items, total=total, due=due)
+
+
+def _practice_view(mistake, feedback=None):
+    row = services.question_value(
+        db.session.execute(db.select(Question).where(Question.qid == mistake.qid)).scalar_one())
+    pieces = split_blanks(row.stem) if row.type == "fill" else []
+    return {
+        "qid": row.id, "type": row.type, "type_label": TYPE_LABELS[row.type], "box": mistake.box,
+        "stem_html": services.render_text(row.stem, row.text_format),
+        "options": [{"key": k, "html": services.render_text(v, row.text_format)} for k, v in row.options.items()],
+        "blanks": max(1, count_blanks(row.stem)) if row.type == "fill" else 0, "pieces": pieces,
+        "feedback": feedback,
+        "explanation_html": services.render_text(row.explanation, row.text_format) if feedback else "",
+    }
+
+
+@bp.get("/mistakes/practice")
+@login_required
+def practice():
+    mistake = queries.next_practice(current_user, _today())
+    if mistake is None:
+        flash("今天没有需要复习的错题了。", "success")
+        return redirect(url_for("quizzes.mistakes"))
+    return render_template("quizzes/practice.html", q=_practice_view(mistake))
+
+
+@bp.post("/mistakes/practice/<qid>")
+@login_required
+def practice_answer(qid):
+    mistake = queries.get_mistake(current_user, qid)
+    if mistake is None or mistake.mastered_at is not None:
+        raise NotFound("错题本中没有这道题")
+    qtype = services.question_value(db.session.execute(
+        db.select(Question).where(Question.qid == qid)).scalar_one()).type
+    if qtype == "multiple":
+        raw = request.form.getlist("answer")
+    elif qtype == "fill":
+        raw = request.form.getlist("blank")
+    elif qtype == "judge":
+        raw = {"true": True, "false": False}.get(request.form.get("answer", ""))
+    else:
+        raw = request.form.get("answer")
+    try:
+        feedback = services.practise(mistake, raw, now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("quizzes.practice"))
+    db.session.commit()
+    feedback["correct_text"] = _answer_text(qtype, feedback["correct_answer"])
+    return render_template("quizzes/practice.html", q=_practice_view(mistake, feedback))
+
+
+# --- trainers ----------------------------------------------------------------------------------------------
+
+@bp.get("/quizzes/<code>/stats")
+@require(Permission.AUTHOR_CONTENT)
+def stats(code):
+    quiz = queries.get_quiz(code)
+    if quiz is None:
+        raise NotFound(f"测验 {code} 不存在")
+    authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
+    attempts, questions = queries.item_statistics(quiz)
+    for row in questions:
+        row["facility_pct"] = f"{row['facility'] * 100:.0f}%"
+        row["discrimination_text"] = "—" if row["discrimination"] is None else f"{row['discrimination']:.1f}"
+        row["flag_labels"] = [FLAG_LABELS[f] for f in row["flags"]]
+        row["counts_text"] = "，".join(f"{k}: {n}" for k, n in row["option_counts"].items()) or "—"
+        row["type_label"] = TYPE_LABELS[row["type"]]
+    return render_template("quizzes/stats.html", quiz=quiz, attempts=attempts, questions=questions)
+
+
+@bp.get("/quizzes/template.xlsx")
+@require(Permission.AUTHOR_CONTENT)
+def template():
+    return send_file(io.BytesIO(build_template()), as_attachment=True, download_name=TEMPLATE_NAME,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _bank_rows():
+    return [{"code": bank.code, "title": bank.title, "org": bank.org.name, "count": count,
+             "origin": "文件" if bank.origin.value == "file" else "网页/导入"}
+            for bank, count in queries.list_banks(scope_clause(current_user, Permission.AUTHOR_CONTENT,
+                                                               OrgUnit.path))]
+
+
+@bp.route("/quizzes/banks", methods=["GET", "POST"])
+@require(Permission.AUTHOR_CONTENT)
+def banks():
+    errors, warnings = [], []
+    if request.method == "POST":
+        code = (request.form.get("bank") or "").strip()
+        fmt = request.form.get("format") or None
+        upload = request.files.get("file")
+        bank = queries.get_bank(code) if code else None
+        if bank is not None:
+            authorize(current_user, Permission.AUTHOR_CONTENT, bank)
+        if not code:
+            errors.append("请填写题库编码")
+        elif fmt is not None and fmt not in IMPORT_FORMATS:
+            errors.append("文件格式只能是 xlsx、gift 或 aiken")
+        elif upload is None or not upload.filename:
+            errors.append("请选择要导入的文件")
+        else:
+            owner = current_user.org if bank is None else None
+            if owner is not None:
+                authorize(current_user, Permission.AUTHOR_CONTENT, owner)
+            try:
+                counts, found = import_question_file(upload.read(), upload.filename, code, fmt, org=owner)
+            except ContentErrors as exc:
+                db.session.rollback()
+                errors = [str(e) for e in exc.errors]
+            else:
+                record("quizzes.import_bank", actor=current_user, target_type="bank", target=code,
+                       client_addr=client_addr(), details={"file": upload.filename, **counts})
+                db.session.commit()
+                warnings = [f"{w.path}:{w.line}: {w.message}" for w in found]
+                flash(f"已导入题库 {code}：新增 {counts.get('new', 0)}，更新 {counts.get('updated', 0)}，"
+                      f"未变 {counts.get('unchanged', 0)}，跳过 {len(found)}", "success")
+    status = 422 if errors else 200
+    return render_template("quizzes/banks.html", banks=_bank_rows(), errors=errors, warnings=warnings,
+                           formats=IMPORT_FORMATS, template_name=TEMPLATE_NAME), status
