@@ -205,7 +205,7 @@ def course_stats(org: OrgUnit, start=None, end=None) -> dict:
     end_at = _as_datetime(end, end=True)
     if end_at is not None:
         done_query = done_query.where(CourseEnrollment.completed_at < end_at)
-    completed = len(pairs & set(db.session.execute(done_query).tuples()))
+    completed = len(pairs & {tuple(row) for row in db.session.execute(done_query)})
     return {"assigned": len(pairs), "completed": completed, "completion_rate": round(completed / len(pairs), 4)}
 
 
