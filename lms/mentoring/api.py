@@ -17,7 +17,8 @@ _PERSON = {"type": "object", "properties": {"username": {"type": "string"}, "nam
 _PAIRING_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "mentor": _PERSON, "mentees": {"type": "array", "items": _PERSON},
     "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"},
-    "goals": {"type": "string"}, "org": {"type": "object"}, "status": {"type": "string"},
+    "goals": {"type": "string"}, "org": {"type": "object"},
+    "status": {"type": "string", "enum": ["upcoming", "active", "finished", "ended"]},
     "ended_at": {"type": ["string", "null"]}, "end_reason": {"type": "string"}}}
 _PAIRING_REQUEST = {"type": "object", "required": ["mentor", "mentees", "start", "end"], "properties": {
     "mentor": {"type": "string", "description": "导师工号"},
@@ -44,7 +45,7 @@ def pairing_json(pairing) -> dict:
             "mentees": [_person(pm.mentee) for pm in pairing.mentees],
             "start": iso(pairing.start_on), "end": iso(pairing.end_on), "goals": pairing.goals,
             "org": {"code": pairing.org.code, "name": pairing.org.name},
-            "status": queries.pairing_status(pairing, services.local_today()),
+            "status": queries.pairing_state(pairing, services.local_today()),
             "ended_at": iso(pairing.ended_at), "end_reason": pairing.end_reason}
 
 

@@ -299,15 +299,23 @@ def _kind_counts(pairing: Pairing) -> dict:
     return {(mentee_id, ActivityKind(kind)): (n, int(minutes or 0)) for mentee_id, kind, n, minutes in rows}
 
 
+PAIRING_STATE_LABELS = {"upcoming": "未开始", "active": "进行中", "finished": "已到期", "ended": "提前结束"}
+
+
+def pairing_state(pairing: Pairing, today: dt.date) -> str:
+    """upcoming | active | finished | ended (ended early)."""
+    if pairing.ended_at is not None:
+        return "ended"
+    if pairing.end_on < today:
+        return "finished"
+    if pairing.start_on > today:
+        return "upcoming"
+    return "active"
+
+
 def pairing_status(pairing: Pairing, today: dt.date) -> str:
     """进行中 / 未开始 / 已到期 / 提前结束."""
-    if pairing.ended_at is not None:
-        return "提前结束"
-    if pairing.end_on < today:
-        return "已到期"
-    if pairing.start_on > today:
-        return "未开始"
-    return "进行中"
+    return PAIRING_STATE_LABELS[pairing_state(pairing, today)]
 
 
 def outcome_rows(viewer, perm: Permission, *, now: dt.datetime | None = None) -> list[dict]:

@@ -57,13 +57,16 @@ def log_form(pairing_id):
     if pairing.mentor_id != current_user.id:
         raise Forbidden("只有该结对的导师本人可以记录活动")
     values = {"kind": "", "date": services.local_today().isoformat(), "minutes": "", "place": "", "notes": "",
+              "drill_report_id": "",
               "mentee": pairing.mentees[0].mentee.username if len(pairing.mentees) == 1 else "",
               "client_id": uuid.uuid4().hex}
     error, status = None, 200
     if request.method == "POST":
         values.update({k: request.form.get(k, "") for k in values})
+        # A form posted without its hidden key (an old page) is simply not idempotent.
+        data = {**values, "client_id": values["client_id"] or None}
         try:
-            activity, created = services.log_activity(current_user, pairing, dict(values))
+            activity, created = services.log_activity(current_user, pairing, data)
         except ValidationError as exc:
             error, status = exc.message, 422
         else:

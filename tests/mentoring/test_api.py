@@ -25,7 +25,7 @@ def test_hr_creates_a_pairing(api, cast):
     body = response.get_json()
     assert body["mentor"] == {"username": "mentor", "name": "赵德山"}
     assert body["mentees"] == [{"username": "w1", "name": "张小明"}]
-    assert body["status"] == "进行中" and body["org"]["code"] == "HX010101"
+    assert body["status"] == "active" and body["org"]["code"] == "HX010101"
 
 
 @pytest.mark.parametrize("overrides, code", [
@@ -72,7 +72,7 @@ def test_end_pairing_in_scope_only(api, cast):
     api.login("hr1")
     assert api.post(f"/api/v1/pairings/{pairing.id}/end", json={}).status_code == 422
     response = api.post(f"/api/v1/pairings/{pairing.id}/end", json={"reason": "学员离岗"})
-    assert response.status_code == 200 and response.get_json()["status"] == "提前结束"
+    assert response.status_code == 200 and response.get_json()["status"] == "ended"
     assert response.get_json()["end_reason"] == "学员离岗"
     assert api.post(f"/api/v1/pairings/{pairing.id}/end", json={"reason": "again"}).status_code == 409
     assert api.post("/api/v1/pairings/99999/end", json={"reason": "x"}).status_code == 404

@@ -262,3 +262,53 @@ def test_pairing_with_two_mentees_needs_the_mentee_named(cast):
 def test_drill_report_id_must_be_a_positive_integer(cast, pairing):
     assert _refusal(cast, pairing, drill_report_id="abc").code == "invalid"
     assert _refusal(cast, pairing, drill_report_id=-3).code == "invalid"
+
+
+def test_linked_drill_report_must_exist_and_belong_to_mentor_or_mentee(cast, pairing, monkeypatch):
+    from lms.mentoring import crossfeature
+
+    owners = {7: cast["w1"].id, 8: cast["w2"].id}
+    monkeypatch.setattr(crossfeature, "drill_report_owner_id", lambda rid: owners.get(rid, False))
+    assert "不存在" in _refusal(cast, pairing, drill_report_id=99).message
+    assert "不属于" in _refusal(cast, pairing, drill_report_id=8).message
+    assert log(cast["mentor"], pairing, drill_report_id="7").drill_report_id == 7
+
+
+def test_without_the_drills_feature_any_report_id_is_stored(cast, pairing, monkeypatch):
+    from lms.mentoring import crossfeature
+
+    monkeypatch.setattr(crossfeature, "drill_report_owner_id", lambda rid: None)
+    assert log(cast["mentor"], pairing, drill_report_id=12345).drill_report_id == 12345
+
+
+def test_registries_ignore_a_second_registration(monkeypatch):
+    monkeypatch.setattr(eligibility, "_CREDENTIAL_CHECKS", [])
+    monkeypatch.setattr(eligibility, "_STAR_SOURCES", [])
+
+    def check(user):
+        return False
+
+    eligibility.register_credential_check(check)
+    eligibility.register_credential_check(check)
+    assert eligibility._CREDENTIAL_CHECKS == [check]
+    eligibility.register_star_source(lambda user: 2)
+    eligibility.register_star_source(lambda user: 4)
+    assert eligibility.star_level(object()) == 4
+
+
+@pytest.mark.parametrize("hired, today, years", [
+    (dt.date(2023, 11, 28), dt.date(2026, 11, 28), 3),
+    (dt.date(2023, 11, 29), dt.date(2026, 11, 28), 2),
+    (None, dt.date(2026, 11, 28), 0),
+    (dt.date(2027, 1, 1), dt.date(2026, 11, 28), 0),
+])
+def test_years_of_service_count_completed_years(hired, today, years):
+    assert eligibility.years_of_service(hired, today) == years
+
+
+def test_drill_report_lookup_uses_the_drills_model_when_installed(app):
+    from lms.mentoring import crossfeature
+
+    if crossfeature._optional("lms.drills.models", "DrillReport") is None:
+        pytest.skip("the drills feature is not installed")
+    assert crossfeature.drill_report_owner_id(424242) is False

@@ -185,3 +185,17 @@ def test_home_shows_the_mentoring_tiles(api, cast):
     assert "待确认的带教活动（1）" in api.get("/").get_data(as_text=True)
     api.login("mentor")
     assert "我的学员" in api.get("/").get_data(as_text=True)
+
+
+def test_log_form_links_a_drill_report_and_works_without_the_hidden_key(api, cast, monkeypatch):
+    from lms.mentoring import crossfeature
+
+    owner = cast["w1"].id  # read now: the request runs on another connection
+    monkeypatch.setattr(crossfeature, "drill_report_owner_id", lambda rid: owner)
+    pairing = make_pairing(cast["mentor"], [cast["w1"]])
+    api.login("mentor")
+    _, html = _page(api, f"/mentoring/pairings/{pairing.id}/log")
+    form = {"csrf_token": _csrf(html), "mentee": "w1", "kind": "case_review", "date": days(-1).isoformat(),
+            "minutes": "30", "notes": "复盘一份被退回的上报", "drill_report_id": "41"}
+    assert api.client.post(f"/mentoring/pairings/{pairing.id}/log", data=form).status_code == 302
+    assert db.session.query(Activity).one().drill_report_id == 41
