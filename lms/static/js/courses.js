@@ -14,7 +14,7 @@
       window.speechSynthesis.cancel();
       speaking = false;
       button.setAttribute("aria-pressed", "false");
-      button.textContent = "🔊 朗读";
+      button.textContent = "朗读";
     }
     button.addEventListener("click", function () {
       if (speaking) { stop(); return; }
@@ -27,7 +27,7 @@
       window.speechSynthesis.speak(utterance);
       speaking = true;
       button.setAttribute("aria-pressed", "true");
-      button.textContent = "⏹ 停止朗读";
+      button.textContent = "停止朗读";
     });
     window.addEventListener("pagehide", stop);
   }
