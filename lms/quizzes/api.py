@@ -90,7 +90,8 @@ def settle_overdue(attempt, now):
     # A GET began a read transaction; the close needs a writer's (SQLite: BEGIN IMMEDIATE).
     db.session.rollback()
     with write_intent():
-        attempt = queries.get_attempt(attempt_id, lock=True)
+        # No shared lock first: two settling requests would each wait for the other's (deadlock).
+        attempt = queries.get_attempt(attempt_id)
         services.close_attempt(attempt, now=now)
         db.session.commit()
     return queries.get_attempt(attempt_id)
