@@ -10,7 +10,10 @@ from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
 from lms.quizzes import itemstats
 from lms.quizzes.draw import to_original
-from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz
+from lms.accounts.models import User
+from lms.quizzes.models import (
+    ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz,
+)
 from lms.quizzes.questions import question_from_dict
 
 GRADED = (AttemptStatus.submitted, AttemptStatus.closed)
@@ -195,3 +198,17 @@ def list_banks(scope_clause_sql) -> list[tuple[Bank, int]]:
 def all_qids() -> set[str]:
     """Every question id in use (any bank, retired too): generated ids must avoid them."""
     return set(db.session.execute(sa.select(Question.qid)).scalars())
+
+
+def result_rows(quiz: Quiz, scope_sql) -> list[tuple]:
+    """Graded attempts of a quiz by people whose unit (at the time) lies in scope, for export."""
+    rows = db.session.execute(
+        sa.select(User.name, User.username, OrgUnit.name, Attempt.number, Attempt.status, Attempt.score,
+                  Attempt.passed, Attempt.started_at, Attempt.graded_at)
+        .join(User, User.id == Attempt.user_id).join(OrgUnit, OrgUnit.id == Attempt.org_id)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status.in_(GRADED), scope_sql)
+        .order_by(OrgUnit.path, User.username, Attempt.number)).all()
+    fmt = "%Y-%m-%d %H:%M"
+    return [(name, username, org, number, ATTEMPT_STATUS_LABELS[status], score, "是" if passed else "否",
+             started.astimezone(SHANGHAI).strftime(fmt), graded.astimezone(SHANGHAI).strftime(fmt) if graded else "")
+            for name, username, org, number, status, score, passed, started, graded in rows]

@@ -13,7 +13,7 @@ from lms.db import SHANGHAI, local, utcnow
 from lms.errors import LMSError, NotFound
 from lms.extensions import db
 from lms.org.models import OrgUnit
-from lms.quizzes import queries, services
+from lms.quizzes import exports, queries, services
 from lms.quizzes.api import own_attempt, settle_overdue, sittable_quiz
 from lms.quizzes.formats import IMPORT_FORMATS
 from lms.quizzes.formats.xlsx import build_template
@@ -216,6 +216,25 @@ def stats(code):
         row["counts_text"] = "，".join(f"{k}: {n}" for k, n in row["option_counts"].items()) or "—"
         row["type_label"] = TYPE_LABELS[row["type"]]
     return render_template("quizzes/stats.html", quiz=quiz, attempts=attempts, questions=questions)
+
+
+@bp.get("/quizzes/<code>/results.<fmt>")
+@require(Permission.AUTHOR_CONTENT)
+def results_export(code, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("只能导出 csv 或 xlsx")
+    quiz = queries.get_quiz(code)
+    if quiz is None:
+        raise NotFound(f"测验 {code} 不存在")
+    authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
+    rows = queries.result_rows(quiz, scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))
+    record("quizzes.export_results", actor=current_user, target_type="quiz", target=quiz.code, org=quiz.org,
+           client_addr=client_addr(), details={"format": fmt, "rows": len(rows)})
+    db.session.commit()
+    data = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows)
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{quiz.title}-成绩.{fmt}", mimetype=mimetype)
 
 
 @bp.get("/quizzes/template.xlsx")

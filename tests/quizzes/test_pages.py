@@ -167,3 +167,22 @@ def test_workers_cannot_open_trainer_pages(setup, client):
     _login(client, "w1")
     assert client.get("/quizzes/banks").status_code == 403
     assert client.get("/quizzes/template.xlsx").status_code == 403
+
+
+def test_results_export_csv_and_xlsx_scoped_and_formula_safe(setup, api, tree):
+    make_user("evil", "worker", tree["g1"], name="=cmd|'/c calc'!A1")
+    api.login("evil")
+    attempt = api.post("/api/v1/quizzes/test-quiz/attempts").get_json()
+    api.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    api.delete("/api/v1/session")
+    api.login("tc")
+    csv_reply = api.get("/quizzes/test-quiz/results.csv")
+    assert csv_reply.status_code == 200
+    text = csv_reply.data.decode("utf-8")
+    assert text.startswith("\ufeff姓名,工号") and "'=cmd" in text and "evil" in text
+    xlsx = api.get("/quizzes/test-quiz/results.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert api.get("/quizzes/test-quiz/results.pdf").status_code == 404
+    api.delete("/api/v1/session")
+    api.login("t2")
+    assert api.get("/quizzes/test-quiz/results.csv").status_code == 403
