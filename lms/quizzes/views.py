@@ -6,7 +6,9 @@ import io
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from lms.accounts.permissions import Permission, authorize, can, has_permission, require, scope_clause
+from lms.accounts.permissions import (
+    Permission, authorize, can, has_permission, require, scope_clause, scope_orgs,
+)
 from lms.audit.services import record
 from lms.contentfile import ContentErrors
 from lms.db import SHANGHAI, local, utcnow
@@ -269,9 +271,9 @@ def banks():
         elif upload is None or not upload.filename:
             errors.append("请选择要导入的文件")
         else:
-            owner = current_user.org if bank is None else None
-            if owner is not None:
-                authorize(current_user, Permission.AUTHOR_CONTENT, owner)
+            # A new bank belongs to the widest unit the trainer authors for (their level).
+            owner = None if bank is not None else min(scope_orgs(current_user, Permission.AUTHOR_CONTENT),
+                                                       key=lambda org: (org.depth, org.path))
             try:
                 counts, found = import_question_file(upload.read(), upload.filename, code, fmt, org=owner)
             except ContentErrors as exc:
