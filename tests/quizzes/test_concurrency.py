@@ -110,3 +110,47 @@ def test_simultaneous_starts_make_one_attempt(app, tree):
     assert errors == []
     assert len({o[0] for o in outcomes}) == 1
     assert [o[1] for o in outcomes].count(True) == 1
+
+
+def test_simultaneous_http_submits_return_one_result_and_grade_once(app, tree, api, client):
+    from flask.testing import FlaskClient
+
+    make_bank()
+    make_quiz(pass_score=0, max_attempts=1)
+    make_user("w5", "worker", tree["g1"])
+    api.login("w5")
+    attempt = api.post("/api/v1/quizzes/test-quiz/attempts").get_json()
+    cookie = client.get_cookie("lms_session").value
+    graded = []
+
+    def count(sender, **kwargs):
+        graded.append(kwargs["attempt_id"])
+
+    barrier = threading.Barrier(THREADS)
+    replies, errors = [None] * THREADS, []
+
+    def submit(i):
+        try:
+            own = FlaskClient(app, use_cookies=True)
+            own.set_cookie("lms_session", cookie)
+            barrier.wait(timeout=10)
+            reply = own.post(f"/api/v1/attempts/{attempt['id']}/submit", headers={"X-CSRFToken": api.csrf})
+            replies[i] = (reply.status_code, reply.get_json())
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(repr(exc))
+
+    signals.quiz_passed.connect(count)
+    try:
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        signals.quiz_passed.disconnect(count)
+    db.session.rollback()
+    assert errors == []
+    assert {status for status, _ in replies} == {200}
+    assert all(body == replies[0][1] for _, body in replies)
+    assert graded == [attempt["id"]]
+    assert api.post("/api/v1/quizzes/test-quiz/attempts").get_json()["error"]["code"] == "attempts_exhausted"
