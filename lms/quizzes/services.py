@@ -334,7 +334,8 @@ def results(attempt: Attempt) -> list[dict]:
             "source": question.source,
             "type": question.type,
             "stem_html": data.get("stem_html") or render_text(question.stem, question.text_format),
-            "options": [{"key": key, "text": text} for key, text in item.options],
+            "options": [{"key": key, "text": text, "html": html} for (key, text), html in zip(
+                item.options, data.get("options_html") or [render_text(t, question.text_format) for _, t in item.options])],
             "explanation_html": render_text(question.explanation, question.text_format),
         })
     return out

@@ -121,7 +121,7 @@ def result(attempt_id):
         options = []
         for option in row["options"]:
             key = option["key"]
-            options.append({"key": key, "text": option["text"],
+            options.append({"key": key, "text": option["text"], "html": option["html"],
                             "mine": key == mine or (isinstance(mine, list) and key in mine),
                             "correct": key == correct or (isinstance(correct, list) and key in correct)})
         items.append({**row, "number": number, "type_label": TYPE_LABELS[row["type"]], "option_rows": options,
