@@ -63,6 +63,7 @@ def test_worker_learns_a_county_lesson_at_768x1024(courses_loaded, tablet):
     page.get_by_role("link", name="开始学习").click()
     page.wait_for_url("**/courses/county-grid-duties/lessons/**")
     assert page.locator("#lesson-body h2").first.is_visible()
+    assert page.get_by_role("button", name="朗读").is_visible()  # Chromium has speech synthesis
     # Readable typography: 18px+ body text, ~1.8 line height, ~40em measure.
     size, line = page.evaluate("""() => { const s = getComputedStyle(document.getElementById('lesson-body'));
         return [parseFloat(s.fontSize), parseFloat(s.lineHeight) / parseFloat(s.fontSize)]; }""")
@@ -80,6 +81,8 @@ def test_worker_learns_a_county_lesson_at_768x1024(courses_loaded, tablet):
 
 def test_catalog_to_lesson_on_a_phone_360x800(courses_loaded, browser):
     context = browser.new_context(viewport={"width": 360, "height": 800}, locale="zh-CN", has_touch=True)
+    # A browser without speech synthesis: the read-aloud button must stay hidden.
+    context.add_init_script("Object.defineProperty(window, 'speechSynthesis', {value: undefined, configurable: true})")
     page = context.new_page()
     try:
         _login(page, courses_loaded, "worker3")
@@ -88,6 +91,7 @@ def test_catalog_to_lesson_on_a_phone_360x800(courses_loaded, browser):
         assert page.get_by_text("矛盾纠纷排查与人民调解").count() == 0  # 青石镇's course: not for 城关街道
         page.get_by_role("link", name="房屋征收与补偿政策解读").click()
         page.get_by_role("link", name="开始学习").click()
+        assert page.locator('[data-action="read-aloud"]').is_hidden()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, width
         page.get_by_role("button", name="标记为学完，进入下一课").click()

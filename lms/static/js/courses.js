@@ -7,7 +7,7 @@
     var body = document.getElementById("lesson-body");
     if (!button || !body) { return; }
     // No speech synthesis in this browser: the button stays hidden.
-    if (!("speechSynthesis" in window) || typeof window.SpeechSynthesisUtterance !== "function") { return; }
+    if (!window.speechSynthesis || typeof window.SpeechSynthesisUtterance !== "function") { return; }
     button.hidden = false;
     var speaking = false;
     function stop() {
