@@ -113,6 +113,7 @@ def test_offline_answers_are_kept_and_submitted(quiz_server, tablet):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(quiz_server + "/")
     page.goto(quiz_server + "/quizzes")
+    shot(page, "quiz-00-list-768x1024")
     page.locator("section", has_text="端到端政策测验").get_by_role("button", name="开始作答").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
     attempt_id = page.url.rsplit("/", 1)[1]
