@@ -242,3 +242,18 @@ def test_unknown_quiz_is_404_and_a_quiz_of_another_township_is_403(setup, api, t
 def test_anonymous_requests_are_401(setup, client):
     assert client.get("/api/v1/attempts/1").status_code == 401
     assert client.get("/api/v1/mistakes").status_code == 401
+
+
+def test_unknown_ids_and_bad_paging_are_clear_errors(setup, api, tree):
+    make_user("tc", "trainer", tree["county"])
+    api.login("w1")
+    assert api.get("/api/v1/attempts/999").status_code == 404
+    assert api.post("/api/v1/attempts/999/submit").status_code == 404
+    assert api.put("/api/v1/attempts/999/answers/t-judge", json={"answer": True, "seq": 1}).status_code == 404
+    assert api.get("/api/v1/mistakes?page=x").status_code == 400
+    assert api.post("/api/v1/mistakes/nope/practice", json={"answer": "A"}).status_code == 404
+    assert api.post("/quizzes/nope/start").status_code == 404
+    api.delete("/api/v1/session")
+    api.login("tc")
+    reply = api.get("/api/v1/quizzes/nope/stats")
+    assert reply.status_code == 404 and reply.get_json()["error"]["code"] == "not_found"
