@@ -103,9 +103,12 @@ def attempt(attempt_id):
     if found.status != AttemptStatus.open:
         return redirect(url_for("quizzes.result", attempt_id=found.id))
     # The page holds no question: the script loads the paper from the API (no key is ever in it).
-    return render_template("quizzes/attempt.html", attempt=found, quiz=found.quiz,
+    page = render_template("quizzes/attempt.html", attempt=found, quiz=found.quiz,
                            api_url=url_for("api.get_attempt", attempt_id=found.id),
                            result_url=url_for("quizzes.result", attempt_id=found.id))
+    # The service worker keeps this page for its user: a reload without network reopens the quiz
+    # from the paper and answers kept in localStorage.
+    return page, 200, {"X-LMS-Offline": "page"}
 
 
 @bp.get("/attempts/<int:attempt_id>/result")

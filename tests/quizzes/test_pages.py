@@ -40,6 +40,7 @@ def test_worker_starts_from_the_list_and_the_page_holds_no_question_or_key(setup
     page = client.get(started.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-attempt-id="' in html and "js/quizzes.js" in html
+    assert page.headers["X-LMS-Offline"] == "page"
     for question in QUESTIONS:
         assert question.explanation not in html and question.source not in html and question.stem not in html
     assert "<script>" not in html and " style=" not in html
