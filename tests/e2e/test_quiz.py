@@ -158,3 +158,43 @@ def test_offline_answers_are_kept_and_submitted(quiz_server, tablet):
     assert len([r for r in result["results"] if r["your_answer"] not in (None, [])]) == 4
     # Failed requests while offline are logged by the browser itself; anything else is a script error.
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_server, tablet):
+    page = tablet
+    page.goto(quiz_server + "/login")
+    page.get_by_label("工号").fill("worker")
+    page.get_by_label("密码").fill("Demo@2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(quiz_server + "/")
+    # The service worker takes control, then learns whose session this is (it caches pages per user).
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    page.goto(quiz_server + "/quizzes")
+    page.wait_for_timeout(500)
+    card = page.locator("section", has_text="端到端政策测验")
+    start = card.get_by_role("button", name="开始作答")
+    if start.count():
+        start.click()
+    else:
+        card.get_by_role("link", name="继续作答").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    page.locator('[data-role="question"]').wait_for(state="visible")
+    state = page.locator('[data-role="save-state"]')
+    _answer_current(page)
+    state.filter(has_text="已保存").wait_for()
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="下一题").click()
+    _answer_current(page)
+    state.filter(has_text="尚未保存").wait_for()
+    page.reload()
+    page.locator('[data-role="question"]').wait_for(state="visible", timeout=15000)
+    assert page.locator(".quiz-map button", has_text="待保存").count() == 1
+    assert page.locator(".quiz-map button", has_text="已答").count() == 1
+    shot(page, "quiz-04-offline-reload-768x1024")
+
+    page.context.set_offline(False)
+    page.wait_for_function("document.querySelectorAll('.quiz-map button.is-unsaved').length === 0", timeout=20000)
+    attempt_id = page.url.rsplit("/", 1)[1]
+    stored = page.request.get(f"{quiz_server}/api/v1/attempts/{attempt_id}").json()
+    assert len([a for a in stored["answers"].values() if a["answer"] not in (None, [])]) == 2
