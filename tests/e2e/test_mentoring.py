@@ -81,3 +81,26 @@ def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser
     page.goto(live_server + "/mentoring")
     assert page.get_by_text("已确认 1 次").is_visible()
     assert errors == []
+
+
+@pytest.mark.parametrize("viewport", ["phone", "tablet-landscape"])
+def test_hr_mentoring_and_team_pages_fit_the_screen(live_server, browser, viewport):
+    from tests.e2e.conftest import VIEWPORTS
+
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", has_touch=True)
+    errors = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        _login(page, live_server, "hr")
+        for path, heading in [("/mentoring/pairings", "老带新结对"), ("/mentoring/outcomes", "结对成效"),
+                              ("/teams/gaps", "未达配置要求的网格"), ("/teams/HX010101", "桃源村第一网格")]:
+            page.goto(live_server + path)
+            assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+            shot(page, f"mentoring-hr{path.replace('/', '-')}-{width}x{height}")
+            # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    finally:
+        context.close()
+    assert errors == []
