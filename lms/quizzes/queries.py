@@ -5,12 +5,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from lms.accounts.models import User
 from lms.db import SHANGHAI
 from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
 from lms.quizzes import itemstats
 from lms.quizzes.draw import to_original
-from lms.accounts.models import User
 from lms.quizzes.models import (
     ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz,
 )

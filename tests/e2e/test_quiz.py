@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -58,7 +57,6 @@ shuffle_options: true
 
 IMPORT = """\
 import sys
-from pathlib import Path
 from lms import create_app
 from lms.contentsync import SyncContext, SyncReport
 from lms.db import utcnow, write_intent

@@ -1,13 +1,14 @@
 """HTML pages: quiz list, answering screen (no key in it), result, 错题本 practice, stats, bank import."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import pytest
 
 from lms.extensions import db
-from lms.quizzes.models import Attempt, Bank, Mistake, Question
+from lms.quizzes.models import Bank, Mistake, Question
 from tests.factories import PASSWORD, make_user
 from tests.quizzes.factories import QUESTIONS, make_bank, make_quiz, right_answers, wrong_answers
 
@@ -74,7 +75,6 @@ def test_practice_moves_boxes_and_box_5_right_masters(setup, client, api):
     attempt = api.post("/api/v1/quizzes/test-quiz/attempts").get_json()
     api.post(f"/api/v1/attempts/{attempt['id']}/submit")
     mistake = db.session.query(Mistake).filter_by(qid="t-judge").one()
-    import datetime as dt
     mistake.next_review_on = dt.date(2020, 1, 1)
     db.session.commit()
     # Wrong stays in box 1; right moves to box 2 due in 2 days.
@@ -101,7 +101,6 @@ def test_practice_page_form_round_trip(setup, client, api):
     api.login("w1")
     attempt = api.post("/api/v1/quizzes/test-quiz/attempts").get_json()
     api.post(f"/api/v1/attempts/{attempt['id']}/submit")
-    import datetime as dt
     for mistake in db.session.query(Mistake):
         mistake.next_review_on = dt.date(2020, 1, 1)
     db.session.commit()
