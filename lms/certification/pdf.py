@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
@@ -191,6 +191,50 @@ def render_certificate_pdf(data: CertificateData) -> bytes:
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable buffer that the ZIP writer fills and the generator drains."""
+
+    def __init__(self):
+        super().__init__()
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def iter_many_zip(items: Iterable[CertificateData]) -> Iterator[bytes]:
+    """The ZIP of render_many_zip as chunks, one PDF at a time, for a streamed response."""
+    sink = _Sink()
+    with sink:
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+            used: set[str] = set()
+            for data in items:
+                archive.writestr(_zip_info(data, used), render_certificate_pdf(data))
+                if chunk := sink.drain():
+                    yield chunk
+        if tail := sink.drain():
+            yield tail
+
+
+def _zip_info(data: CertificateData, used: set[str]) -> zipfile.ZipInfo:
+    name = f"{data.number}.pdf"
+    n = 1
+    while name in used:
+        n += 1
+        name = f"{data.number}-{n}.pdf"
+    used.add(name)
+    return zipfile.ZipInfo(name, date_time=(data.issued.year, data.issued.month, data.issued.day, 0, 0, 0))
 
 
 def render_many_zip(items: Iterable[CertificateData], fileobj: BinaryIO) -> int:

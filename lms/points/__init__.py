@@ -1,5 +1,17 @@
-"""points feature (see ../shared/DESIGN.md); init_app registers its models, routes, CLI and importers."""
+"""Points ledger (积分): awards for learning events, the history page, points on /me."""
 
 
 def init_app(app):
-    """Nothing registered yet: this feature's models and routes have not been built."""
+    from lms.accounts.profile import contribute
+    from lms.home import register_nav
+    from lms.points import handlers, models, queries, views  # noqa: F401  (models register with the metadata)
+
+    handlers.connect()
+    app.register_blueprint(views.bp)
+    register_nav(40, "积分", "points.history", lambda user: True)
+    contribute(_profile_points)
+
+
+def _profile_points(user) -> dict:
+    from lms.points.queries import total_points  # late: the module imports models, registered in init_app
+    return {"points": total_points(user)}

@@ -1,0 +1,164 @@
+"""JSON routes: certificate lists, issue/renew/revoke, PDF, progress, public verification."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_login import current_user, login_required
+
+from lms.accounts.permissions import Permission, authorize, can, has_permission
+from lms.accounts.queries import get_user
+from lms.api import bp, document, json_body, page_args
+from lms.certification import codes, present, queries, services
+from lms.certification.pdf import render_certificate_pdf
+from lms.db import write_intent
+from lms.errors import Forbidden, NotFound, ValidationError
+from lms.extensions import db
+from lms.web import client_addr
+
+P = Permission
+
+_PROGRAM = {"type": "object", "properties": {"code": {"type": "string"}, "title": {"type": "string"}}}
+CERTIFICATE_SCHEMA = {"type": "object", "properties": {
+    "number": {"type": "string"}, "program": _PROGRAM,
+    "holder": {"type": "object", "properties": {"username": {"type": "string"}, "name": {"type": "string"}}},
+    "status": {"enum": ["valid", "expired", "revoked"]}, "issued": {"type": "string", "format": "date"},
+    "expires": {"type": "string", "format": "date"}, "verify_code": {"type": "string"},
+    "verify_url": {"type": "string"}, "renewal_of": {"type": ["string", "null"]}}}
+_LIST_SCHEMA = {"type": "object", "properties": {
+    "certificates": {"type": "array", "items": CERTIFICATE_SCHEMA}, "next": {"type": ["integer", "null"]}}}
+_QUERY = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+          for n, d in (("org", "组织编码（子树）"), ("program", "认证项目编码"), ("status", "valid | expired | revoked"),
+                       ("page", "页码"), ("per_page", "每页条数，最多 500"))]
+_REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}}
+_PROGRESS_SCHEMA = {"type": "object", "properties": {"programs": {"type": "array", "items": {
+    "type": "object", "properties": {
+        "code": {"type": "string"}, "title": {"type": "string"}, "star": {"type": ["integer", "null"]},
+        "held": {"type": "boolean"}, "met": {"type": "boolean"},
+        "certificate": {"type": ["object", "null"]},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": {"type": "string"}, "key": {"type": "string"}, "label": {"type": "string"},
+            "met": {"type": "boolean"}}}},
+        "missing": {"type": "array", "items": {"type": "string"}}}}}}}
+_VERIFY_SCHEMA = {"type": "object", "properties": {
+    "number": {"type": "string"}, "program": _PROGRAM, "holder": {"type": "string", "description": "脱敏姓名，如 张*明"},
+    "issued": {"type": "string"}, "expires": {"type": "string"}, "status": {"enum": ["valid", "expired", "revoked"]}}}
+
+
+def _certificate_or_404(number: str):
+    certificate = queries.get_certificate(number[:48])
+    if certificate is None:
+        raise NotFound(f"证书 {number[:48]} 不存在")
+    return certificate
+
+
+@bp.get("/certificates")
+@document("/certificates", "GET", summary="证书列表（人事按管辖范围；网格员看自己的）", who="hr in scope; a worker sees own",
+          response_schema=_LIST_SCHEMA, errors=(400, 403, 404, 422), params=_QUERY)
+@login_required
+def list_certificates():
+    page, per_page = page_args()
+    manager = has_permission(current_user, P.MANAGE_CERTIFICATES)
+    filters = present.parse_filters(request.args, current_user, P.MANAGE_CERTIFICATES if manager else None,
+                                    dates=False)
+    today = queries.local_today()
+    query = queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today,
+                             holder=None if manager else current_user, **filters.kwargs())
+    items, has_next = queries.page_of(query, page, per_page)
+    return jsonify({"certificates": [present.certificate_json(c, today) for c in items],
+                    "next": page + 1 if has_next else None})
+
+
+@bp.post("/certificates")
+@document("/certificates", "POST", summary="人工发证（须写明理由），记入审计", who="hr in scope",
+          request_schema={"type": "object", "required": ["username", "program", "reason"], "properties": {
+              "username": {"type": "string"}, "program": {"type": "string"}, "reason": {"type": "string"}}},
+          response_schema=CERTIFICATE_SCHEMA, status=201, errors=(400, 403, 404, 409, 422))
+@login_required
+def issue_certificate():
+    data = json_body()
+    username, program_code = data.get("username"), data.get("program")
+    if not isinstance(username, str) or not username.strip():
+        raise ValidationError("请填写工号 username", code="username_required")
+    if not isinstance(program_code, str) or not program_code.strip():
+        raise ValidationError("请填写认证项目编码 program", code="program_required")
+    user = get_user(username.strip()[:64])
+    if user is None:
+        raise NotFound(f"工号 {username.strip()[:64]} 不存在", code="user_not_found")
+    authorize(current_user, P.MANAGE_CERTIFICATES, user)
+    program = queries.get_program(program_code.strip()[:32])
+    if program is None:
+        raise ValidationError(f"认证项目 {program_code.strip()[:32]} 不存在", code="unknown_program")
+    certificate = services.issue_manually(current_user, user, program, data.get("reason"),
+                                          client_addr=client_addr())
+    db.session.commit()
+    return jsonify(present.certificate_json(certificate, queries.local_today())), 201
+
+
+@bp.post("/certificates/<number>/revoke")
+@document("/certificates/<number>/revoke", "POST", summary="撤销证书（须写明理由），记入审计", who="hr in scope",
+          request_schema=_REASON, response_schema=CERTIFICATE_SCHEMA, errors=(400, 403, 404, 409, 422))
+@login_required
+def revoke_certificate(number):
+    certificate = _certificate_or_404(number)
+    authorize(current_user, P.MANAGE_CERTIFICATES, certificate)
+    data = json_body()
+    services.revoke_certificate(current_user, certificate, data.get("reason"), client_addr=client_addr())
+    db.session.commit()
+    return jsonify(present.certificate_json(certificate, queries.local_today()))
+
+
+@bp.post("/certificates/<number>/renew")
+@document("/certificates/<number>/renew", "POST",
+          summary="续发证书：新证书接续原证书有效期，原证书保留为历史，记入审计", who="hr in scope",
+          request_schema=_REASON, response_schema=CERTIFICATE_SCHEMA, status=201, errors=(400, 403, 404, 409, 422))
+@login_required
+def renew_certificate(number):
+    certificate = _certificate_or_404(number)
+    authorize(current_user, P.MANAGE_CERTIFICATES, certificate)
+    data = json_body()
+    renewed = services.renew_certificate(current_user, certificate, data.get("reason"), client_addr=client_addr())
+    db.session.commit()
+    return jsonify(present.certificate_json(renewed, queries.local_today())), 201
+
+
+@bp.get("/certificates/<number>.pdf")
+@document("/certificates/<number>.pdf", "GET", summary="证书 PDF（A4，含核验二维码）", who="holder, hr in scope",
+          response_schema={"type": "string", "format": "binary"}, errors=(403, 404))
+@login_required
+def certificate_pdf(number):
+    certificate = _certificate_or_404(number)
+    if certificate.holder_id != current_user.id and not can(current_user, P.MANAGE_CERTIFICATES, certificate):
+        raise Forbidden("只有证书持有人或管辖范围内的人事可以下载此证书")
+    body = render_certificate_pdf(present.pdf_data(certificate, present.issuing_unit()))
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{certificate.number}.pdf"', "Cache-Control": "no-store"})
+
+
+@bp.get("/certificates/progress")
+@document("/certificates/progress", "GET", summary="我的认证进度：每个认证项目逐项列出还差什么", who="any",
+          response_schema=_PROGRESS_SCHEMA)
+@login_required
+def certificate_progress():
+    return jsonify({"programs": present.progress(current_user)})
+
+
+@bp.get("/verify/<code>")
+@document("/verify/<code>", "GET", summary="公开核验证书（脱敏姓名，无其他个人信息）；按来源地址限频", who="public",
+          response_schema=_VERIFY_SCHEMA, errors=(404, 429), public=True)
+def verify_certificate(code):
+    count_verify_lookup()
+    if not codes.is_verify_code(code):
+        raise NotFound("核验码无效：请核对证书上的二维码或核验码")
+    certificate = queries.get_by_verify_code(code)
+    if certificate is None:
+        raise NotFound("未找到该核验码对应的证书")
+    return jsonify(present.public_json(certificate, queries.local_today()))
+
+
+def count_verify_lookup() -> None:
+    """Count this lookup in its own short write transaction, so a 429 holds across app servers."""
+    db.session.commit()  # end any read transaction: SQLite must begin the write IMMEDIATE
+    with write_intent():
+        try:
+            services.count_lookup(client_addr())
+        finally:
+            db.session.commit()

@@ -1,0 +1,162 @@
+"""Shared by the API, the pages and the exports: filter parsing, JSON shapes, PDF data, progress."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lms.accounts.masking import mask_name
+from lms.accounts.permissions import Permission, authorize
+from lms.api import iso
+from lms.certification import codes, queries, rules
+from lms.certification.facts import holder_facts
+from lms.certification.models import STATUS_LABELS, Certificate, CertificateStatus
+from lms.certification.pdf import CertificateData
+from lms.errors import NotFound, ValidationError
+from lms.extensions import db
+from lms.org.queries import get_org, get_root
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    org: object = None
+    program: object = None
+    status: str | None = None
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+
+    def as_audit(self) -> dict:
+        """The filter as plain values for the audit log."""
+        return {"org": getattr(self.org, "code", None), "program": getattr(self.program, "code", None),
+                "status": self.status, "issued_from": iso(self.issued_from), "issued_to": iso(self.issued_to)}
+
+    def kwargs(self) -> dict:
+        return {"org": self.org, "program": self.program, "status": self.status, "issued_from": self.issued_from,
+                "issued_to": self.issued_to}
+
+
+def _date(args, name: str) -> dt.date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw[:10]) if len(raw) <= 10 else dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(f"{name} 必须是日期，格式 YYYY-MM-DD，而不是“{raw[:40]}”", code="invalid_date") from None
+
+
+def parse_filters(args, actor, perm: Permission | None, *, dates: bool = True) -> Filters:
+    """org/program/status[/issued_from/issued_to] from query args; an org outside actor's scope is refused (403)."""
+    org = None
+    code = (args.get("org") or "").strip()
+    if code:
+        org = get_org(code[:32])
+        if org is None:
+            raise NotFound(f"组织编码 {code[:32]} 不存在")
+        if perm is not None:
+            authorize(actor, perm, org)  # refused, never silently narrowed or widened
+    program = None
+    program_code = (args.get("program") or "").strip()
+    if program_code:
+        program = queries.get_program(program_code[:32])
+        if program is None:
+            raise ValidationError(f"认证项目 {program_code[:32]} 不存在", code="unknown_program")
+    status = (args.get("status") or "").strip() or None
+    if status is not None and status not in CertificateStatus.__members__:
+        raise ValidationError("status 只能是 valid（有效）、expired（已过期）或 revoked（已撤销）", code="invalid_status")
+    issued_from = _date(args, "issued_from") if dates else None
+    issued_to = _date(args, "issued_to") if dates else None
+    if issued_from and issued_to and issued_from > issued_to:
+        raise ValidationError("issued_from 不能晚于 issued_to", code="invalid_date")
+    return Filters(org, program, status, issued_from, issued_to)
+
+
+def verify_url(certificate: Certificate) -> str:
+    """Public verification URL on PUBLIC_URL (LMS_PUBLIC_URL)."""
+    return codes.public_verify_url(current_app.config["PUBLIC_URL"], certificate.verify_code)
+
+
+def certificate_json(certificate: Certificate, today: dt.date) -> dict:
+    """API.md's certificate item."""
+    return {
+        "number": certificate.number,
+        "program": {"code": certificate.program.code, "title": certificate.program.title},
+        "holder": {"username": certificate.holder.username, "name": certificate.holder.name},
+        "status": certificate.status_on(today).value,
+        "issued": iso(certificate.issued_on),
+        "expires": iso(certificate.expires_on),
+        "verify_code": certificate.verify_code,
+        "verify_url": verify_url(certificate),
+        "renewal_of": certificate.renewal_of.number if certificate.renewal_of else None,
+    }
+
+
+def public_json(certificate: Certificate, today: dt.date) -> dict:
+    """What anyone may learn from a verification code: nothing personal beyond the masked name."""
+    return {
+        "number": certificate.number,
+        "program": {"code": certificate.program.code, "title": certificate.program.title},
+        "holder": mask_name(certificate.holder.name),
+        "issued": iso(certificate.issued_on),
+        "expires": iso(certificate.expires_on),
+        "status": certificate.status_on(today).value,
+    }
+
+
+def status_label(certificate: Certificate, today: dt.date) -> str:
+    return STATUS_LABELS[certificate.status_on(today)]
+
+
+def issuing_unit() -> str:
+    """The unit printed on certificates: configurable, else the root unit's centre."""
+    configured = current_app.config.get("CERTIFICATE_ISSUER")
+    if configured:
+        return configured
+    root = get_root()
+    return f"{root.name}网格化服务管理中心" if root else "网格化服务管理中心"
+
+
+def pdf_data(certificate: Certificate, issuer: str) -> CertificateData:
+    """What the PDF prints: the holder's full name (it is their own certificate)."""
+    return CertificateData(holder_name=certificate.holder.name, program_title=certificate.program.title,
+                           number=certificate.number, issued=certificate.issued_on,
+                           expires=certificate.expires_on, issuing_unit=issuer, verify_url=verify_url(certificate),
+                           star=certificate.program.star)
+
+
+def _titles(table_name: str) -> dict[str, str]:
+    """code -> title from another feature's table when it exists (built apart: guarded)."""
+    table = db.metadata.tables.get(table_name)
+    if table is None or "code" not in table.c or "title" not in table.c:
+        return {}
+    return {code: title for code, title in db.session.execute(sa.select(table.c.code, table.c.title))}
+
+
+def progress(user, *, now=None, facts_provider=None) -> list[dict]:
+    """Per active program: held or not, met or not, and every requirement with what is still missing."""
+    today = queries.local_today(now)
+    programs = queries.list_programs()
+    if not programs:
+        return []
+    facts = (facts_provider or holder_facts)(user, today=today)
+    course_titles, quiz_titles = _titles("courses"), _titles("quizzes")
+    program_titles = {p.code: p.title for p in programs}
+    held = {c.program.code: c for c in queries.valid_certificates(user, today=today)}
+    result = []
+    for program in programs:
+        evaluation = rules.evaluate(queries.as_rule_program(program), facts, course_titles=course_titles,
+                                    quiz_titles=quiz_titles, program_titles=program_titles)
+        certificate = held.get(program.code)
+        result.append({
+            "code": program.code, "title": program.title, "star": program.star,
+            "held": certificate is not None,
+            "certificate": ({"number": certificate.number, "expires": iso(certificate.expires_on)}
+                            if certificate else None),
+            "met": evaluation.met,
+            "items": [{"kind": i.kind, "key": i.key, "label": i.label_zh, "required": i.required,
+                       "actual": i.actual, "met": i.met} for i in evaluation.items],
+            "missing": [i.label_zh for i in evaluation.missing],
+        })
+    return result

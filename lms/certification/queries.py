@@ -1,0 +1,152 @@
+"""Reads: programs, certificates, scoped lists, expiring soon, star levels."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.models import User
+from lms.accounts.permissions import Permission, scope_clause
+from lms.certification import content
+from lms.certification.models import Certificate, CertificateStatus, Program
+from lms.db import SHANGHAI, utcnow
+from lms.extensions import db
+from lms.org.models import OrgUnit
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """The calendar day in Asia/Shanghai (certificates run by local days)."""
+    return (now or utcnow()).astimezone(SHANGHAI).date()
+
+
+def get_program(code: str) -> Program | None:
+    """The program with this code, or None."""
+    return db.session.scalar(sa.select(Program).where(Program.code == code))
+
+
+def list_programs(*, include_retired: bool = False) -> list[Program]:
+    """Programs in file order."""
+    query = sa.select(Program).order_by(Program.position, Program.code)
+    if not include_retired:
+        query = query.where(Program.is_retired.is_(False))
+    return list(db.session.scalars(query))
+
+
+def as_rule_program(program: Program) -> content.Program:
+    """The pure rules' view of a stored program."""
+    req = program.requires or {}
+    return content.Program(
+        code=program.code, title=program.title, valid_months=program.valid_months, star=program.star,
+        requires=content.Requirements(
+            courses=tuple(req.get("courses") or ()),
+            quizzes=dict(req.get("quizzes") or {}),
+            drills_accepted=req.get("drills_accepted") or 0,
+            training_hours=req.get("training_hours") or 0,
+            mentoring_activities=req.get("mentoring_activities") or 0,
+            points=req.get("points") or 0,
+            certificates=tuple(req.get("certificates") or ()),
+        ))
+
+
+def get_certificate(number: str) -> Certificate | None:
+    """The certificate with this number, or None."""
+    return db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
+
+
+def get_by_verify_code(code: str) -> Certificate | None:
+    """The certificate with this verification code, or None."""
+    return db.session.scalar(sa.select(Certificate).where(Certificate.verify_code == code))
+
+
+def _valid_clause(today: dt.date):
+    return sa.and_(Certificate.status == CertificateStatus.valid, Certificate.expires_on >= today)
+
+
+def valid_certificates(user, *, today: dt.date | None = None) -> list[Certificate]:
+    """The holder's certificates valid today."""
+    today = today or local_today()
+    return list(db.session.scalars(sa.select(Certificate).where(Certificate.holder_id == user.id,
+                                                                _valid_clause(today))
+                                   .order_by(Certificate.issued_on)))
+
+
+def valid_program_codes(user, *, today: dt.date | None = None) -> set[str]:
+    """Codes of the programs whose certificate the holder has valid today."""
+    return {c.program.code for c in valid_certificates(user, today=today)}
+
+
+def latest_certificate(user, program: Program) -> Certificate | None:
+    """The holder's most recent certificate of the program, whatever its status."""
+    return db.session.scalar(sa.select(Certificate)
+                             .where(Certificate.holder_id == user.id, Certificate.program_id == program.id)
+                             .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(1))
+
+
+def star_of(user, *, today: dt.date | None = None) -> int:
+    """The holder's star level: the highest star among valid certificates (0 when none)."""
+    today = today or local_today()
+    return int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(Program.star), 0)).join(Certificate.program)
+        .where(Certificate.holder_id == user.id, _valid_clause(today))) or 0)
+
+
+def stars_subquery(today: dt.date):
+    """(user_id, star) of every holder with a valid starred certificate, for joins in exports."""
+    return (sa.select(Certificate.holder_id.label("user_id"), sa.func.max(Program.star).label("star"))
+            .join(Program, Program.id == Certificate.program_id)
+            .where(_valid_clause(today), Program.star.is_not(None))
+            .group_by(Certificate.holder_id).subquery("stars"))
+
+
+def filtered(actor, perm: Permission, *, org: OrgUnit | None = None, program: Program | None = None,
+             status: str | None = None, issued_from: dt.date | None = None, issued_to: dt.date | None = None,
+             expiring_within: int | None = None, today: dt.date | None = None, holder=None):
+    """Select of certificates joined with holder and holder's unit, limited to actor's scope for perm (or one holder)."""
+    today = today or local_today()
+    query = sa.select(Certificate).join(Certificate.holder).join(User.org)
+    if holder is not None:  # a worker's own certificates, wherever they are
+        query = query.where(Certificate.holder_id == holder.id)
+    else:
+        query = query.where(scope_clause(actor, perm, OrgUnit.path))
+    if org is not None:
+        query = query.where(OrgUnit.path >= org.path, OrgUnit.path < org.path + "~")
+    if program is not None:
+        query = query.where(Certificate.program_id == program.id)
+    if status == CertificateStatus.valid:
+        query = query.where(_valid_clause(today))
+    elif status == CertificateStatus.expired:
+        query = query.where(sa.or_(Certificate.status == CertificateStatus.expired,
+                                   sa.and_(Certificate.status == CertificateStatus.valid,
+                                           Certificate.expires_on < today)))
+    elif status == CertificateStatus.revoked:
+        query = query.where(Certificate.status == CertificateStatus.revoked)
+    if issued_from is not None:
+        query = query.where(Certificate.issued_on >= issued_from)
+    if issued_to is not None:
+        query = query.where(Certificate.issued_on <= issued_to)
+    if expiring_within is not None:
+        query = query.where(_valid_clause(today), Certificate.expires_on <= today + dt.timedelta(days=expiring_within))
+    return query
+
+
+def page_of(query, page: int, per_page: int, *, order=None) -> tuple[list[Certificate], bool]:
+    """One page of a certificate select and whether more follow."""
+    order = order if order is not None else (Certificate.issued_on.desc(), Certificate.id.desc())
+    rows = list(db.session.scalars(query.options(joinedload(Certificate.holder).joinedload(User.org))
+                                   .order_by(*order).offset((page - 1) * per_page).limit(per_page + 1)).unique())
+    return rows[:per_page], len(rows) > per_page
+
+
+def own_certificates(user) -> list[Certificate]:
+    """The holder's certificates, newest first."""
+    return list(db.session.scalars(sa.select(Certificate).where(Certificate.holder_id == user.id)
+                                   .order_by(Certificate.issued_on.desc(), Certificate.id.desc())))
+
+
+def renewed_ids(certificate_ids) -> set[int]:
+    """Ids among certificate_ids that some later certificate renews."""
+    if not certificate_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Certificate.renewal_of_id)
+                                  .where(Certificate.renewal_of_id.in_(list(certificate_ids)))))

@@ -1,0 +1,337 @@
+"""Writes: issue, renew, revoke and expire certificates, remind holders, evaluate rules, count lookups.
+
+Services never commit; the view or command does. Every change to a
+certificate is audited.
+"""
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import User, UserStatus
+from lms.audit.services import record
+from lms.certification import codes, facts, queries, rules
+from lms.certification.models import Certificate, CertificateStatus, Program, VerifyLookup
+from lms.db import utcnow
+from lms.errors import Conflict, TooManyRequests, ValidationError
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+AUTO_ISSUE_REASON = "条件全部满足，系统自动发放"
+AUTO_RENEW_REASON = "到期前条件仍满足，系统自动续发"
+#: days before expiry when a still-qualified holder is renewed automatically
+RENEWAL_WINDOW_DAYS = 30
+#: days before expiry when the holder is reminded in the inbox
+REMINDER_DAYS = (60, 30)
+_MAX_REASON = 500
+_NUMBER_ATTEMPTS = 8
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def validity_end(start: dt.date, months: int) -> dt.date:
+    """Last valid day of a certificate valid ``months`` from ``start`` (inclusive)."""
+    return add_months(start, months) - dt.timedelta(days=1)
+
+
+def number_prefix(program: Program) -> str:
+    """The program's number prefix: its code in capitals, other characters as '-'."""
+    prefix = re.sub(r"[^A-Za-z0-9-]+", "-", program.code.upper()).strip("-")
+    return prefix or "CERT"
+
+
+def clean_reason(reason, *, field: str = "理由") -> str:
+    """A required reason, trimmed; 422 when missing or too long."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError(f"请填写{field}", code="reason_required")
+    reason = reason.strip()
+    if len(reason) > _MAX_REASON:
+        raise ValidationError(f"{field}不能超过 {_MAX_REASON} 个字", code="reason_too_long")
+    return reason
+
+
+def _audit(action: str, certificate: Certificate, actor, now, client_addr: str = "", **details) -> None:
+    record(action, actor=actor, actor_name=None if actor is not None else "系统", target_type="certificate",
+           target=certificate.number, org=certificate.holder.org, client_addr=client_addr, now=now,
+           details={"program": certificate.program.code, "holder": certificate.holder.username, **details})
+
+
+def _insert_numbered(certificate: Certificate, program: Program, year: int, rng) -> None:
+    """Give the certificate the next number of program+year and a fresh code; retry on a collision.
+
+    Two issuers can read the same max(seq) at once; the unique constraints reject
+    the second insert, whose savepoint rolls back, and it tries the next number.
+    """
+    prefix = number_prefix(program)
+    for _ in range(_NUMBER_ATTEMPTS):
+        last = db.session.scalar(sa.select(sa.func.max(Certificate.seq))
+                                 .where(Certificate.program_id == program.id, Certificate.year == year)) or 0
+        certificate.year, certificate.seq = year, last + 1
+        certificate.number = codes.format_number(prefix, year, last + 1)
+        certificate.verify_code = codes.new_verify_code(rng)
+        try:
+            with db.session.begin_nested():
+                db.session.add(certificate)
+            return
+        except IntegrityError:
+            db.session.expunge(certificate) if certificate in db.session else None
+            continue
+    raise Conflict("证书编号分配冲突，请重试", code="number_conflict")
+
+
+def issue_certificate(actor, user: User, program: Program, *, reason: str, now=None, rng=secrets,
+                      renewal_of: Certificate | None = None, start: dt.date | None = None,
+                      client_addr: str = "") -> Certificate:
+    """Issue a certificate of ``program`` to ``user``; actor None = automatic. Audited."""
+    now = now or utcnow()
+    today = queries.local_today(now)
+    start = start or today
+    certificate = Certificate(holder_id=user.id, program_id=program.id, org_id=user.org_id, issued_on=today,
+                              expires_on=validity_end(start, program.valid_months),
+                              status=CertificateStatus.valid, issued_by_id=getattr(actor, "id", None),
+                              reason=reason, renewal_of_id=renewal_of.id if renewal_of else None, created_at=now)
+    certificate.holder, certificate.program = user, program
+    _insert_numbered(certificate, program, today.year, rng)
+    action = "certificates.renew" if renewal_of else "certificates.issue"
+    _audit(action, certificate, actor, now, client_addr, reason=reason, automatic=actor is None,
+           expires=certificate.expires_on.isoformat(),
+           **({"renewal_of": renewal_of.number} if renewal_of else {}))
+    return certificate
+
+
+def issue_manually(actor, user: User, program: Program, reason, *, now=None, rng=secrets,
+                   client_addr: str = "") -> Certificate:
+    """HR issues a certificate by hand with a reason; 409 when the holder already has a valid one."""
+    reason = clean_reason(reason, field="发证理由")
+    if program.is_retired:
+        raise ValidationError(f"认证项目“{program.title}”已停用，不能再发证", code="program_retired")
+    if user.status != UserStatus.active:
+        raise ValidationError(f"{user.name}（{user.username}）已离岗，不能发证", code="holder_inactive")
+    today = queries.local_today(now)
+    if program.code in queries.valid_program_codes(user, today=today):
+        raise Conflict(f"{user.name} 已持有有效的《{program.title}》证书；如需延长有效期请办理续发",
+                       code="already_certified")
+    previous = queries.latest_certificate(user, program)
+    return issue_certificate(actor, user, program, reason=reason, now=now, rng=rng, client_addr=client_addr,
+                             renewal_of=previous if previous and previous.status != CertificateStatus.revoked
+                             else None)
+
+
+def renew_certificate(actor, certificate: Certificate, reason, *, now=None, rng=secrets,
+                      client_addr: str = "") -> Certificate:
+    """A new certificate continuing ``certificate`` (history kept): valid from the day after it ends."""
+    now = now or utcnow()
+    reason = clean_reason(reason, field="续发理由")
+    if certificate.status == CertificateStatus.revoked:
+        raise Conflict("已撤销的证书不能续发", code="certificate_revoked")
+    if certificate.program.is_retired:
+        raise ValidationError(f"认证项目“{certificate.program.title}”已停用，不能续发", code="program_retired")
+    if queries.renewed_ids([certificate.id]):
+        raise Conflict("该证书已续发过", code="already_renewed")
+    today = queries.local_today(now)
+    # Renewing early loses no days: the new validity starts when the old one ends.
+    start = max(today, certificate.expires_on + dt.timedelta(days=1))
+    return issue_certificate(actor, certificate.holder, certificate.program, reason=reason, now=now, rng=rng,
+                             renewal_of=certificate, start=start, client_addr=client_addr)
+
+
+def revoke_certificate(actor, certificate: Certificate, reason, *, now=None, client_addr: str = "") -> Certificate:
+    """Revoke with a reason; 409 when it is revoked already. Audited."""
+    now = now or utcnow()
+    reason = clean_reason(reason, field="撤销理由")
+    if certificate.status == CertificateStatus.revoked:
+        raise Conflict(f"证书 {certificate.number} 已于此前撤销", code="already_revoked")
+    certificate.status = CertificateStatus.revoked
+    certificate.revoked_reason = reason
+    certificate.revoked_at = now
+    _audit("certificates.revoke", certificate, actor, now, client_addr, reason=reason)
+    return certificate
+
+
+def expire_due(*, now=None) -> int:
+    """Mark valid certificates past their last day as expired; returns how many."""
+    now = now or utcnow()
+    today = queries.local_today(now)
+    due = list(db.session.scalars(sa.select(Certificate).where(Certificate.status == CertificateStatus.valid,
+                                                               Certificate.expires_on < today)))
+    for certificate in due:
+        certificate.status = CertificateStatus.expired
+        _audit("certificates.expire", certificate, None, now, expired_on=certificate.expires_on.isoformat())
+    return len(due)
+
+
+def _inbox_post():
+    """lms.inbox.services.post, or None while the inbox is not built."""
+    try:
+        module = importlib.import_module("lms.inbox.services")
+    except ModuleNotFoundError as exc:
+        if exc.name and "lms.inbox.services".startswith(exc.name):
+            return None
+        raise
+    return getattr(module, "post", None)
+
+
+def _mine_link(certificate: Certificate) -> str | None:
+    try:
+        from flask import url_for
+        return url_for("certification.mine")
+    except RuntimeError:  # no request context (cron): a relative link still works in the inbox
+        return "/certificates"
+
+
+def send_reminders(*, now=None) -> int:
+    """Post an inbox reminder 60 and 30 days before expiry (once each); returns how many were posted."""
+    post = _inbox_post()
+    if post is None:
+        return 0
+    now = now or utcnow()
+    today = queries.local_today(now)
+    horizon = today + dt.timedelta(days=max(REMINDER_DAYS))
+    due = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.status == CertificateStatus.valid, Certificate.expires_on >= today,
+                                     Certificate.expires_on <= horizon,
+                                     sa.or_(Certificate.reminded_60_at.is_(None), Certificate.reminded_30_at.is_(None)))
+        .order_by(Certificate.id)))
+    renewed = queries.renewed_ids([c.id for c in due])
+    posted = 0
+    for certificate in due:
+        if certificate.id in renewed:
+            continue
+        left = (certificate.expires_on - today).days
+        if left <= 30:
+            if certificate.reminded_30_at is not None:
+                continue
+            certificate.reminded_30_at = now
+            certificate.reminded_60_at = certificate.reminded_60_at or now  # the 60-day one is moot now
+        elif certificate.reminded_60_at is None:
+            certificate.reminded_60_at = now
+        else:
+            continue
+        post(certificate.holder, kind="certificate_expiring",
+             title=f"您的《{certificate.program.title}》证书将于 {certificate.expires_on:%Y年%m月%d日} 到期",
+             body=f"证书编号 {certificate.number}，还有 {left} 天到期。请及时完成复训与考核，以便续发。",
+             link=_mine_link(certificate), now=now,
+             dedupe_key=f"certificate-expiring:{certificate.id}:{30 if left <= 30 else 60}")
+        posted += 1
+    return posted
+
+
+def _program_titles() -> dict[str, str]:
+    return {p.code: p.title for p in queries.list_programs(include_retired=True)}
+
+
+def _with_held(holder_facts: rules.HolderFacts, user: User, today: dt.date) -> rules.HolderFacts:
+    """Facts with the certificates stored as valid today, whatever the provider knew."""
+    held = frozenset(queries.valid_program_codes(user, today=today))
+    return dataclasses.replace(holder_facts, valid_certificates=holder_facts.valid_certificates | held)
+
+
+def evaluate_holder(user: User, *, now=None, facts_provider=None, rng=secrets) -> list[Certificate]:
+    """Issue every program whose rules ``user`` now meets and does not hold; returns the new certificates.
+
+    A program whose latest certificate was revoked is left to HR: issuing it
+    again by itself would undo the revocation.
+    """
+    if user.status != UserStatus.active:
+        return []
+    now = now or utcnow()
+    today = queries.local_today(now)
+    stored = {p.code: p for p in queries.list_programs()}
+    if not stored:
+        return []
+    holder_facts = _with_held((facts_provider or facts.holder_facts)(user, today=today), user, today)
+    candidates = []
+    for code, program in stored.items():
+        latest = queries.latest_certificate(user, program)
+        if latest is not None and latest.status == CertificateStatus.revoked:
+            continue
+        candidates.append(queries.as_rule_program(program))
+    issued = []
+    for met in rules.newly_met(candidates, holder_facts):
+        program = stored[met.code]
+        previous = queries.latest_certificate(user, program)
+        issued.append(issue_certificate(None, user, program, reason=AUTO_ISSUE_REASON, now=now, rng=rng,
+                                        renewal_of=previous))
+    return issued
+
+
+def auto_renew(*, now=None, facts_provider=None, rng=secrets) -> list[Certificate]:
+    """Renew certificates ending within RENEWAL_WINDOW_DAYS whose holder still meets the program."""
+    now = now or utcnow()
+    today = queries.local_today(now)
+    ending = list(db.session.scalars(
+        sa.select(Certificate).join(Program, Program.id == Certificate.program_id)
+        .where(Certificate.status == CertificateStatus.valid, Certificate.expires_on >= today,
+               Certificate.expires_on <= today + dt.timedelta(days=RENEWAL_WINDOW_DAYS),
+               Program.is_retired.is_(False))
+        .order_by(Certificate.id)))
+    renewed = queries.renewed_ids([c.id for c in ending])
+    provider = facts_provider or facts.holder_facts
+    result = []
+    for certificate in ending:
+        if certificate.id in renewed or certificate.holder.status != UserStatus.active:
+            continue
+        program = queries.as_rule_program(certificate.program)
+        if program.requires.is_empty:
+            continue  # HR-only programs are renewed by HR
+        if rules.evaluate(program, _with_held(provider(certificate.holder, today=today), certificate.holder,
+                                              today)).met:
+            result.append(renew_certificate(None, certificate, AUTO_RENEW_REASON, now=now, rng=rng))
+    return result
+
+
+def run_periodic(now=None, *, facts_provider=None, rng=secrets) -> dict:
+    """The cron work of certification: expire, evaluate everyone, renew, remind, prune lookups."""
+    now = now or utcnow()
+    summary = {"expired": expire_due(now=now)}
+    issued = 0
+    if queries.list_programs():
+        for user in db.session.scalars(sa.select(User).where(User.status == UserStatus.active).order_by(User.id)):
+            issued += len(evaluate_holder(user, now=now, facts_provider=facts_provider, rng=rng))
+    summary["issued"] = issued
+    summary["renewed"] = len(auto_renew(now=now, facts_provider=facts_provider, rng=rng))
+    summary["reminded"] = send_reminders(now=now)
+    summary["pruned_lookups"] = prune_lookups(now=now)
+    return summary
+
+
+# --- public verification: a per-address counter in the database (every app server sees it) ---
+
+def _limit() -> tuple[int, dt.timedelta]:
+    config = current_app.config if has_app_context() else {}
+    return (int(config.get("VERIFY_RATE_LIMIT", 30)),
+            dt.timedelta(minutes=int(config.get("VERIFY_RATE_WINDOW_MINUTES", 10))))
+
+
+def count_lookup(client_addr: str, *, now=None) -> None:
+    """Count one verification lookup from ``client_addr``; 429 once the window's limit is reached."""
+    now = now or utcnow()
+    limit, window = _limit()
+    addr = (client_addr or "unknown")[:64]
+    recent = db.session.scalar(sa.select(sa.func.count(VerifyLookup.id))
+                               .where(VerifyLookup.client_addr == addr, VerifyLookup.at > now - window))
+    if recent >= limit:
+        raise TooManyRequests(f"查询过于频繁：每 {int(window.total_seconds() // 60)} 分钟最多查询 {limit} 次，请稍后再试")
+    db.session.add(VerifyLookup(client_addr=addr, at=now))
+
+
+def prune_lookups(*, now=None) -> int:
+    """Delete lookups older than a day (the window is minutes long)."""
+    now = now or utcnow()
+    result = db.session.execute(sa.delete(VerifyLookup).where(VerifyLookup.at < now - dt.timedelta(days=1)))
+    return result.rowcount or 0

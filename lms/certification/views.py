@@ -1,0 +1,137 @@
+"""HTML pages: my certificates and progress, HR's certificate desk, public verification."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from lms.accounts.masking import mask_name
+from lms.accounts.permissions import Permission, authorize, require
+from lms.accounts.queries import get_user
+from lms.certification import codes, present, queries, services
+from lms.certification.api import count_verify_lookup
+from lms.certification.forms import IssueForm, ReasonForm
+from lms.certification.models import Certificate
+from lms.errors import NotFound, ValidationError
+from lms.extensions import db
+from lms.web import client_addr
+
+P = Permission
+bp = Blueprint("certification", __name__)
+EXPIRY_WINDOWS = (30, 60, 90)
+
+
+def _row(certificate, today) -> dict:
+    return {"number": certificate.number, "program": certificate.program.title,
+            "holder": certificate.holder.name, "username": certificate.holder.username,
+            "org": certificate.holder.org.name, "status": certificate.status_on(today).value,
+            "status_label": present.status_label(certificate, today), "issued": certificate.issued_on,
+            "expires": certificate.expires_on, "days_left": (certificate.expires_on - today).days,
+            "verify_url": present.verify_url(certificate),
+            "pdf_url": url_for("api.certificate_pdf", number=certificate.number),
+            "renewal_of": certificate.renewal_of.number if certificate.renewal_of else None,
+            "revoked_reason": certificate.revoked_reason}
+
+
+@bp.get("/certificates")
+@login_required
+def mine():
+    today = queries.local_today()
+    rows = [_row(c, today) for c in queries.own_certificates(current_user)]
+    return render_template("certification/mine.html", rows=rows, programs=present.progress(current_user),
+                           star=queries.star_of(current_user, today=today))
+
+
+@bp.get("/certificates/manage")
+@require(P.MANAGE_CERTIFICATES)
+def manage():
+    filters = present.parse_filters(request.args, current_user, P.MANAGE_CERTIFICATES)
+    expiring = request.args.get("expiring", "")
+    if expiring and expiring not in {str(d) for d in EXPIRY_WINDOWS}:
+        raise ValidationError("expiring 只能是 30、60 或 90（天）", code="invalid_window")
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    today = queries.local_today()
+    query = queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today,
+                             expiring_within=int(expiring) if expiring else None, **filters.kwargs())
+    order = (Certificate.expires_on, Certificate.id) if expiring else None
+    items, has_next = queries.page_of(query, page, 50, order=order)
+    counts = {d: db.session.scalar(queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today,
+                                                    expiring_within=d).with_only_columns(
+        sa.func.count(Certificate.id))) for d in EXPIRY_WINDOWS}
+    programs = queries.list_programs(include_retired=True)
+    form = IssueForm()
+    form.program.choices = [(p.code, p.title) for p in programs if not p.is_retired]
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    export_args = urlencode({k: v for k, v in args.items() if k != "expiring"})
+    return render_template("certification/manage.html", rows=[_row(c, today) for c in items], page=page,
+                           has_next=has_next, page_args=lambda n: urlencode({**args, "page": n}), counts=counts,
+                           expiring=expiring, args=args, programs=programs, form=form, reason_form=ReasonForm(),
+                           export_args=export_args, statuses=present.STATUS_LABELS)
+
+
+@bp.post("/certificates/issue")
+@require(P.MANAGE_CERTIFICATES)
+def issue():
+    form = IssueForm()
+    form.program.choices = [(p.code, p.title) for p in queries.list_programs()]
+    if not form.validate_on_submit():
+        raise ValidationError("；".join(e for errors in form.errors.values() for e in errors), code="invalid_form")
+    user = get_user(form.username.data.strip())
+    if user is None:
+        raise NotFound(f"工号 {form.username.data.strip()} 不存在", code="user_not_found")
+    authorize(current_user, P.MANAGE_CERTIFICATES, user)
+    program = queries.get_program(form.program.data)
+    certificate = services.issue_manually(current_user, user, program, form.reason.data, client_addr=client_addr())
+    db.session.commit()
+    flash(f"已向 {user.name} 发放《{program.title}》证书，编号 {certificate.number}。", "success")
+    return redirect(url_for("certification.manage"), 303)
+
+
+def _reason_action(number: str, action):
+    certificate = queries.get_certificate(number[:48])
+    if certificate is None:
+        raise NotFound(f"证书 {number[:48]} 不存在")
+    authorize(current_user, P.MANAGE_CERTIFICATES, certificate)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise ValidationError("；".join(e for errors in form.errors.values() for e in errors), code="invalid_form")
+    result = action(current_user, certificate, form.reason.data, client_addr=client_addr())
+    db.session.commit()
+    return certificate, result
+
+
+@bp.post("/certificates/<number>/revoke")
+@require(P.MANAGE_CERTIFICATES)
+def revoke(number):
+    certificate, _ = _reason_action(number, services.revoke_certificate)
+    flash(f"证书 {certificate.number} 已撤销。", "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for("certification.manage"), 303)
+
+
+@bp.post("/certificates/<number>/renew")
+@require(P.MANAGE_CERTIFICATES)
+def renew(number):
+    certificate, renewed = _reason_action(number, services.renew_certificate)
+    flash(f"证书 {certificate.number} 已续发，新证书编号 {renewed.number}，有效期至 {renewed.expires_on}。", "success")
+    return redirect(url_for("certification.manage"), 303)
+
+
+@bp.get("/verify/<code>")
+def verify(code):
+    count_verify_lookup()  # one counter for the page and the JSON route
+    certificate = queries.get_by_verify_code(code) if codes.is_verify_code(code) else None
+    if certificate is None:
+        return render_template("certification/verify.html", found=False), 404
+    today = queries.local_today()
+    status = certificate.status_on(today)
+    return render_template("certification/verify.html", found=True, number=certificate.number,
+                           program=certificate.program.title, holder=mask_name(certificate.holder.name),
+                           issued=certificate.issued_on, expires=certificate.expires_on, status=status.value,
+                           status_label=present.STATUS_LABELS[status])

@@ -1,0 +1,85 @@
+"""Receivers of lms.signals: each relevant event earns points once, then event_counted is sent."""
+from __future__ import annotations
+
+from lms import signals
+from lms.points import services
+from lms.points.models import PointKind
+from lms.points.signals import event_counted
+
+
+def _title(obj, *names, default: str = "") -> str:
+    """The first non-empty attribute among names (features are built apart: be lenient)."""
+    for name in names:
+        value = getattr(obj, name, None)
+        if value:
+            return str(value)
+    return default
+
+
+def _num(value) -> str:
+    return f"{float(value):g}"
+
+
+def _finish(user, kind, entry, now):
+    event_counted.send(user, kind=kind, entry=entry, now=now)
+    return entry
+
+
+def on_lesson_completed(user, *, lesson=None, course=None, now=None, **_):
+    course_title = _title(course, "title", "code")
+    lesson_title = _title(lesson, "title", "slug", default="课时")
+    reason = f"完成课时《{lesson_title}》" + (f"（课程《{course_title}》）" if course_title else "")
+    source = _title(lesson, "id", "slug", default="?")
+    if not getattr(lesson, "id", None) and course is not None:
+        source = f"{_title(course, 'code', 'id')}/{source}"
+    entry = services.award(user, PointKind.lesson_complete, reason=reason, source_type="lesson", source_id=source,
+                           now=now)
+    return _finish(user, PointKind.lesson_complete, entry, now)
+
+
+def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, attempt_id=None, **_):
+    # API.md's signal carries the attempt; the quizzes feature may also pass its fields directly.
+    attempt_id = attempt_id or getattr(attempt, "id", None)
+    quiz = getattr(attempt, "quiz", None)
+    quiz_code = quiz_code or _title(quiz, "code")
+    score = score if score is not None else getattr(attempt, "score", None)
+    label = _title(quiz, "title", default=quiz_code or "测验")
+    reason = f"通过测验《{label}》" + (f"（{_num(score)} 分）" if score is not None else "")
+    entry = services.award(user, PointKind.quiz_pass, reason=reason, source_type="quiz_attempt",
+                           source_id=attempt_id if attempt_id is not None else f"{quiz_code}?", now=now)
+    return _finish(user, PointKind.quiz_pass, entry, now)
+
+
+def on_drill_accepted(user, *, report=None, now=None, **_):
+    drill = getattr(report, "drill", None)
+    label = _title(drill, "title", "code")
+    reason = "模拟事件上报被采纳" + (f"（{label}）" if label else "")
+    entry = services.award(user, PointKind.drill_accepted, reason=reason, source_type="drill_report",
+                           source_id=_title(report, "id", default="?"), now=now)
+    return _finish(user, PointKind.drill_accepted, entry, now)
+
+
+def on_attendance_recorded(user, *, training=None, hours=0, now=None, **_):
+    hours = float(hours or 0)
+    label = _title(training, "title", default="线下培训")
+    entry = services.award(user, PointKind.training_hour, quantity=hours,
+                           reason=f"参加培训《{label}》{_num(hours)} 学时", source_type="training",
+                           source_id=_title(training, "id", default="?"), now=now)
+    return _finish(user, PointKind.training_hour, entry, now)
+
+
+def on_activity_confirmed(user, *, activity=None, now=None, **_):
+    when = getattr(activity, "date", None)
+    reason = "老带新活动已确认" + (f"（{when}）" if when else "")
+    entry = services.award(user, PointKind.mentoring_activity, reason=reason, source_type="mentoring_activity",
+                           source_id=_title(activity, "id", default="?"), now=now)
+    return _finish(user, PointKind.mentoring_activity, entry, now)
+
+
+def connect() -> None:
+    """Subscribe to the feature signals (weak=False: module functions live for the process anyway)."""
+    signals.lesson_completed.connect(on_lesson_completed, weak=False)
+    signals.quiz_passed.connect(on_quiz_passed, weak=False)
+    signals.drill_accepted.connect(on_drill_accepted, weak=False)
+    signals.attendance_recorded.connect(on_attendance_recorded, weak=False)
+    signals.activity_confirmed.connect(on_activity_confirmed, weak=False)

@@ -1,0 +1,217 @@
+"""HR exports under /exports: certificates (XLSX, CSV, ZIP of PDFs) and team gaps, scoped and audited.
+
+Its own blueprint so the reports feature's views stay separate; registered by
+the certification feature, whose tables these exports read. Rows stream from a
+`yield_per` query into the pure writers of lms.reports.exports, so memory does
+not grow with the row count. Each export is counted and audited before the
+body streams: an export that a client abandons was still requested.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, request, stream_with_context
+from flask_login import current_user
+
+from lms.accounts.models import User, UserStatus
+from lms.accounts.permissions import Permission, authorize, require, scope_clause, sees_pii
+from lms.audit.services import record
+from lms.certification import present, queries
+from lms.certification.models import Certificate, Program
+from lms.certification.pdf import iter_many_zip
+from lms.certification.services import add_months
+from lms.errors import NotFound
+from lms.extensions import db
+from lms.org.models import OrgKind, OrgUnit
+from lms.org.queries import get_org
+from lms.points.queries import totals_subquery
+from lms.reports.exports import (
+    CERTIFICATE_COLUMNS, CERTIFICATE_WIDTHS, CertificateExportRecord, certificate_row, iter_csv, iter_xlsx,
+)
+from lms.web import client_addr
+
+P = Permission
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_YIELD = 1000
+#: education levels counted as 大专 or higher
+HIGHER_EDUCATION = ("大专", "本科", "研究生")
+TEAM_GAP_COLUMNS = ("乡镇(街道)", "村(社区)", "网格编码", "网格", "在岗人数", "35岁以下大专及以上人数")
+
+
+class OrgIndex:
+    """Every org unit loaded once; township/village/grid names and pii per unit, cached."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.units = {u.id: u for u in db.session.scalars(sa.select(OrgUnit))}
+        self._names: dict[int, tuple[str, str, str]] = {}
+        self._pii: dict[int, bool] = {}
+
+    def names(self, org_id: int) -> tuple[str, str, str]:
+        """(乡镇, 村, 网格) names above and at the unit; empty where the unit sits higher."""
+        if org_id not in self._names:
+            unit = self.units.get(org_id)
+            found = {}
+            if unit is not None:
+                for part in unit.path.strip("/").split("/"):
+                    ancestor = self.units.get(int(part)) if part else None
+                    if ancestor is not None:
+                        found[ancestor.kind] = ancestor.name
+            self._names[org_id] = (found.get(OrgKind.township, ""), found.get(OrgKind.village, ""),
+                                   found.get(OrgKind.grid, ""))
+        return self._names[org_id]
+
+    def pii(self, org_id: int) -> bool:
+        if org_id not in self._pii:
+            unit = self.units.get(org_id)
+            self._pii[org_id] = unit is not None and sees_pii(self.actor, unit)
+        return self._pii[org_id]
+
+
+def _certificate_query(filters: present.Filters, today: dt.date):
+    base = queries.filtered(current_user, P.EXPORT, today=today, **filters.kwargs())
+    return base
+
+
+def _audit(action: str, target: str, details: dict) -> None:
+    org = get_org(details["org"]) if details.get("org") else None
+    record(action, actor=current_user, target_type="export", target=target, client_addr=client_addr(),
+           org=org or current_user.org, details=details)
+
+
+def _count_and_audit(action: str, target: str, filters: present.Filters, today: dt.date) -> int:
+    """Count the rows, audit the export with its filter and row count, commit (before streaming)."""
+    base = _certificate_query(filters, today)
+    rows = db.session.scalar(base.with_only_columns(sa.func.count(Certificate.id)).order_by(None))
+    _audit(action, target, {**filters.as_audit(), "rows": rows})
+    db.session.commit()
+    return rows
+
+
+def _records(filters: present.Filters, today: dt.date, index: OrgIndex):
+    """Export records streamed from the database, with points and star level per holder."""
+    points, stars = totals_subquery(), queries.stars_subquery(today)
+    query = (_certificate_query(filters, today)
+             .with_only_columns(User.name, User.username, User.org_id, Program.title, Certificate.number,
+                                Certificate.issued_on, Certificate.expires_on, Certificate.status,
+                                sa.func.coalesce(points.c.points, 0), sa.func.coalesce(stars.c.star, 0),
+                                User.id_card, User.phone, Certificate.id)
+             .join(Program, Program.id == Certificate.program_id)
+             .outerjoin(points, points.c.user_id == User.id)
+             .outerjoin(stars, stars.c.user_id == User.id)
+             .order_by(OrgUnit.path, User.username, Certificate.issued_on, Certificate.id)
+             .execution_options(yield_per=_YIELD))
+    for (name, username, org_id, title, number, issued, expires, status, pts, star, id_card, phone,
+         _) in db.session.execute(query):
+        township, village, grid = index.names(org_id)
+        if status == "valid" and expires < today:
+            status = "expired"  # tasks run has not marked it yet
+        yield org_id, CertificateExportRecord(
+            name=name, username=username, township=township, village=village, grid=grid, program_title=title,
+            number=number, issued=issued, expires=expires, status=str(getattr(status, "value", status)),
+            points=int(pts), star=int(star), id_card=id_card, phone=phone)
+
+
+def _rows(filters, today):
+    index = OrgIndex(current_user)
+    for org_id, rec in _records(filters, today, index):
+        yield certificate_row(rec, index.pii(org_id))
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    return Response(stream_with_context(body), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def _stamp(today: dt.date) -> str:
+    return today.strftime("%Y%m%d")
+
+
+@bp.get("/certificates.xlsx")
+@require(P.EXPORT)
+def certificates_xlsx():
+    today = queries.local_today()
+    filters = present.parse_filters(request.args, current_user, P.EXPORT)
+    _count_and_audit("export.certificates", "certificates.xlsx", filters, today)
+    body = iter_xlsx(CERTIFICATE_COLUMNS, _rows(filters, today), "证书", widths=CERTIFICATE_WIDTHS)
+    return _download(body, XLSX, f"certificates-{_stamp(today)}.xlsx")
+
+
+@bp.get("/certificates.csv")
+@require(P.EXPORT)
+def certificates_csv():
+    today = queries.local_today()
+    filters = present.parse_filters(request.args, current_user, P.EXPORT)
+    _count_and_audit("export.certificates", "certificates.csv", filters, today)
+    return _download(iter_csv(CERTIFICATE_COLUMNS, _rows(filters, today)), "text/csv; charset=utf-8",
+                     f"certificates-{_stamp(today)}.csv")
+
+
+@bp.get("/certificates.zip")
+@require(P.EXPORT)
+def certificates_zip():
+    today = queries.local_today()
+    filters = present.parse_filters(request.args, current_user, P.EXPORT)
+    _count_and_audit("export.certificates_pdf", "certificates.zip", filters, today)
+    issuer = present.issuing_unit()
+
+    def items():
+        query = (_certificate_query(filters, today).order_by(Certificate.issued_on, Certificate.id)
+                 .execution_options(yield_per=100))
+        for certificate in db.session.scalars(query):
+            yield present.pdf_data(certificate, issuer)
+
+    return _download(iter_many_zip(items()), "application/zip", f"certificates-{_stamp(today)}.zip")
+
+
+def team_gaps(actor, org: OrgUnit | None, today: dt.date):
+    """(grid, active members, qualified young members) for grids in scope without a member under 35 with 大专+."""
+    cutoff = add_months(today, -35 * 12)  # born after this day = not yet 35
+    active = sa.and_(User.org_id == OrgUnit.id, User.status == UserStatus.active)
+    qualified = sa.and_(active, User.birth_date > cutoff, User.education.in_(HIGHER_EDUCATION))
+    members = sa.select(sa.func.count(User.id)).where(active).correlate(OrgUnit).scalar_subquery()
+    query = (sa.select(OrgUnit, members)
+             .where(OrgUnit.kind == OrgKind.grid, scope_clause(actor, P.EXPORT, OrgUnit.path),
+                    ~sa.exists().where(qualified))
+             .order_by(OrgUnit.path))
+    if org is not None:
+        query = query.where(OrgUnit.path >= org.path, OrgUnit.path < org.path + "~")
+    return query
+
+
+@bp.get("/team-gaps.xlsx")
+@require(P.EXPORT)
+def team_gaps_xlsx():
+    today = queries.local_today()
+    org = None
+    code = (request.args.get("org") or "").strip()
+    if code:
+        org = get_org(code[:32])
+        if org is None:
+            raise NotFound(f"组织编码 {code[:32]} 不存在")
+        authorize(current_user, P.EXPORT, org)
+    query = team_gaps(current_user, org, today)
+    rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    _audit("export.team_gaps", "team-gaps.xlsx", {"org": org.code if org else None, "rows": rows})
+    db.session.commit()
+
+    def body_rows():
+        index = OrgIndex(current_user)
+        for grid, members in db.session.execute(query.execution_options(yield_per=_YIELD)):
+            township, village, _ = index.names(grid.id)
+            yield [township, village, grid.code, grid.name, int(members or 0), 0]
+
+    return _download(iter_xlsx(TEAM_GAP_COLUMNS, body_rows(), "网格人员结构缺口", widths=(14, 14, 14, 20, 10, 22)),
+                     XLSX, f"team-gaps-{_stamp(today)}.xlsx")
+
+
+def register(app) -> None:
+    """Attach the exports blueprint (called by the certification feature's init_app)."""
+    if "exports" not in app.blueprints:
+        app.register_blueprint(bp)
+
+
