@@ -253,8 +253,14 @@ def resume_lesson(user, course: Course) -> Lesson | None:
     return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
 
 
-def my_learning(user, today: dt.date) -> list[dict]:
-    """Assigned courses visible to user, overdue first, then by due date."""
+def local_today() -> dt.date:
+    """Today in Asia/Shanghai: due dates are local calendar days."""
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def my_learning(user, today: dt.date | None = None) -> list[dict]:
+    """Assigned courses visible to user, overdue first, then by due date (completed last)."""
+    today = today or local_today()
     due = due_by_course(user)
     if not due:
         return []
@@ -262,3 +268,10 @@ def my_learning(user, today: dt.date) -> list[dict]:
     cards = course_cards(user, courses, today)
     cards.sort(key=lambda card: (card["complete"], not card["overdue"], card["due"], card["course"].code))
     return cards
+
+
+def progress_summary(user, today: dt.date | None = None) -> dict:
+    """{"done": assigned courses complete, "total": assigned, "overdue": [titles]} (mentoring's dashboard)."""
+    cards = my_learning(user, today)
+    return {"done": sum(1 for c in cards if c["complete"]), "total": len(cards),
+            "overdue": [c["course"].title for c in cards if c["overdue"]]}

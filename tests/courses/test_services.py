@@ -170,3 +170,21 @@ def test_progress_is_kept_across_new_versions(world):
     db.session.commit()
     course = get_course("c1")
     assert queries.progress_by_course(world["w1"], [course.id]) == {course.id: (1, 1)}
+
+
+def test_progress_summary_counts_assigned_courses_and_overdue_titles(world):
+    make_course("c1", lessons=1, title="甲课")
+    make_course("c2", lessons=1, title="乙课")
+    db.session.add_all([Assignment(course=get_course("c1"), org=world["county"], due_on=dt.date(2026, 11, 1)),
+                        Assignment(course=get_course("c2"), org=world["county"], due_on=dt.date(2026, 12, 31))])
+    db.session.commit()
+    _complete_all(world["w1"], "c2")
+    assert queries.progress_summary(world["w1"], dt.date(2026, 11, 20)) == {"done": 1, "total": 2,
+                                                                           "overdue": ["甲课"]}
+
+
+def test_quizzes_signal_with_extra_kwargs_is_accepted(world):
+    make_course("c1", lessons=1, quiz="quiz-x")
+    _complete_all(world["w1"], "c1")
+    quiz_passed.send(world["w1"], quiz_code="quiz-x", score=100, attempt_id=7, now=NOW)
+    assert queries.completed_course_codes(world["w1"]) == {"c1"}
