@@ -14,14 +14,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lms import signals
 from lms.accounts.models import User
+from lms.audit.services import record
 from lms.courses.render import render_markdown, render_plain
 from lms.db import SHANGHAI, utcnow
 from lms.errors import Conflict, Forbidden, LMSError, ValidationError
 from lms.extensions import db
 from lms.quizzes import draw as drawing
 from lms.quizzes.formats.quiz_file import DrawSpec
-from lms.quizzes.grading import get_type
-from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz
+from lms.quizzes.grading import get_type, validate_question
+from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Origin, Question, Quiz
 from lms.quizzes.questions import Question as QuestionValue
 from lms.quizzes.questions import answer_from_json, answer_to_json, count_blanks, question_from_dict
 
@@ -405,3 +406,46 @@ def practise(mistake: Mistake, raw, *, now: dt.datetime | None = None) -> dict:
         "box": mistake.box, "next_review_on": mistake.next_review_on.isoformat(),
         "mastered": mistake.mastered_at is not None,
     }
+
+
+# --- authoring in the browser ------------------------------------------------------------------------------
+
+def save_question(actor, bank, value: QuestionValue, *, row: Question | None = None,
+                  now: dt.datetime | None = None) -> Question:
+    """Create or edit a question from the browser: validated, versioned, detached from its file (origin web).
+
+    Attempts keep the copy they were given, so an edit changes only future draws.
+    """
+    now = now or utcnow()
+    issues = validate_question(value)
+    if issues:
+        raise ValidationError("；".join(issues), code="invalid_question")
+    if row is None:
+        if db.session.execute(sa.select(Question.id).where(Question.qid == value.id)).first():
+            raise ValidationError(f"题目编号 {value.id} 已被使用", code="duplicate_id")
+        row = Question(qid=value.id, bank_id=bank.id, version=1, origin=Origin.web, is_retired=False)
+        db.session.add(row)
+    elif row.content_hash == value.fingerprint():
+        return row
+    else:
+        row.version += 1
+        row.origin = Origin.web
+    row.type, row.stem, row.text_format = value.type, value.stem, value.text_format
+    row.options, row.answer = dict(value.options), answer_to_json(value.type, value.answer)
+    row.explanation, row.source, row.difficulty = value.explanation, value.source, value.difficulty
+    row.tags, row.content_hash, row.updated_at = list(value.tags), value.fingerprint(), now
+    db.session.flush()
+    record("quizzes.question_saved", actor=actor, target_type="question", target=row.qid, org=bank.org,
+           details={"version": row.version, "bank": bank.code}, now=now)
+    return row
+
+
+def set_retired(actor, row: Question, retired: bool, *, now: dt.datetime | None = None) -> None:
+    """Retire a question (it leaves future draws; past attempts keep it) or bring it back; detaches it from its file."""
+    now = now or utcnow()
+    row.is_retired = retired
+    row.origin = Origin.web
+    row.updated_at = now
+    db.session.flush()
+    record("quizzes.question_retired" if retired else "quizzes.question_restored", actor=actor,
+           target_type="question", target=row.qid, org=row.bank.org, now=now)

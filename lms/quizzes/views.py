@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -18,9 +19,10 @@ from lms.org.models import OrgUnit
 from lms.quizzes import exports, queries, services
 from lms.quizzes.api import own_attempt, settle_overdue, sittable_quiz
 from lms.quizzes.formats import IMPORT_FORMATS
-from lms.quizzes.formats.xlsx import build_template
+from lms.quizzes.formats.xlsx import answer_text, build_template, parse_answer_text
 from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
-from lms.quizzes.questions import count_blanks, split_blanks
+from lms.quizzes.questions import OPTION_KEYS, count_blanks, split_blanks
+from lms.quizzes.questions import Question as QuestionValue
 from lms.quizzes.sync import import_question_file
 from lms.web import client_addr
 
@@ -292,3 +294,135 @@ def banks():
     status = 422 if errors else 200
     return render_template("quizzes/banks.html", banks=_bank_rows(), errors=errors, warnings=warnings,
                            formats=IMPORT_FORMATS, template_name=TEMPLATE_NAME), status
+
+
+# --- authoring ---------------------------------------------------------------------------------------------
+
+_TAG_SEP = re.compile(r"[,，、;；\s]+")
+
+
+def _authored_bank(code: str):
+    bank = queries.get_bank(code)
+    if bank is None:
+        raise NotFound(f"题库 {code} 不存在")
+    authorize(current_user, Permission.AUTHOR_CONTENT, bank)
+    return bank
+
+
+def _authored_question(qid: str):
+    row = db.session.execute(db.select(Question).where(Question.qid == qid)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"题目 {qid} 不存在")
+    authorize(current_user, Permission.AUTHOR_CONTENT, row.bank)
+    return row
+
+
+@bp.get("/quizzes/banks/<code>")
+@require(Permission.AUTHOR_CONTENT)
+def bank(code):
+    found = _authored_bank(code)
+    rows = db.session.execute(db.select(Question).where(Question.bank_id == found.id).order_by(Question.qid)).scalars()
+    questions = [{"qid": q.qid, "type_label": TYPE_LABELS.get(q.type, q.type), "stem": q.stem,
+                  "difficulty": q.difficulty, "tags": "、".join(q.tags or []), "version": q.version,
+                  "retired": q.is_retired, "origin": "文件" if q.origin.value == "file" else "网页"} for q in rows]
+    return render_template("quizzes/bank.html", bank=found, questions=questions)
+
+
+def _form_value(form, qid: str, qtype: str) -> tuple[object, list[str]]:
+    """The submitted form as a pure Question (or None) and the problems found reading it."""
+    problems = []
+    options = {}
+    if qtype in ("single", "multiple"):
+        texts = [(key, (form.get(f"option_{key}") or "").strip()) for key in OPTION_KEYS]
+        last = max((i for i, (_, text) in enumerate(texts) if text), default=-1)
+        # Up to the last filled option: a gap stays in so the check names the empty one.
+        options = dict(texts[: last + 1])
+    answer = parse_answer_text(qtype, (form.get("answer") or "").strip())
+    if answer is None:
+        problems.append("答案无法识别：单选写一个字母（B），多选写字母（AC），判断写 对/错，填空每空用；隔开、同义答案用 | 隔开")
+    try:
+        difficulty = int(form.get("difficulty") or 3)
+    except ValueError:
+        difficulty = 0
+    tags = tuple(t for t in _TAG_SEP.split(form.get("tags") or "") if t)
+    value = QuestionValue(id=qid, type=qtype, stem=(form.get("stem") or "").strip(), options=options, answer=answer,
+                          explanation=(form.get("explanation") or "").strip(),
+                          source=(form.get("source") or "").strip(), difficulty=difficulty, tags=tags)
+    return value, problems
+
+
+def _preview(value) -> dict | None:
+    if value is None or not value.stem:
+        return None
+    return {"stem_html": services.render_text(value.stem, value.text_format), "type_label": TYPE_LABELS[value.type],
+            "options": [{"key": k, "html": services.render_text(v, value.text_format)} for k, v in value.options.items()],
+            "blanks": count_blanks(value.stem) if value.type == "fill" else 0}
+
+
+def _form_fields(value, row=None) -> dict:
+    if value is None:
+        return {"type": "single", "difficulty": 3}
+    return {"qid": value.id, "type": value.type, "stem": value.stem, "options": dict(value.options),
+            "answer": answer_text(value) if value.answer is not None else "", "explanation": value.explanation,
+            "source": value.source, "difficulty": value.difficulty, "tags": "、".join(value.tags)}
+
+
+def _edit_page(bank_row, row, fields, preview, problems, status=200):
+    return render_template("quizzes/question_form.html", bank=bank_row, row=row, f=fields, preview=preview,
+                           problems=problems, types=TYPE_LABELS, option_keys=OPTION_KEYS), status
+
+
+@bp.route("/quizzes/banks/<code>/questions/new", methods=["GET", "POST"])
+@require(Permission.AUTHOR_CONTENT)
+def new_question(code):
+    found = _authored_bank(code)
+    if request.method == "GET":
+        return _edit_page(found, None, _form_fields(None), None, [])
+    qtype = request.form.get("type") or ""
+    qid = (request.form.get("qid") or "").strip()
+    if qtype not in TYPE_LABELS:
+        return _edit_page(found, None, dict(request.form), None, ["请选择题型"], 422)
+    value, problems = _form_value(request.form, qid, qtype)
+    fields = _form_fields(value) | {"answer": request.form.get("answer", "")}
+    if problems:
+        return _edit_page(found, None, fields, _preview(value), problems, 422)
+    try:
+        row = services.save_question(current_user, found, value, now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        return _edit_page(found, None, fields, _preview(value), [exc.message], 422)
+    db.session.commit()
+    flash(f"已新建题目 {row.qid}", "success")
+    return redirect(url_for("quizzes.edit_question", qid=row.qid))
+
+
+@bp.route("/quizzes/questions/<qid>/edit", methods=["GET", "POST"])
+@require(Permission.AUTHOR_CONTENT)
+def edit_question(qid):
+    row = _authored_question(qid)
+    if request.method == "GET":
+        value = services.question_value(row)
+        return _edit_page(row.bank, row, _form_fields(value), _preview(value), [])
+    value, problems = _form_value(request.form, row.qid, row.type)
+    fields = _form_fields(value) | {"answer": request.form.get("answer", "")}
+    if problems:
+        return _edit_page(row.bank, row, fields, _preview(value), problems, 422)
+    try:
+        services.save_question(current_user, row.bank, value, row=row, now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        return _edit_page(row.bank, row, fields, _preview(value), [exc.message], 422)
+    db.session.commit()
+    flash(f"已保存题目 {row.qid}（第 {row.version} 版）；已经开始的作答仍按原来的版本评分", "success")
+    return redirect(url_for("quizzes.edit_question", qid=row.qid))
+
+
+@bp.post("/quizzes/questions/<qid>/retire")
+@require(Permission.AUTHOR_CONTENT)
+def retire_question(qid):
+    row = _authored_question(qid)
+    retire = request.form.get("retire", "1") == "1"
+    services.set_retired(current_user, row, retire, now=utcnow())
+    db.session.commit()
+    flash(f"题目 {qid} 已停用：不再抽到，过去的作答不受影响" if retire else f"题目 {qid} 已恢复使用", "success")
+    return redirect(url_for("quizzes.bank", code=row.bank.code))

@@ -272,3 +272,13 @@ def parse_xlsx(data: bytes, path: str, bank: str, existing_ids=frozenset()) -> l
     if errors:
         raise ContentErrors(sorted(errors, key=lambda e: e.line))
     return questions
+
+
+def answer_text(question: Question) -> str:
+    """A question's key as typed in the template's 答案 column (B, AC, 对/错, 十五|15；第二空)."""
+    return _answer_cell(question)
+
+
+def parse_answer_text(qtype: str, text: str):
+    """The 答案 column's text → canonical answer for the type, or None when unreadable."""
+    return _parse_answer(qtype, text or "")
