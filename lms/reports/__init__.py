@@ -1,5 +1,19 @@
-"""reports feature (see ../shared/DESIGN.md); init_app registers its models, routes, CLI and importers."""
+"""Reports: statistics per org unit (page and API) and exports; reads every feature, read by none."""
 
 
 def init_app(app):
-    """Nothing registered yet: this feature's models and routes have not been built."""
+    from lms.accounts.permissions import Permission, has_permission
+    from lms.home import register_nav, register_section
+    from lms.reports import views  # the API route attaches to lms.api.bp on import
+
+    app.register_blueprint(views.bp)
+    register_nav(70, "统计", "reports.stats_page", lambda user: has_permission(user, Permission.VIEW_STATS))
+
+    def stats_section(user):
+        if not has_permission(user, Permission.VIEW_STATS):
+            return None
+        from flask import url_for  # request-time only
+        return {"title": "统计", "tiles": [{"label": "培训与学习统计", "url": url_for("reports.stats_page"),
+                                          "description": "场次、人次、学时、课程完成率，按下级单位分列"}]}
+
+    register_section(85, stats_section)

@@ -82,6 +82,12 @@ def roster(training: Training) -> list[tuple[User, Attendance | None]]:
     return [(u, present.get(u.id)) for u in users + extra]
 
 
+def get_attendance(training: Training, user) -> Attendance | None:
+    """user's attendance at training, or None."""
+    return db.session.scalar(sa.select(Attendance).where(Attendance.training_id == training.id,
+                                                         Attendance.user_id == user.id))
+
+
 def count_attendance(training: Training) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)
                              .where(Attendance.training_id == training.id)) or 0

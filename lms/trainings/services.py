@@ -7,8 +7,8 @@ import re
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User, UserStatus
 from lms.accounts.permissions import SYSTEM, Permission, authorize, can, scope_orgs
@@ -20,6 +20,7 @@ from lms.org.queries import get_org
 from lms.signals import attendance_recorded
 from lms.trainings import codes
 from lms.trainings.models import LEVEL_LABELS, Attendance, AttendanceMethod, Training, TrainingLevel
+from lms.trainings.queries import get_attendance
 
 #: a session without times runs the whole working day
 DEFAULT_START = dt.time(8, 0)
@@ -268,8 +269,7 @@ def check_in(user: User, training: Training, code, client_id=None, now: dt.datet
         raise ValidationError("client_id 应为不超过 64 个字符的字符串（UUID）", code="invalid_client_id")
     if not user.org.is_within(training.org):
         raise Forbidden(f"您不属于本场培训的参训范围（{training.org.name}）", code="not_in_training_org")
-    existing = db.session.scalar(sa.select(Attendance).where(Attendance.training_id == training.id,
-                                                             Attendance.user_id == user.id))
+    existing = get_attendance(training, user)
     if existing is not None:
         return existing, False
     opens, closes = checkin_window(training)
@@ -280,8 +280,6 @@ def check_in(user: User, training: Training, code, client_id=None, now: dt.datet
         raise ValidationError("签到码不正确或已过期，请输入培训师屏幕上当前显示的 6 位数字", code="invalid_code")
     attendance = _add_attendance(training, user, AttendanceMethod.checkin, user, now, client_id)
     if attendance is None:
-        attendance = db.session.scalar(sa.select(Attendance).where(Attendance.training_id == training.id,
-                                                                   Attendance.user_id == user.id))
-        return attendance, False
+        return get_attendance(training, user), False
     return attendance, True
 

@@ -106,7 +106,7 @@ def detail(training_id):
                          "present": attendance is not None,
                          "how": METHOD_LABELS[attendance.method] if attendance else "",
                          "at": local(attendance.recorded_at).strftime("%H:%M") if attendance else ""})
-    mine = next((a for a in training.attendances if a.user_id == current_user.id), None)
+    mine = queries.get_attendance(training, current_user)
     return render_template("trainings/detail.html", t=_row(training, utcnow()), manages=manages, roll=roll,
                            present_count=sum(r["present"] for r in roll) if manages else None,
                            attends=current_user.org.is_within(training.org), checked_in=mine is not None,
@@ -196,7 +196,7 @@ def checkin_page(training_id):
         form.code.data = normalise_code(request.args.get("code", "")) or ""
     if not form.client_id.data:
         form.client_id.data = str(uuid.uuid4())
-    done = any(a.user_id == current_user.id for a in training.attendances)
+    done = queries.get_attendance(training, current_user) is not None
     opens, closes = services.checkin_window(training)
     return render_template("trainings/checkin.html", t=_row(training, utcnow()), form=form, error=error, done=done,
                            window=f"{local(opens):%m-%d %H:%M} 至 {local(closes):%H:%M}"), status

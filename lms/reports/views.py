@@ -1,0 +1,155 @@
+"""Statistics per org unit: the /stats page and GET /api/v1/stats. Blueprint `reports` (exports may add routes)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from lms.accounts.permissions import Permission, authorize, require, scope_orgs
+from lms.api import bp as api_bp
+from lms.api import document
+from lms.db import SHANGHAI, utcnow
+from lms.errors import Forbidden, NotFound, ValidationError
+from lms.org.models import KIND_LABELS
+from lms.org.queries import get_org, list_subtree
+from lms.reports.stats import default_period, org_stats
+
+bp = Blueprint("reports", __name__)
+
+#: (source key, field, column heading, format) — the county report's figures first
+COLUMNS = [
+    ("trainings", "sessions", "培训场次", "int"),
+    ("trainings", "attendances", "培训人次", "int"),
+    ("trainings", "hours", "培训学时", "hours"),
+    ("courses", "assigned", "指派课程（人·门）", "int"),
+    ("courses", "completed", "已完成", "int"),
+    ("courses", "completion_rate", "课程完成率", "rate"),
+    ("quizzes", "attempts", "测验人次", "int"),
+    ("quizzes", "pass_rate", "测验通过率", "rate"),
+    ("drills", "reports", "模拟上报", "int"),
+    ("drills", "return_rate", "退回率", "rate"),
+    ("certificates", "valid", "有效证书", "int"),
+    ("certificates", "expiring_30", "30 天内到期", "int"),
+    ("mentoring", "pairings", "老带新结对", "int"),
+    ("mentoring", "activities_confirmed", "已确认带教活动", "int"),
+]
+
+RULE_LABELS = {"required_fields": "要素不全", "time_specific": "时间不具体", "place_specific": "地点不具体",
+               "parties_named": "当事人不明", "key_facts": "关键事实遗漏", "no_fabrication": "编造信息",
+               "department": "责任部门错误", "urgency": "紧急程度错误", "description_quality": "描述不清"}
+
+_PARAMS = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+           for n, d in (("org", "组织编码，默认本人统计权限范围的最上级单位"), ("from", "YYYY-MM-DD，默认 6 个月前"),
+                        ("to", "YYYY-MM-DD，默认今天"))]
+
+_FIGURES = {"type": "object", "properties": {
+    "trainings": {"type": "object", "properties": {"sessions": {"type": "integer"}, "attendances": {"type": "integer"},
+                                                   "hours": {"type": "number"}}},
+    "courses": {"type": "object", "properties": {"assigned": {"type": "integer"}, "completed": {"type": "integer"},
+                                                 "completion_rate": {"type": "number"}}},
+    "quizzes": {"type": "object", "properties": {"attempts": {"type": "integer"}, "passed": {"type": "integer"},
+                                                 "pass_rate": {"type": "number"}}},
+    "drills": {"type": "object", "properties": {"reports": {"type": "integer"}, "returned": {"type": "integer"},
+                                                "return_rate": {"type": "number"}, "by_rule": {"type": "object"}}},
+    "certificates": {"type": "object", "properties": {k: {"type": "integer"} for k in
+                                                      ("valid", "expiring_30", "expiring_60", "expiring_90")}},
+    "mentoring": {"type": "object", "properties": {"pairings": {"type": "integer"},
+                                                   "activities_confirmed": {"type": "integer"}}},
+    "org": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                                             "kind": {"type": "string"}}}}}
+_STATS_SCHEMA = {**_FIGURES, "properties": {
+    **_FIGURES["properties"], "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+    "children": {"type": "array", "items": _FIGURES}}}
+
+
+def _date(args, key: str, label: str) -> dt.date | None:
+    value = args.get(key, "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{label}格式应为 YYYY-MM-DD，例如 2026-03-01", code="invalid_date") from None
+
+
+def stats_request(args) -> tuple:
+    """(org, start, end) from org/from/to, checked: 422 bad dates, 404 unknown org, 403 out of scope."""
+    start, end = _date(args, "from", "起始日期 from"), _date(args, "to", "截止日期 to")
+    default_start, default_end = default_period(utcnow().astimezone(SHANGHAI).date())
+    if end is None:
+        end = default_end
+    if start is None:
+        start = default_period(end)[0] if args.get("to") else default_start
+    if start > end:
+        raise ValidationError("起始日期不能晚于截止日期", code="invalid_period")
+    code = args.get("org", "").strip()
+    if code:
+        org = get_org(code)
+        if org is None:
+            raise NotFound(f"组织编码 {code} 不存在")
+    else:
+        roots = sorted(scope_orgs(current_user, Permission.VIEW_STATS), key=lambda o: o.path)
+        if not roots:
+            raise Forbidden("没有权限查看统计")
+        org = roots[0]
+    authorize(current_user, Permission.VIEW_STATS, org)
+    return org, start, end
+
+
+@api_bp.get("/stats")
+@document("/stats", "GET", summary="组织单位统计：培训场次/人次/学时、课程完成率、测验通过率、上报退回率、证书、老带新；含各直属下级",
+          who="人事、培训师（管辖范围内）。每条记录计入当时所在的单位", response_schema=_STATS_SCHEMA,
+          errors=(403, 404, 422), params=_PARAMS)
+@login_required
+def stats_api():
+    org, start, end = stats_request(request.args)
+    return jsonify(org_stats(org, start, end))
+
+
+def _cell(figures: dict, key: str, field: str, fmt: str) -> str:
+    value = figures.get(key, {}).get(field)
+    if value is None:
+        return "—"
+    if fmt == "rate":
+        return f"{value * 100:.1f}%"
+    if fmt == "hours":
+        return f"{value:g}"
+    return str(value)
+
+
+def _org_choices(user) -> list[SelectChoice]:
+    choices, seen = [], set()
+    for root in sorted(scope_orgs(user, Permission.VIEW_STATS), key=lambda o: o.path):
+        for unit in list_subtree(root):
+            if unit.id not in seen and unit.kind.value != "grid":
+                seen.add(unit.id)
+                choices.append(SelectChoice(unit.code, f"{'　' * (unit.depth - root.depth)}{unit.name}"))
+    return choices
+
+
+@bp.get("/stats")
+@require(Permission.VIEW_STATS)
+def stats_page():
+    error, status = None, 200
+    try:
+        org, start, end = stats_request(request.args)
+    except ValidationError as exc:
+        error, status = exc.message, 422
+        org, (start, end) = None, default_period(utcnow().astimezone(SHANGHAI).date())
+    result = org_stats(org, start, end) if org else None
+    columns = [c for c in COLUMNS if result and c[0] in result]
+    rows = []
+    if result:
+        for item, is_total in [(result, True)] + [(child, False) for child in result["children"]]:
+            rows.append({"name": item["org"]["name"], "code": item["org"]["code"], "total": is_total,
+                         "kind": KIND_LABELS.get(item["org"]["kind"], ""),
+                         "cells": [_cell(item, *c[:2], c[3]) for c in columns]})
+    by_rule = []
+    if result and "drills" in result:
+        by_rule = [(RULE_LABELS.get(rule, rule), count) for rule, count in result["drills"].get("by_rule", {}).items()]
+    return render_template("reports/stats.html", org=org, rows=rows, headings=[c[2] for c in columns],
+                           by_rule=by_rule, error=error, choices=_org_choices(current_user),
+                           start=start.isoformat(), end=end.isoformat(),
+                           selected=org.code if org else request.args.get("org", "")), status
