@@ -1,16 +1,17 @@
 """JSON routes of mentoring: pairings, their early end, activities and their confirmation (API.md)."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import current_user, login_required
 
-from lms.accounts.permissions import Permission, require
+from lms.accounts.permissions import Permission, authorize, require
 from lms.accounts.queries import get_user
-from lms.api import bp, document, iso, json_body
-from lms.errors import NotFound, ValidationError
+from lms.api import bp, document, iso, json_body, page_args
+from lms.errors import Forbidden, LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.mentoring import queries, services
-from lms.mentoring.models import ActivityKind
+from lms.mentoring.models import ActivityKind, ActivityStatus
+from lms.org.queries import get_org
 from lms.web import client_addr
 
 _PERSON = {"type": "object", "properties": {"username": {"type": "string"}, "name": {"type": "string"}}}
@@ -33,6 +34,12 @@ _ACTIVITY_REQUEST = {"type": "object", "required": ["kind", "date", "minutes", "
     "drill_report_id": {"type": ["integer", "null"]}, "client_id": {"type": "string", "maxLength": 64}}}
 _ACTIVITY_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "confirmed": {"type": "boolean"}, "status": {"type": "string"}}}
+_ACTIVITY_LIST = {"type": "object", "properties": {
+    "activities": {"type": "array", "items": {"type": "object"}}, "next": {"type": ["integer", "null"]}}}
+_PAIRING_LIST = {"type": "object", "properties": {
+    "pairings": {"type": "array", "items": _PAIRING_SCHEMA}, "next": {"type": ["integer", "null"]}}}
+_PAIRING_DETAIL = {"type": "object", "properties": {
+    **_PAIRING_SCHEMA["properties"], "activities": {"type": "array", "items": {"type": "object"}}}}
 _REASON_REQUEST = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
 
 
@@ -50,9 +57,12 @@ def pairing_json(pairing) -> dict:
 
 
 def activity_json(activity) -> dict:
-    return {"id": activity.id, "confirmed": activity.status == "confirmed", "status": activity.status.value,
-            "kind": activity.kind.value, "date": iso(activity.date), "minutes": activity.minutes,
-            "mentee": _person(activity.mentee)}
+    return {"id": activity.id, "pairing": activity.pairing_id, "confirmed": activity.status == "confirmed",
+            "status": activity.status.value, "kind": activity.kind.value, "date": iso(activity.date),
+            "minutes": activity.minutes, "place": activity.place, "notes": activity.notes,
+            "drill_report_id": activity.drill_report_id, "mentee": _person(activity.mentee),
+            "mentor": _person(activity.pairing.mentor), "confirmed_at": iso(activity.confirmed_at),
+            "dispute_reason": activity.dispute_reason}
 
 
 def _user_named(username, field: str):
@@ -145,3 +155,55 @@ def dispute_activity(activity_id):
     services.dispute_activity(current_user, activity, data.get("reason"))
     db.session.commit()
     return jsonify(activity_json(activity))
+
+
+@bp.get("/pairings")
+@document("/pairings", "GET", summary="结对列表（管辖范围内，最新在前）", who="hr/admin",
+          response_schema=_PAIRING_LIST, errors=(400, 403, 404),
+          params=[{"name": "org", "in": "query", "required": False, "schema": {"type": "string"},
+                   "description": "只看该组织编码及其下级"},
+                  {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}},
+                  {"name": "per_page", "in": "query", "required": False, "schema": {"type": "integer"}}])
+@login_required
+@require(Permission.MANAGE_PAIRINGS)
+def list_pairings():
+    page, per_page = page_args()
+    org = None
+    code = (request.args.get("org") or "").strip()
+    if code:
+        org = get_org(code[:32])
+        if org is None:
+            raise NotFound(f"组织编码 {code[:32]} 不存在")
+        authorize(current_user, Permission.MANAGE_PAIRINGS, org)
+    items, has_next = queries.page_pairings(current_user, org=org, page=page, per_page=per_page)
+    return jsonify({"pairings": [pairing_json(p) for p in items], "next": page + 1 if has_next else None})
+
+
+@bp.get("/pairings/<int:pairing_id>")
+@document("/pairings/<int:pairing_id>", "GET", summary="结对详情与活动记录", who="hr/admin（管辖范围内）、该导师、该结对学员",
+          response_schema=_PAIRING_DETAIL, errors=(403, 404))
+@login_required
+def show_pairing(pairing_id):
+    pairing = _pairing_or_404(pairing_id)
+    if not queries.can_view_pairing(current_user, pairing):
+        raise Forbidden("只有管辖范围内的人事/管理员、该导师和学员可以查看此结对")
+    return jsonify({**pairing_json(pairing),
+                    "activities": [activity_json(a) for a in queries.activities_of_pairing(pairing)]})
+
+
+@bp.get("/activities")
+@document("/activities", "GET", summary="我作为学员的带教活动（可按状态筛选，最新在前）", who="任何登录用户（只看自己的）",
+          response_schema=_ACTIVITY_LIST, errors=(400,),
+          params=[{"name": "status", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": [s.value for s in ActivityStatus]}},
+                  {"name": "page", "in": "query", "required": False, "schema": {"type": "integer"}},
+                  {"name": "per_page", "in": "query", "required": False, "schema": {"type": "integer"}}])
+@login_required
+def my_activities():
+    page, per_page = page_args()
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in ActivityStatus}:
+        raise LMSError("status 只能是 logged、confirmed 或 disputed", code="bad_request", status=400)
+    items, has_next = queries.page_activities_for_mentee(
+        current_user, status=ActivityStatus(status) if status else None, page=page, per_page=per_page)
+    return jsonify({"activities": [activity_json(a) for a in items], "next": page + 1 if has_next else None})

@@ -35,13 +35,43 @@ def get_activity(activity_id: int) -> Activity | None:
     return db.session.get(Activity, activity_id)
 
 
-def list_pairings(viewer, perm: Permission = Permission.MANAGE_PAIRINGS, *, org: OrgUnit | None = None) -> list[Pairing]:
-    """Pairings owned by units in viewer's scope for perm (and below org), newest first."""
+def _pairings_in_scope(viewer, perm: Permission, org: OrgUnit | None):
     query = (sa.select(Pairing).join(OrgUnit, OrgUnit.id == Pairing.org_id)
              .where(scope_clause(viewer, perm, OrgUnit.path)))
     if org is not None:
         query = query.where(subtree_clause(OrgUnit.path, org.path))
-    return list(db.session.scalars(query.order_by(Pairing.start_on.desc(), Pairing.id.desc())).unique())
+    return query.order_by(Pairing.start_on.desc(), Pairing.id.desc())
+
+
+def list_pairings(viewer, perm: Permission = Permission.MANAGE_PAIRINGS, *, org: OrgUnit | None = None) -> list[Pairing]:
+    """Pairings owned by units in viewer's scope for perm (and below org), newest first."""
+    return list(db.session.scalars(_pairings_in_scope(viewer, perm, org)).unique())
+
+
+def page_pairings(viewer, perm: Permission = Permission.MANAGE_PAIRINGS, *, org: OrgUnit | None = None,
+                  page: int = 1, per_page: int = 50) -> tuple[list[Pairing], bool]:
+    """One page of list_pairings; returns (items, has_next)."""
+    query = _pairings_in_scope(viewer, perm, org).offset((page - 1) * per_page).limit(per_page + 1)
+    rows = list(db.session.scalars(query).unique())
+    return rows[:per_page], len(rows) > per_page
+
+
+def page_activities_for_mentee(mentee: User, *, status: ActivityStatus | None = None, page: int = 1,
+                               per_page: int = 50) -> tuple[list[Activity], bool]:
+    """One page of the mentee's activities, newest first; returns (items, has_next)."""
+    query = sa.select(Activity).where(Activity.mentee_id == mentee.id)
+    if status is not None:
+        query = query.where(Activity.status == status)
+    query = query.order_by(Activity.date.desc(), Activity.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+    rows = list(db.session.scalars(query).unique())
+    return rows[:per_page], len(rows) > per_page
+
+
+def can_view_pairing(user, pairing: Pairing) -> bool:
+    """HR/admin over the pairing's unit, its mentor, or one of its mentees."""
+    uid = getattr(user, "id", None)
+    return (can(user, Permission.MANAGE_PAIRINGS, pairing) or pairing.mentor_id == uid
+            or any(pm.mentee_id == uid for pm in pairing.mentees))
 
 
 def mentor_pairings(mentor: User, *, today: dt.date | None = None, open_only: bool = True) -> list[Pairing]:

@@ -228,7 +228,10 @@ def teams():
 @require(Permission.VIEW_TEAM)
 def team_gaps():
     grids = [{"grid": g, "path": path_names(g), "short": True} for g in queries.team_gaps(current_user)]
-    return render_template("mentoring/teams.html", grids=grids, gaps_only=True)
+    # The XLSX lives in the reports feature (built later); link it only when it is installed.
+    export_url = (url_for("exports.team_gaps_xlsx") if "exports.team_gaps_xlsx" in current_app.view_functions
+                  and has_permission(current_user, Permission.EXPORT) else None)
+    return render_template("mentoring/teams.html", grids=grids, gaps_only=True, export_url=export_url)
 
 
 @bp.get("/teams/<code>")

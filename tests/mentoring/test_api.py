@@ -5,7 +5,8 @@ import pytest
 
 from lms.extensions import db
 from lms.mentoring.models import Activity, ActivityStatus, Pairing
-from tests.mentoring.factories import days, make_cast, make_pairing
+from lms.mentoring import services
+from tests.mentoring.factories import days, log, make_cast, make_pairing
 
 
 @pytest.fixture
@@ -145,7 +146,8 @@ def test_mentee_disputes_with_a_reason(api, cast):
 
 def test_openapi_documents_the_mentoring_routes(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
-    assert set(paths["/api/v1/pairings"]) == {"post"}
+    assert set(paths["/api/v1/pairings"]) == {"get", "post"}
+    assert set(paths["/api/v1/activities"]) == {"get"}
     assert "422" in paths["/api/v1/pairings"]["post"]["responses"]
     for path in ("/api/v1/pairings/{pairing_id}/end", "/api/v1/pairings/{pairing_id}/activities",
                  "/api/v1/activities/{activity_id}/confirm", "/api/v1/activities/{activity_id}/dispute"):
@@ -159,3 +161,49 @@ def test_capacity_and_seniority_come_from_config(api, cast, app_config):
     response = api.post("/api/v1/pairings", json=_pairing_body())
     assert response.get_json()["error"]["code"] == "mentor_ineligible"
     assert "20 年" in response.get_json()["error"]["message"]
+
+
+def test_hr_lists_pairings_in_scope_with_paging(api, cast, tree):
+    make_pairing(cast["mentor"], [cast["w1"]])
+    make_pairing(cast["mentor"], [cast["w2"]])
+    api.login("hr")
+    first = api.get("/api/v1/pairings?per_page=1").get_json()
+    assert len(first["pairings"]) == 1 and first["next"] == 2
+    second = api.get("/api/v1/pairings?per_page=1&page=2").get_json()
+    assert second["next"] is None and second["pairings"][0]["id"] != first["pairings"][0]["id"]
+    assert len(api.get("/api/v1/pairings?org=HX01").get_json()["pairings"]) == 2
+    assert api.get("/api/v1/pairings?org=NOPE").status_code == 404
+    assert api.get("/api/v1/pairings?page=x").status_code == 400
+    api.login("hr2")
+    assert api.get("/api/v1/pairings").get_json()["pairings"] == []
+    assert api.get("/api/v1/pairings?org=HX01").status_code == 403
+    api.login("w1")
+    assert api.get("/api/v1/pairings").status_code == 403
+
+
+@pytest.mark.parametrize("username, status", [("hr", 200), ("hr1", 200), ("mentor", 200), ("w1", 200),
+                                              ("w2", 403), ("hr2", 403)])
+def test_pairing_detail_is_for_hr_in_scope_the_mentor_and_the_mentees(api, cast, username, status):
+    pairing = make_pairing(cast["mentor"], [cast["w1"]])
+    log(cast["mentor"], pairing)
+    api.login(username)
+    response = api.get(f"/api/v1/pairings/{pairing.id}")
+    assert response.status_code == status
+    if status == 200:
+        assert [a["kind"] for a in response.get_json()["activities"]] == ["shadowing"]
+
+
+def test_mentee_lists_activities_to_confirm(api, cast):
+    pairing = make_pairing(cast["mentor"], [cast["w1"]])
+    pending = log(cast["mentor"], pairing)
+    done = log(cast["mentor"], pairing, kind="case_review")
+    services.confirm_activity(cast["w1"], done)
+    db.session.commit()
+    api.login("w1")
+    body = api.get("/api/v1/activities?status=logged").get_json()
+    assert [a["id"] for a in body["activities"]] == [pending.id] and body["next"] is None
+    assert body["activities"][0]["mentor"]["name"] == "赵德山"
+    assert len(api.get("/api/v1/activities").get_json()["activities"]) == 2
+    assert api.get("/api/v1/activities?status=bogus").status_code == 400
+    api.login("w2")
+    assert api.get("/api/v1/activities").get_json()["activities"] == []
