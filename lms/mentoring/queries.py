@@ -169,14 +169,16 @@ class Suggestion:
 
 
 def new_workers_without_mentor(viewer, *, today: dt.date | None = None) -> list[User]:
-    """Active accounts in viewer's pairing scope hired under a year ago and in no running pairing."""
+    """Active workers in viewer's pairing scope hired under a year ago and in no running pairing."""
     today = today or local_today()
     year_ago = _years_before(today, 1)
     running = (sa.select(PairingMentee.mentee_id).join(Pairing, Pairing.id == PairingMentee.pairing_id)
                .where(Pairing.ended_at.is_(None), Pairing.end_on >= today))
+    workers = sa.select(RoleGrant.user_id).where(RoleGrant.role == Role.worker)
     query = (sa.select(User).join(OrgUnit, OrgUnit.id == User.org_id)
              .where(scope_clause(viewer, Permission.MANAGE_PAIRINGS, OrgUnit.path), User.status == UserStatus.active,
-                    User.hired_on.is_not(None), User.hired_on > year_ago, User.id.not_in(running))
+                    User.hired_on.is_not(None), User.hired_on > year_ago, User.id.not_in(running),
+                    User.id.in_(workers))
              .order_by(User.hired_on, User.username))
     return list(db.session.scalars(query))
 

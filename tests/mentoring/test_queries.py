@@ -153,3 +153,11 @@ def test_formatters_handle_what_other_features_might_return():
     assert queries.format_scores({"county-exam": 85}) == "county-exam 85"
     assert queries.format_scores([{"title": "县考", "score": 90}, ("乡考", 70)]) == "县考 90；乡考 70"
     assert queries.format_scores([]) == "—"
+
+
+def test_only_workers_hired_under_a_year_ago_need_a_mentor(cast, tree):
+    make_user("newhr", "hr", tree["t1"], hired_on=days(-5))
+    make_user("veteran", "worker", tree["g1"], hired_on=days(-400))
+    names = {u.username for u in queries.new_workers_without_mentor(cast["hr"])}
+    assert names == {"w1", "w2", "w3", "far"}
+    assert {u.username for u in queries.new_workers_without_mentor(cast["hr2"])} == {"far"}
