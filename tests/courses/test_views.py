@@ -385,3 +385,54 @@ def test_published_course_list_for_assignment_excludes_drafts(api, world):
     api.login("tc")
     assert "草稿课" not in page(api, "/author/assignments")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 4
+
+
+def test_editing_course_info_validates_and_detaches(api, world):
+    course = get_course("county-c")
+    course.origin = Origin.file
+    db.session.commit()
+    api.login("tc")
+    bad = form_post(api, "/author/courses/county-c", {"title": "", "hours": "2", "quiz_code": "", "tags": "",
+                                                      "summary": ""})
+    assert bad.status_code == 422 and get_course("county-c").title == "事件上报基础"
+    assert not get_course("county-c").is_detached
+    good = form_post(api, "/author/courses/county-c", {"title": "事件上报（新版）", "hours": "2.5", "quiz_code": "quiz-x",
+                                                       "tags": "上报, 新", "summary": "新简介"})
+    assert good.status_code == 302
+    course = get_course("county-c")
+    assert course.title == "事件上报（新版）" and course.hours == 2.5 and course.quiz_code == "quiz-x"
+    assert course.tags == ["上报", "新"] and course.is_detached and course.summary_html == "<p>新简介</p>"
+
+
+AUTHOR_ROUTES = [
+    ("get", "/author/courses/county-c", None),
+    ("post", "/author/courses/county-c", {"title": "x", "hours": "1"}),
+    ("get", "/author/courses/county-c/lessons/l1", None),
+    ("get", "/author/courses/county-c/lessons/new", None),
+    ("post", "/author/courses/county-c/lessons/new", {"slug": "x", "title": "x", "minutes": "5", "markdown": "x"}),
+    ("post", "/author/courses/county-c/lessons/l1/move", {"direction": "down"}),
+    ("post", "/author/courses/county-c/publish", {"action": "unpublish"}),
+]
+
+
+@pytest.mark.parametrize("method, url, data", AUTHOR_ROUTES)
+def test_every_authoring_route_refuses_a_trainer_of_another_level(api, world, method, url, data):
+    api.login("tq")
+    response = api.get(url) if method == "get" else form_post(api, url, data)
+    assert response.status_code == 403
+    course = get_course("county-c")
+    assert course.title == "事件上报基础" and course.is_published and course.version == 1
+
+
+@pytest.mark.parametrize("url", ["/courses/t1-c", "/courses/t1-c/lessons/l1", "/api/v1/courses/t1-c",
+                                 "/api/v1/courses/t1-c/lessons/l1"])
+def test_every_learning_route_hides_an_out_of_scope_course(api, world, url):
+    api.login("w2")
+    assert api.get(url).status_code == 404
+    assert form_post(api, "/courses/t1-c/lessons/l1/complete").status_code == 404
+
+
+def test_unknown_course_in_authoring_is_404(api, world):
+    api.login("tc")
+    assert api.get("/author/courses/nope").status_code == 404
+    assert api.get("/author/courses/county-c/lessons/nope").status_code == 404
