@@ -17,6 +17,9 @@ from lms.extensions import db
 from lms.org.queries import get_org
 from lms.web import client_addr
 
+#: re-opening the lesson one left off at within this time writes nothing
+RECENT = dt.timedelta(minutes=10)
+
 _PROGRESS = {"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}}}
 _COURSE_ITEM = {"type": "object", "properties": {
     "code": {"type": "string"}, "title": {"type": "string"}, "level": {"type": "string"},
@@ -102,6 +105,10 @@ def get_lesson(code, slug):
 def remember_opened(course, lesson) -> None:
     """Record "where I left off" in its own short write transaction (the read one is over)."""
     course_id, lesson_id = course.id, lesson.id
+    enrollment = queries.get_enrollment(current_user, course)
+    if enrollment is not None and enrollment.last_lesson_id == lesson_id and enrollment.last_opened_at \
+            and utcnow() - enrollment.last_opened_at < RECENT:
+        return  # re-reading the same lesson: nothing new to remember, and GETs stay read-only
     # End the read transaction first: on SQLite a deferred reader that starts writing can fail busy.
     db.session.commit()
     with write_intent():

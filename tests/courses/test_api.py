@@ -222,3 +222,16 @@ def test_openapi_documents_the_course_routes(api, world):
     for path in ("/api/v1/courses", "/api/v1/courses/{code}", "/api/v1/courses/{code}/lessons/{slug}",
                  "/api/v1/courses/{code}/lessons/{slug}/complete", "/api/v1/assignments"):
         assert path in paths
+
+
+def test_reopening_the_same_lesson_soon_writes_nothing_and_another_lesson_moves_the_bookmark(api, world):
+    api.login("w1")
+    api.get("/api/v1/courses/county-c/lessons/l1")
+    first = db.session.scalar(sa.select(CourseEnrollment.last_opened_at))
+    api.get("/api/v1/courses/county-c/lessons/l1")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(CourseEnrollment.last_opened_at)) == first
+    api.get("/api/v1/courses/county-c/lessons/l2")
+    db.session.expire_all()
+    enrollment = db.session.scalar(sa.select(CourseEnrollment))
+    assert enrollment.last_lesson_id == get_course("county-c").lessons[1].id
