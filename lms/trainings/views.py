@@ -33,7 +33,7 @@ def _row(training, now) -> dict:
     starts, ends = local(training.starts_at), local(training.ends_at)
     return {"id": training.id, "title": training.title, "level": training.level_label,
             "when": f"{starts:%Y-%m-%d} {starts:%H:%M}–{ends:%H:%M}", "place": training.place,
-            "hours": f"{training.hours:g}", "org": training.org.name, "trainer": training.trainer.name,
+            "hours": f"{training.hours.normalize():f}", "org": training.org.name, "trainer": training.trainer.name,
             "cancelled": training.is_cancelled, "open": not training.is_cancelled and opens <= now <= closes,
             "url": url_for("trainings.detail", training_id=training.id)}
 
@@ -211,7 +211,7 @@ def home_section(user) -> dict | None:
     tiles = []
     for training in queries.open_trainings_for(user, utcnow(), services.CHECKIN_OPENS_BEFORE):
         tiles.append({"label": f"签到：{training.title}", "url": url_for("trainings.checkin_page", training_id=training.id),
-                      "description": f"{local(training.starts_at):%H:%M} 开始 · {training.place} · {training.hours:g} 学时"})
+                      "description": f"{local(training.starts_at):%H:%M} 开始 · {training.place} · {training.hours.normalize():f} 学时"})
     if has_permission(user, Permission.RUN_TRAININGS):
         tiles.append({"label": "组织线下培训", "url": url_for("trainings.create"),
                       "description": "县训、乡培、村练：建场次、点名、扫码签到"})
