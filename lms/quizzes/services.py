@@ -449,3 +449,28 @@ def set_retired(actor, row: Question, retired: bool, *, now: dt.datetime | None 
     db.session.flush()
     record("quizzes.question_retired" if retired else "quizzes.question_restored", actor=actor,
            target_type="question", target=row.qid, org=row.bank.org, now=now)
+
+
+def save_quiz(actor, values: dict, *, quiz: Quiz | None = None, now: dt.datetime | None = None) -> Quiz:
+    """Create or edit a quiz from the browser (origin web: `content import` leaves it alone); audited.
+
+    ``values``: code (new only), title, org, draws, time_limit_minutes, pass_score, max_attempts,
+    shuffle_options, opens_at, closes_at — already checked by the caller's form.
+    """
+    now = now or utcnow()
+    if quiz is None:
+        if db.session.execute(sa.select(Quiz.id).where(Quiz.code == values["code"])).first():
+            raise ValidationError(f"测验编码 {values['code']} 已被使用", code="duplicate_code")
+        quiz = Quiz(code=values["code"], origin=Origin.web)
+        db.session.add(quiz)
+    else:
+        quiz.origin = Origin.web
+    for key in ("title", "org", "draws", "time_limit_minutes", "pass_score", "max_attempts", "shuffle_options",
+                "opens_at", "closes_at"):
+        setattr(quiz, key, values[key])
+    quiz.is_retired = False
+    quiz.updated_at = now
+    db.session.flush()
+    record("quizzes.quiz_saved", actor=actor, target_type="quiz", target=quiz.code, org=quiz.org,
+           details={"draws": values["draws"]}, now=now)
+    return quiz

@@ -1,9 +1,11 @@
 """HTML pages: my quizzes, the answering screen, results, the 错题本, item statistics, bank import."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
@@ -18,12 +20,14 @@ from lms.extensions import db
 from lms.org.models import OrgUnit
 from lms.quizzes import exports, queries, services
 from lms.quizzes.api import own_attempt, settle_overdue, sittable_quiz
+from lms.quizzes.draw import check_draws
 from lms.quizzes.formats import IMPORT_FORMATS
+from lms.quizzes.formats.quiz_file import DrawSpec
 from lms.quizzes.formats.xlsx import answer_text, build_template, parse_answer_text
 from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
 from lms.quizzes.questions import OPTION_KEYS, count_blanks, split_blanks
 from lms.quizzes.questions import Question as QuestionValue
-from lms.quizzes.sync import import_question_file
+from lms.quizzes.sync import import_question_file, live_pools
 from lms.web import client_addr
 
 bp = Blueprint("quizzes", __name__)
@@ -292,7 +296,9 @@ def banks():
                 flash(f"已导入题库 {code}：新增 {counts.get('new', 0)}，更新 {counts.get('updated', 0)}，"
                       f"未变 {counts.get('unchanged', 0)}，跳过 {len(found)}", "success")
     status = 422 if errors else 200
-    return render_template("quizzes/banks.html", banks=_bank_rows(), errors=errors, warnings=warnings,
+    quizzes = [{"code": q.code, "title": q.title, "org": q.org.name} for q in queries.list_quizzes(
+        scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))]
+    return render_template("quizzes/banks.html", banks=_bank_rows(), quizzes=quizzes, errors=errors, warnings=warnings,
                            formats=IMPORT_FORMATS, template_name=TEMPLATE_NAME), status
 
 
@@ -426,3 +432,136 @@ def retire_question(qid):
     db.session.commit()
     flash(f"题目 {qid} 已停用：不再抽到，过去的作答不受影响" if retire else f"题目 {qid} 已恢复使用", "success")
     return redirect(url_for("quizzes.bank", code=row.bank.code))
+
+
+# --- quizzes in the browser --------------------------------------------------------------------------------
+
+DRAW_ROWS = 5
+
+
+def _quiz_fields(quiz=None) -> dict:
+    if quiz is None:
+        return {"time_limit_minutes": 30, "pass_score": 60, "shuffle_options": True, "draws": []}
+    return {"code": quiz.code, "title": quiz.title, "org": quiz.org.code, "draws": quiz.draws,
+            "time_limit_minutes": quiz.time_limit_minutes, "pass_score": quiz.pass_score,
+            "max_attempts": quiz.max_attempts or "", "shuffle_options": quiz.shuffle_options,
+            "opens_at": _fmt(quiz.opens_at, "%Y-%m-%dT%H:%M"), "closes_at": _fmt(quiz.closes_at, "%Y-%m-%dT%H:%M")}
+
+
+def _local_time(text: str, label: str, problems: list):
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+    except ValueError:
+        problems.append(f"{label}不是有效的日期时间")
+        return None
+
+
+def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]:
+    """(values for save_quiz, fields to show again, problems) from the submitted quiz form."""
+    problems, draws = [], []
+    for i in range(DRAW_ROWS):
+        bank_code = (form.get(f"bank_{i}") or "").strip()
+        if not bank_code:
+            continue
+        try:
+            count = int(form.get(f"count_{i}") or 0)
+        except ValueError:
+            count = 0
+        if count <= 0:
+            problems.append(f"第 {i + 1} 条抽题规则的题数必须是正整数")
+        tags = [t for t in _TAG_SEP.split(form.get(f"tags_{i}") or "") if t]
+        try:
+            difficulty = sorted({int(d) for d in _TAG_SEP.split(form.get(f"difficulty_{i}") or "") if d})
+        except ValueError:
+            difficulty = [0]
+        if any(not 1 <= d <= 5 for d in difficulty):
+            problems.append(f"第 {i + 1} 条抽题规则的难度只能是 1–5 的数字")
+        draws.append({"bank": bank_code, "count": count, "tags": tags, "difficulty": difficulty})
+    if not draws:
+        problems.append("至少要有一条抽题规则")
+    code = (form.get("code") or "").strip()
+    if new and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", code):
+        problems.append("测验编码只能用小写字母、数字、连字符和下划线")
+    title = (form.get("title") or "").strip()
+    if not title:
+        problems.append("请填写测验名称")
+    numbers = {}
+    for key, label, low, high, optional in (("time_limit_minutes", "答题时限", 1, 1440, False),
+                                            ("pass_score", "及格分", 0, 100, False),
+                                            ("max_attempts", "最多作答次数", 1, 1000, True)):
+        raw = (form.get(key) or "").strip()
+        if optional and not raw:
+            numbers[key] = None
+            continue
+        try:
+            numbers[key] = int(raw)
+        except ValueError:
+            numbers[key] = None
+        if numbers[key] is None or not low <= numbers[key] <= high:
+            problems.append(f"{label}必须是 {low}–{high} 的整数")
+    org = next((o for o in scope_orgs_list if o.code == form.get("org")), None)
+    if org is None:
+        problems.append("请选择您管辖范围内的所属单位")
+    opens_at = _local_time(form.get("opens_at") or "", "开放时间", problems)
+    closes_at = _local_time(form.get("closes_at") or "", "截止时间", problems)
+    if opens_at and closes_at and opens_at >= closes_at:
+        problems.append("截止时间必须晚于开放时间")
+    specs = [DrawSpec(bank=d["bank"], count=max(d["count"], 1), tags=tuple(d["tags"]),
+                      difficulty=tuple(d["difficulty"])) for d in draws]
+    problems += check_draws(specs, live_pools())
+    values = {"code": code, "title": title, "org": org, "draws": draws, "shuffle_options": bool(form.get("shuffle_options")),
+              "opens_at": opens_at, "closes_at": closes_at, **numbers}
+    fields = {**{k: form.get(k, "") for k in ("code", "title", "org", "time_limit_minutes", "pass_score",
+                                               "max_attempts", "opens_at", "closes_at")},
+              "shuffle_options": bool(form.get("shuffle_options")), "draws": draws}
+    return values, fields, problems
+
+
+def _authoring_orgs():
+    return sorted(scope_orgs(current_user, Permission.AUTHOR_CONTENT), key=lambda o: (o.depth, o.path))
+
+
+def _quiz_page(quiz, fields, problems, status=200, checked=False):
+    banks = [b.code for b, _ in queries.list_banks(sa.true())]
+    rows = list(fields.get("draws") or []) + [{}] * DRAW_ROWS
+    return render_template("quizzes/quiz_form.html", quiz=quiz, f=fields, problems=problems, banks=banks,
+                           draw_rows=rows[:DRAW_ROWS], orgs=_authoring_orgs(), checked=checked), status
+
+
+@bp.route("/quizzes/manage/new", methods=["GET", "POST"])
+@require(Permission.AUTHOR_CONTENT)
+def new_quiz():
+    if request.method == "GET":
+        return _quiz_page(None, _quiz_fields(), [])
+    values, fields, problems = _quiz_form(request.form, _authoring_orgs(), new=True)
+    if problems or request.form.get("action") == "check":
+        return _quiz_page(None, fields, problems, 422 if problems else 200, checked=not problems)
+    try:
+        quiz = services.save_quiz(current_user, values, now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        return _quiz_page(None, fields, [exc.message], 422)
+    db.session.commit()
+    flash(f"已创建测验 {quiz.title}", "success")
+    return redirect(url_for("quizzes.edit_quiz", code=quiz.code))
+
+
+@bp.route("/quizzes/<code>/edit", methods=["GET", "POST"])
+@require(Permission.AUTHOR_CONTENT)
+def edit_quiz(code):
+    quiz = queries.get_quiz(code)
+    if quiz is None:
+        raise NotFound(f"测验 {code} 不存在")
+    authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
+    if request.method == "GET":
+        return _quiz_page(quiz, _quiz_fields(quiz), [])
+    values, fields, problems = _quiz_form(request.form, _authoring_orgs(), new=False)
+    fields["code"] = quiz.code
+    if problems or request.form.get("action") == "check":
+        return _quiz_page(quiz, fields, problems, 422 if problems else 200, checked=not problems)
+    services.save_quiz(current_user, values, quiz=quiz, now=utcnow())
+    db.session.commit()
+    flash(f"已保存测验 {quiz.title}；已经开始的作答不受影响", "success")
+    return redirect(url_for("quizzes.edit_quiz", code=quiz.code))

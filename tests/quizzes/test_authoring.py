@@ -102,3 +102,57 @@ def test_trainer_outside_the_banks_unit_is_refused_everywhere(setup, client):
     assert client.get("/quizzes/banks/test-bank/questions/new").status_code == 403
     assert client.get("/quizzes/questions/nope/edit").status_code == 404
     assert _row("t-single").version == 1 and _row("t-single").is_retired is False
+
+
+def _quiz_form(token, **fields):
+    base = {"csrf_token": token, "code": "web-quiz", "title": "网页测验", "org": "HX", "bank_0": "test-bank",
+            "count_0": "3", "tags_0": "", "difficulty_0": "", "time_limit_minutes": "20", "pass_score": "60",
+            "max_attempts": "2", "shuffle_options": "1", "opens_at": "", "closes_at": "", "action": "save"}
+    return base | fields
+
+
+def test_trainer_defines_a_quiz_checks_the_draw_and_workers_can_sit_it(setup, client, api):
+    token = _login(client, "tc")
+    assert "新建测验" in client.get("/quizzes/banks").get_data(as_text=True)
+    check = client.post("/quizzes/manage/new", data=_quiz_form(token, action="check"))
+    assert check.status_code == 200 and "可以组卷" in check.get_data(as_text=True)
+    assert db.session.execute(db.select(Quiz).where(Quiz.code == "web-quiz")).first() is None
+    too_many = client.post("/quizzes/manage/new", data=_quiz_form(token, count_0="9"))
+    assert too_many.status_code == 422 and "要抽 9 题" in too_many.get_data(as_text=True)
+    saved = client.post("/quizzes/manage/new", data=_quiz_form(token))
+    assert saved.status_code == 302
+    quiz = db.session.execute(db.select(Quiz).where(Quiz.code == "web-quiz")).scalar_one()
+    assert (quiz.origin, quiz.max_attempts, quiz.draws[0]["count"]) == (Origin.web, 2, 3)
+    edited = client.post("/quizzes/web-quiz/edit", data=_quiz_form(token, title="改过的测验", max_attempts="",
+                                                                  opens_at="2026-01-01T08:00",
+                                                                  closes_at="2099-01-01T08:00"))
+    assert edited.status_code == 302
+    db.session.refresh(quiz)
+    assert quiz.title == "改过的测验" and quiz.max_attempts is None and quiz.opens_at.hour == 0
+    client.delete("/api/v1/session", headers={"X-CSRFToken": token})
+    api.login("w1")
+    assert len(api.post("/api/v1/quizzes/web-quiz/attempts").get_json()["questions"]) == 3
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"code": "Bad Code"}, "测验编码只能用"),
+    ({"title": ""}, "请填写测验名称"),
+    ({"bank_0": ""}, "至少要有一条抽题规则"),
+    ({"pass_score": "120"}, "及格分必须是 0–100"),
+    ({"org": "HX02X"}, "所属单位"),
+    ({"opens_at": "2026-02-01T08:00", "closes_at": "2026-01-01T08:00"}, "截止时间必须晚于开放时间"),
+    ({"difficulty_0": "9"}, "难度只能是 1–5"),
+])
+def test_bad_quiz_forms_are_refused_with_the_reason(setup, client, fields, message):
+    token = _login(client, "tc")
+    reply = client.post("/quizzes/manage/new", data=_quiz_form(token, **fields))
+    assert reply.status_code == 422 and message in reply.get_data(as_text=True)
+    assert db.session.execute(db.select(Quiz).where(Quiz.code == "web-quiz")).first() is None
+
+
+def test_township_trainer_cannot_edit_a_county_quiz(setup, client):
+    token = _login(client, "t2")
+    assert client.get("/quizzes/test-quiz/edit").status_code == 403
+    assert client.post("/quizzes/test-quiz/edit", data=_quiz_form(token, org="HX02")).status_code == 403
+    refused = client.post("/quizzes/manage/new", data=_quiz_form(token, org="HX"))
+    assert refused.status_code == 422 and "管辖范围" in refused.get_data(as_text=True)
