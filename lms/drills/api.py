@@ -17,6 +17,7 @@ _CHECK = {"type": "object", "properties": {"rule": {"type": "string"}, "passed":
 _RESULT = {"type": "object", "required": ["id", "verdict", "score", "checks"], "properties": {
     "id": {"type": "integer"}, "verdict": {"type": "string", "enum": ["accepted", "returned"]},
     "score": {"type": "integer"}, "attempt": {"type": "integer"}, "drill_version": {"type": "integer"},
+    "created_at": {"type": "string", "format": "date-time"},
     "checks": {"type": "array", "items": _CHECK}}}
 _FIELD = {"type": "string", "description": "原样文字"}
 _REPORT_BODY = {"type": "object", "properties": {
@@ -43,7 +44,7 @@ def _drill_or_404(code: str, *, for_report: bool = False) -> Drill:
 def result_payload(report: DrillReport) -> dict:
     """The reply to a submitted report (no answer key: only each check's outcome and message)."""
     return {"id": report.id, "verdict": report.verdict.value, "score": report.score, "attempt": report.attempt,
-            "drill_version": report.drill_version,
+            "drill_version": report.drill_version, "created_at": iso(report.created_at),
             "checks": [{"rule": c["rule"], "passed": c["passed"], "message": c["message"], "field": c.get("field")}
                        for c in report.checks]}
 

@@ -13,6 +13,8 @@ from lms.org.queries import get_org, get_root
 
 KIND_TAXONOMY = "演练分类"
 KIND_DRILL = "演练"
+MAX_CODE = 80
+MAX_TITLE = 200
 
 
 def _read(path, rel: str) -> str:
@@ -53,6 +55,17 @@ def _org_for(code, text: str, rel: str):
     return org
 
 
+def _check_lengths(parsed, text: str, rel: str) -> None:
+    # The columns are bounded; PostgreSQL would refuse a longer value mid-import.
+    errors = []
+    for key, value, limit in (("code", parsed.code, MAX_CODE), ("title", parsed.title, MAX_TITLE)):
+        if len(value) > limit:
+            _, loc = load_yaml(text, rel)
+            errors.append(ContentError(rel, loc.line(key), f"{key} 太长：最多 {limit} 个字符"))
+    if errors:
+        raise ContentErrors(errors)
+
+
 def import_drills(ctx: SyncContext, report: SyncReport) -> None:
     """Sync drill files: bad file rejected whole with lines, good ones imported, gone ones retired."""
     folder = ctx.questions_dir / "drills"
@@ -71,6 +84,7 @@ def import_drills(ctx: SyncContext, report: SyncReport) -> None:
             if parsed.code in seen and parsed.code != path.stem:
                 raise ContentErrors([ContentError(rel, 1, f"演练代码“{parsed.code}”与另一个文件重复")])
             seen.add(parsed.code)
+            _check_lengths(parsed, text, rel)
             org = _org_for(parsed.org, text, rel)
         except ContentErrors as exc:
             report.reject(exc)
@@ -85,7 +99,7 @@ def import_drills(ctx: SyncContext, report: SyncReport) -> None:
             report.count(KIND_DRILL, "skipped")
             continue
         with db.session.begin_nested():
-            outcome = services.sync_file_drill(parsed, org, text, rel, now=ctx.now)
+            outcome = services.sync_file_drill(parsed, org, text, rel[:300], now=ctx.now)
         report.count(KIND_DRILL, outcome)
     gone = db.session.scalars(sa.select(Drill).where(Drill.origin == DrillOrigin.file, Drill.is_detached.is_(False),
                                                      Drill.is_retired.is_(False))).all()

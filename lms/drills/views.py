@@ -298,6 +298,10 @@ def _editor(drill: Drill | None):
                                        "required": request.form.getlist("required"), "code": code}
     if code in RESERVED_CODES:
         errors.append(f"代码“{code}”是系统保留字，请换一个")
+    if len(code) > 80:
+        errors.append("代码太长：最多 80 个字符")
+    if len(data["title"]) > 200:
+        errors.append("标题太长：最多 200 个字")
     org = get_org(data.get("org") or "")
     if org is None:
         errors.append("请选择所属单位")

@@ -184,3 +184,15 @@ def test_content_import_command_exits_1_with_path_line_on_stderr(runner, tree, t
     assert "question_bank/drills/bad-weights.yaml:" in result.stderr
     assert "未知的规则名“no_such_rule”" in result.stderr
     assert "演练：新增 1" in result.output
+
+
+def test_overlong_title_is_rejected_with_its_line_not_a_database_error(tree, tmp_path):
+    bank = copy_bank(tmp_path, NOISE)
+    path = bank / "drills" / f"{NOISE}.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text.splitlines().index("title: 夜间施工噪声扰民") + 1
+    path.write_text(text.replace("title: 夜间施工噪声扰民", "title: " + "长" * 201), encoding="utf-8")
+    report = run_importers(bank)
+    db.session.commit()
+    assert [(e.line, e.message) for e in report.errors] == [(line, "title 太长：最多 200 个字符")]
+    assert queries.get_drill(NOISE) is None

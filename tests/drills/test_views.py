@@ -183,6 +183,8 @@ def test_editing_a_file_drill_detaches_it_and_needs_scope(api, tree, noise):
     ({"weight_key_facts": "很重"}, "不是数字"),
     ({"title": ""}, "title"),
     ({"answer_urgency": "特急"}, "特急"),
+    ({"title": "长" * 201}, "标题太长"),
+    ({"code": "a" * 81}, "代码太长"),
 ])
 def test_editor_bad_input_is_422_with_a_chinese_message_and_nothing_saved(api, tree, noise, changes, message):
     make_user("tr-county", "trainer", tree["county"])

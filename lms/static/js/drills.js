@@ -26,12 +26,9 @@
     return node;
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
-  function nowText() {
-    var d = new Date();
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" +
-      pad(d.getMinutes());
+  function shownTime(iso) {
+    // The server sends Asia/Shanghai time with its offset: show it as the pages do, whatever the tablet's zone.
+    return typeof iso === "string" ? iso.slice(0, 16).replace("T", " ") : "";
   }
 
   function markFields(form, checks) {
@@ -93,7 +90,7 @@
     var empty = list.querySelector("[data-history-empty]");
     if (empty) { empty.remove(); }
     var item = el("li", null, "list-group-item d-flex justify-content-between align-items-center flex-wrap gap-2");
-    var link = el("a", "第 " + result.attempt + " 次 · " + nowText());
+    var link = el("a", "第 " + result.attempt + " 次 · " + shownTime(result.created_at));
     link.href = "/drills/" + encodeURIComponent(code) + "?report=" + result.id + "#feedback";
     var badge = el("span", (result.verdict === "accepted" ? "通过" : "退回") + " · " + result.score + " 分",
       "badge status-badge verdict-" + result.verdict);
