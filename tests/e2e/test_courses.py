@@ -99,3 +99,32 @@ def test_catalog_to_lesson_on_a_phone_360x800(courses_loaded, browser):
         shot(page, "courses-04-lesson-360x800")
     finally:
         context.close()
+
+
+def test_trainer_sees_a_sanitised_live_preview(courses_loaded, tablet):
+    page, base = tablet, courses_loaded
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    _login(page, base, "trainer-qs")
+    page.goto(base + "/author/courses/new")
+    page.get_by_label("课程编码").fill("qs-e2e-course")
+    page.get_by_label("课程标题").fill("青石镇测试课")
+    page.get_by_label("学时").fill("1")
+    page.get_by_role("button", name="创建课程").click()
+    page.wait_for_url("**/author/courses/qs-e2e-course")
+    page.get_by_role("link", name="新增课时").click()
+    page.get_by_label("课时短名（英文，用于网址）").fill("first")
+    page.get_by_label("课时标题").fill("第一课")
+    page.get_by_label("预计学习分钟数").fill("5")
+    page.get_by_label("正文（Markdown）").fill("## 预览标题\n\n<img src=x onerror=\"document.title='pwned'\">**加粗**")
+    preview = page.locator("#preview")
+    preview.locator("h2").wait_for()
+    assert preview.locator("h2").inner_text() == "预览标题"
+    assert preview.locator("strong").inner_text() == "加粗"
+    assert "onerror" not in preview.inner_html()
+    assert page.title() != "pwned"
+    shot(page, "courses-05-author-preview-768x1024")
+    page.get_by_role("button", name="保存课时").click()
+    page.wait_for_url("**/author/courses/qs-e2e-course/lessons/first")
+    assert page.get_by_text("课时已保存（新版本）。").is_visible()
+    assert [e for e in errors if "404" not in e] == []  # the hostile <img src=x> points at a missing asset
