@@ -264,3 +264,13 @@ def test_thousand_lessons_import_quickly(tmp_path, tree):
     second = time.perf_counter() - started
     assert report.counts["课时"]["unchanged"] == 1000
     assert first < 10 and second < 3, (first, second)
+
+
+def test_a_course_that_turns_bad_keeps_its_last_good_import(good):
+    run_import(good)
+    path = good / "basic-county" / "course.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("level: county", "level: galaxy"), encoding="utf-8")
+    report = run_import(good)
+    assert any("basic-county/course.md:4:" in e for e in _errors(report))
+    course = get_course("basic-county")
+    assert course.level == "county" and not course.is_retired and report.counts["课程"]["retired"] == 0

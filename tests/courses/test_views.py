@@ -436,3 +436,15 @@ def test_unknown_course_in_authoring_is_404(api, world):
     api.login("tc")
     assert api.get("/author/courses/nope").status_code == 404
     assert api.get("/author/courses/county-c/lessons/nope").status_code == 404
+
+
+def test_trainer_home_offers_authoring_and_assignments(api, world):
+    api.login("tc")
+    html = page(api, "/")
+    assert "/author/courses" in html and "/author/assignments" in html
+
+
+def test_api_catalog_search_by_tag(api, world):
+    api.login("w1")
+    body = api.get("/api/v1/courses?q=上报").get_json()
+    assert [c["code"] for c in body["courses"]] == ["county-c"]
