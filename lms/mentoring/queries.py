@@ -275,6 +275,8 @@ def format_rate(rate: float | None) -> str:
 
 def format_progress(progress) -> str:
     """The courses feature's summary in a few words ("—" when it is not available)."""
+    if isinstance(progress, dict) and progress.get("total") == 0:
+        return "暂无指派课程"
     if isinstance(progress, dict) and "done" in progress and "total" in progress:
         return f"已完成 {progress['done']}/{progress['total']} 门指派课程"
     return "—" if progress is None else str(progress)

@@ -80,6 +80,7 @@ def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser
     _login(page, live_server, "mentor")
     page.goto(live_server + "/mentoring")
     assert page.get_by_text("已确认 1 次").is_visible()
+    shot(page, "mentoring-03-dashboard-768x1024")
     assert errors == []
 
 

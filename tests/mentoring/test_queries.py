@@ -150,6 +150,7 @@ def test_formatters_handle_what_other_features_might_return():
     assert queries.format_rate(0.125) == "12%"
     assert queries.format_progress({"done": 2, "total": 5}) == "已完成 2/5 门指派课程"
     assert queries.format_progress(None) == "—"
+    assert queries.format_progress({"done": 0, "total": 0, "overdue": []}) == "暂无指派课程"
     assert queries.format_scores({"county-exam": 85}) == "county-exam 85"
     assert queries.format_scores([{"title": "县考", "score": 90}, ("乡考", 70)]) == "县考 90；乡考 70"
     assert queries.format_scores([]) == "—"
