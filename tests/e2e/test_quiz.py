@@ -57,6 +57,7 @@ shuffle_options: true
 
 IMPORT = """\
 import sys
+from pathlib import Path
 from lms import create_app
 from lms.contentsync import SyncContext, SyncReport
 from lms.db import utcnow, write_intent
@@ -196,3 +197,63 @@ def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_serve
     attempt_id = page.url.rsplit("/", 1)[1]
     stored = page.request.get(f"{quiz_server}/api/v1/attempts/{attempt_id}").json()
     assert len([a for a in stored["answers"].values() if a["answer"] not in (None, [])]) == 2
+
+
+def _open_quiz(page, base):
+    page.goto(base + "/quizzes")
+    card = page.locator("section", has_text="端到端政策测验")
+    start = card.get_by_role("button", name="开始作答")
+    if start.count():
+        start.click()
+    else:
+        card.get_by_role("link", name="继续作答").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    page.locator('[data-role="question"]').wait_for(state="visible")
+
+
+@pytest.mark.parametrize("width, height", [(360, 800), (768, 1024), (1280, 800)])
+def test_quiz_pages_fit_the_screen_and_pass_axe(quiz_server, browser, width, height):
+    from tests.e2e.a11y import serious_violations
+
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(quiz_server + "/login")
+        page.get_by_label("工号").fill("worker")
+        page.get_by_label("密码").fill("Demo@2026")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(quiz_server + "/")
+        _open_quiz(page, quiz_server)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        targets = page.evaluate("""Array.from(document.querySelectorAll('#quiz-app button:not([hidden]), label.choice'))
+            .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().height)""")
+        assert targets and min(targets) >= 44
+        assert serious_violations(page) == []
+        shot(page, f"quiz-05-answering-{width}x{height}")
+        for path in ("/quizzes", "/mistakes"):
+            page.goto(quiz_server + path)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+            assert serious_violations(page) == [], path
+    finally:
+        context.close()
+
+
+def test_trainer_pages_pass_axe(quiz_server, browser):
+    from tests.e2e.a11y import serious_violations
+
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(quiz_server + "/login")
+        page.get_by_label("工号").fill("trainer-county")
+        page.get_by_label("密码").fill("Demo@2026")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(quiz_server + "/")
+        for path in ("/quizzes/banks", "/quizzes/banks/e2e-bank", "/quizzes/questions/e2e-1/edit",
+                     "/quizzes/manage/new", "/quizzes/e2e-quiz/edit", "/quizzes/e2e-quiz/stats"):
+            page.goto(quiz_server + path)
+            assert page.locator("h1").count() == 1, path
+            assert serious_violations(page) == [], path
+        shot(page, "quiz-06-stats-768x1024")
+    finally:
+        context.close()

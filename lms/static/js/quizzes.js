@@ -99,9 +99,17 @@
       button.className = (answered ? "is-answered " : "") + (unsaved ? "is-unsaved " : "") +
         (index === current ? "is-current" : "");
       var mark = unsaved ? "待保存" : (answered ? "已答" : "未答");
-      button.setAttribute("aria-label", "第 " + (index + 1) + " 题，" + mark);
       if (index === current) { button.setAttribute("aria-current", "step"); }
-      button.textContent = String(index + 1);
+      // The accessible name is the visible text plus hidden words: "第 1 题，已答".
+      var before = document.createElement("span");
+      before.className = "visually-hidden";
+      before.textContent = "第 ";
+      var after = document.createElement("span");
+      after.className = "visually-hidden";
+      after.textContent = " 题，";
+      button.appendChild(before);
+      button.appendChild(document.createTextNode(String(index + 1)));
+      button.appendChild(after);
       var small = document.createElement("span");
       small.className = "map-mark";
       small.textContent = mark;
