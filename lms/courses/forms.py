@@ -5,6 +5,32 @@ from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 CODE_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class _Chinese:
+    """Replace WTForms' English parse errors with a Chinese one."""
+
+    parse_message = "格式不正确"
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.parse_message) from None
+
+
+class NumberField(_Chinese, DecimalField):
+    parse_message = "请填写数字，例如 1.5"
+
+
+class WholeNumberField(_Chinese, IntegerField):
+    parse_message = "请填写整数，例如 10"
+
+
+class DayField(_Chinese, DateField):
+    parse_message = "日期格式应为 年-月-日，例如 2026-12-31"
+
 CODE_MSG = "只能用小写字母、数字和连字符，例如 hp-flood-drill"
 
 
@@ -12,9 +38,9 @@ class CourseForm(FlaskForm):
     code = StringField("课程编码", validators=[DataRequired("请填写课程编码"), Length(max=64, message="不超过 64 个字符"),
                                           Regexp(CODE_RE, message=CODE_MSG)])
     title = StringField("课程标题", validators=[DataRequired("请填写课程标题"), Length(max=200, message="不超过 200 个字")])
-    level = SelectField("级别", choices=[])
-    org = SelectField("所属组织", choices=[])
-    hours = DecimalField("学时", places=1, validators=[InputRequired("请填写学时"),
+    level = SelectField("级别", choices=[], validate_choice=False)
+    org = SelectField("所属组织", choices=[], validate_choice=False)
+    hours = NumberField("学时", places=1, validators=[InputRequired("请填写学时"),
                                                       NumberRange(0, 200, message="学时在 0 到 200 之间")])
     quiz_code = StringField("结业测验编码（可不填）", validators=[Optional(), Length(max=64),
                                                          Regexp(CODE_RE, message=CODE_MSG)])
@@ -34,7 +60,7 @@ class LessonForm(FlaskForm):
     slug = StringField("课时短名（英文，用于网址）", validators=[Optional(), Length(max=100),
                                                      Regexp(CODE_RE, message=CODE_MSG)])
     title = StringField("课时标题", validators=[DataRequired("请填写课时标题"), Length(max=200, message="不超过 200 个字")])
-    minutes = IntegerField("预计学习分钟数", validators=[InputRequired("请填写分钟数"),
+    minutes = WholeNumberField("预计学习分钟数", validators=[InputRequired("请填写分钟数"),
                                                   NumberRange(1, 600, message="分钟数在 1 到 600 之间")])
     markdown = TextAreaField("正文（Markdown）", validators=[DataRequired("请填写正文"),
                                                        Length(max=200000, message="正文太长")])
@@ -45,8 +71,8 @@ class UploadForm(FlaskForm):
 
 
 class AssignmentForm(FlaskForm):
-    target = SelectField("指派课程", choices=[], validators=[Optional()])
+    target = SelectField("指派课程", choices=[], validators=[Optional()], validate_choice=False)
     quiz_code = StringField("或填写测验编码", validators=[Optional(), Length(max=64), Regexp(CODE_RE, message=CODE_MSG)])
-    org = SelectField("组织（含下级）", choices=[], validators=[DataRequired("请选择组织")])
-    role = SelectField("角色（可不选）", choices=[])
-    due = DateField("截止日期", validators=[InputRequired("请填写截止日期")])
+    org = SelectField("组织（含下级）", choices=[], validators=[DataRequired("请选择组织")], validate_choice=False)
+    role = SelectField("角色（可不选）", choices=[], validate_choice=False)
+    due = DayField("截止日期", validators=[InputRequired("请填写截止日期")])

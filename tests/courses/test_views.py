@@ -144,16 +144,23 @@ def test_township_trainer_creates_a_township_course(api, world):
     ({"code": "Bad Code"}, "只能用小写字母"),
     ({"code": "county-c"}, "已被使用"),
     ({"title": ""}, "请填写课程标题"),
-    ({"hours": "很多"}, ""),
+    ({"hours": "很多"}, "请填写数字"),
     ({"hours": "-1"}, "学时在 0 到 200 之间"),
-    ({"level": "county"}, ""),
-    ({"org": "HX02"}, ""),
+    ({"level": "galaxy"}, "级别必须是县训、乡培或村练"),
+    ({"org": "NOPE"}, "找不到该组织"),
 ])
 def test_bad_course_forms_are_refused_and_nothing_is_saved(api, world, change, message):
     api.login("tq")
     response = form_post(api, "/author/courses/new", {**NEW, **change})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    assert get_course("t1-new") is None
+
+
+@pytest.mark.parametrize("change", [{"level": "county", "org": "HX"}, {"level": "county"}, {"org": "HX02"}])
+def test_township_trainer_cannot_create_outside_level_or_township(api, world, change):
+    api.login("tq")
+    assert form_post(api, "/author/courses/new", {**NEW, **change}).status_code == 403
     assert get_course("t1-new") is None
 
 
@@ -174,7 +181,7 @@ def test_township_trainer_cannot_edit_another_townships_course(api, world):
 def test_village_trainer_cannot_create_a_township_course(api, world):
     api.login("tv")
     response = form_post(api, "/author/courses/new", {**NEW, "org": "HX0101"})
-    assert response.status_code == 422 and get_course("t1-new") is None
+    assert response.status_code == 403 and get_course("t1-new") is None
 
 
 def test_worker_cannot_reach_authoring(api, world):
@@ -204,6 +211,7 @@ def test_editing_a_lesson_makes_a_new_version_and_detaches_a_file_course(api, wo
     {"title": "", "minutes": "5", "markdown": "x"},
     {"title": "t", "minutes": "0", "markdown": "x"},
     {"title": "t", "minutes": "五", "markdown": "x"},
+    {"title": "t", "minutes": "", "markdown": "x"},
     {"title": "t", "minutes": "5", "markdown": ""},
     {"title": "t", "minutes": "5", "markdown": "x", "slug": "Bad Slug"},
     {"title": "t", "minutes": "5", "markdown": "x", "slug": "l1"},
@@ -213,6 +221,7 @@ def test_bad_new_lessons_are_refused(api, world, data):
     api.login("tc")
     response = form_post(api, "/author/courses/county-c/lessons/new", data)
     assert response.status_code == 422
+    assert "Not a valid" not in response.get_data(as_text=True)
     assert len(get_course("county-c").lessons) == 3
 
 
@@ -361,6 +370,8 @@ def test_assignment_form_creates_an_assignment(api, world):
     {"target": "county-c", "quiz_code": "exam", "org": "HX01", "role": "", "due": "2099-01-01"},
     {"target": "county-c", "quiz_code": "", "org": "HX01", "role": "", "due": "2000-01-01"},
     {"target": "county-c", "quiz_code": "", "org": "HX01", "role": "", "due": ""},
+    {"target": "county-c", "quiz_code": "", "org": "HX01", "role": "", "due": "下周"},
+    {"target": "county-c", "quiz_code": "", "org": "HX01", "role": "king", "due": "2099-01-01"},
     {"target": "county-c", "quiz_code": "", "org": "NOPE", "role": "", "due": "2099-01-01"},
     {"target": "nope", "quiz_code": "", "org": "HX01", "role": "", "due": "2099-01-01"},
 ])
@@ -376,7 +387,7 @@ def test_township_trainer_assignment_form_offers_only_their_subtree(api, world):
     assert 'value="HX01"' in html and 'value="HX02"' not in html
     response = form_post(api, "/author/assignments", {"target": "county-c", "org": "HX02", "role": "",
                                                       "due": "2099-01-01", "quiz_code": ""})
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
 
 
