@@ -224,7 +224,8 @@ def stats(code):
         row["facility_pct"] = f"{row['facility'] * 100:.0f}%"
         row["discrimination_text"] = "—" if row["discrimination"] is None else f"{row['discrimination']:.1f}"
         row["flag_labels"] = [FLAG_LABELS[f] for f in row["flags"]]
-        row["counts_text"] = "，".join(f"{k}: {n}" for k, n in row["option_counts"].items()) or "—"
+        names = {"true": "正确", "false": "错误"}
+        row["counts_text"] = "，".join(f"{names.get(k, k)}: {n}" for k, n in row["option_counts"].items()) or "—"
         row["type_label"] = TYPE_LABELS[row["type"]]
     return render_template("quizzes/stats.html", quiz=quiz, attempts=attempts, questions=questions)
 
