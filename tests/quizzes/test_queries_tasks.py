@@ -77,3 +77,15 @@ def test_an_assigned_quiz_of_another_unit_may_be_sat(tree, api):
     db.session.commit()
     assert queries.assigned_quiz_codes(worker) == {"t2-exam": dt.date(2026, 12, 31)}
     assert api.post("/api/v1/quizzes/t2-exam/attempts").status_code == 201
+
+
+def test_tasks_run_closes_overdue_attempts(tree, quiz, runner):
+    now = utcnow()
+    worker = make_user("w1", "worker", tree["g1"])
+    attempt, _ = services.start_attempt(worker, quiz, now=now - dt.timedelta(hours=2))
+    db.session.commit()
+    result = runner.invoke(args=["tasks", "run"])
+    assert result.exit_code == 0, result.output
+    assert "关闭超时答卷 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).status == AttemptStatus.closed
