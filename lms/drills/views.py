@@ -13,7 +13,7 @@ from lms.accounts.permissions import Permission, authorize, can, require, scope_
 from lms.api import page_args
 from lms.contentfile import ContentErrors
 from lms.courses.render import render_markdown, trusted
-from lms.db import SHANGHAI
+from lms.db import SHANGHAI, utcnow
 from lms.drills import queries, services
 from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES, parse_drill, validate_model_report
 from lms.drills.definition import to_yaml
@@ -264,7 +264,7 @@ def _editor_context(values: dict, *, drill: Drill | None, errors: list[str], che
 
 def _new_values() -> dict:
     root = scope_orgs(current_user, Permission.AUTHOR_CONTENT)
-    now = dt.datetime.now(SHANGHAI).replace(second=0, microsecond=0)
+    now = utcnow().astimezone(SHANGHAI).replace(second=0, microsecond=0)
     return form_from_definition({"org": root[0].code if root else "", "place_detail": "building",
                                  "reference_time": now.isoformat()})
 

@@ -302,3 +302,12 @@ def test_drill_definition_rebuilds_to_the_same_grading(noise):
     drill = from_definition(noise.definition)
     assert to_definition(drill) == noise.definition
     assert isinstance(db.session.get(Drill, noise.id).definition["reference_time"], str)
+
+
+def test_a_date_in_the_future_is_returned_at_the_time_field(api, worker, noise):
+    api.login("w-qs")
+    result = api.post(URL, json=model_report() | {"occurred_at": "2027-09-09 22:20"}).get_json()
+    assert result["verdict"] == "returned"
+    failed = [c for c in result["checks"] if not c["passed"]]
+    assert [(c["rule"], c["field"]) for c in failed] == [("time_specific", "occurred_at")]
+    assert "晚于上报时间" in failed[0]["message"]
