@@ -131,3 +131,45 @@ def test_form_works_without_javascript(drills_imported, browser):
         shot(page, "drill-04-no-js-returned-768x1024")
     finally:
         context.close()
+
+
+def _login_as(page, base, username):
+    page.goto(base + "/login")
+    page.get_by_label("工号").fill(username)
+    page.get_by_label("密码").fill("Demo@2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/")
+
+
+def test_village_trainer_reviews_a_report_and_a_county_trainer_previews_a_scenario(drills_imported, browser):
+    base = drills_imported
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        _login_as(page, base, "worker")
+        page.goto(f"{base}/drills/{CODE}")
+        _fill(page, POOR)
+        page.get_by_role("button", name="提交上报").click()
+        page.locator('[data-verdict="returned"]').wait_for()
+        context.clear_cookies()
+
+        _login_as(page, base, "trainer-ty")
+        page.goto(base + "/drills/review?verdict=returned")
+        page.get_by_role("link", name="查看").first.click()
+        page.get_by_label("通过").check()
+        page.get_by_label("分数（0–100）").fill("70")
+        page.get_by_label("评语（网格员可以看到）").fill("地点还要写到门牌号，这次先通过。")
+        shot(page, "drill-05-review-1280x800")
+        page.get_by_role("button", name="保存复核").click()
+        assert page.get_by_text("已保存复核结论").is_visible()
+        assert page.get_by_text("地点还要写到门牌号，这次先通过。").first.is_visible()
+        context.clear_cookies()
+
+        _login_as(page, base, "trainer-county")
+        page.goto(base + "/drills/new")
+        page.get_by_label("情景", exact=True).fill("**夜里**十一点，石桥村3组12号传出争吵声。")
+        page.locator("[data-markdown-preview] strong").wait_for()
+        assert page.locator("[data-markdown-preview]").inner_text().startswith("夜里")
+        shot(page, "drill-06-editor-1280x800")
+    finally:
+        context.close()
