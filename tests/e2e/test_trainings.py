@@ -45,8 +45,7 @@ def test_trainer_shows_the_code_and_a_worker_checks_in(live_server, browser):
         code = code_el.inner_text().strip()
         assert re.fullmatch(r"\d{6}", code)
         # The QR is an SVG image the server draws: it must load and render (no inline styles for the CSP to block).
-        trainer.wait_for_function("(img => img.complete && img.naturalWidth > 0)(document.querySelector('.checkin-qr'))",
-                                  timeout=5000)
+        assert trainer.locator(".checkin-qr").evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
         shot(trainer, "trainings-01-screen-1280x800")
 
         worker = worker_ctx.new_page()

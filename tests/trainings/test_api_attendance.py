@@ -88,6 +88,9 @@ def test_unknown_training_is_404(api, people):
     api.login("tt01")
     assert api.post("/api/v1/trainings/424242/attendance", json={"usernames": ["w001"]}).status_code == 404
     assert api.post("/api/v1/trainings/424242/checkin", json={"code": "123456"}).status_code == 404
+    assert api.get("/api/v1/trainings/424242/code").status_code == 404
+    assert api.client.get("/trainings/424242/qr.svg").status_code == 404
+    assert api.client.get("/trainings/424242").status_code == 404
 
 
 # --- self check-in -----------------------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def test_list_page_shows_visible_trainings(api, people, tree):
     api.login("w001")
     html = _page(api.client, "/trainings")
     assert "全镇乡培" in html and "街道培训" not in html and "签到中" in html
+    assert "<td>2</td>" in html  # 学时 without a trailing .0
     assert "起始日期不能晚于截止日期" in _page(api.client, "/trainings?from=2026-05-01&to=2026-04-01")
 
 

@@ -24,8 +24,17 @@
 
   function refresh() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(show)
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403) {
+          // Session over: stop polling rather than show a code that no longer refreshes.
+          window.clearInterval(timer);
+          codeEl.textContent = "------";
+          stateEl.textContent = "登录已过期，请刷新页面并重新登录后继续显示签到码";
+          return null;
+        }
+        if (!r.ok) { throw new Error(r.status); }
+        return r.json().then(show);
+      })
       .catch(function () { stateEl.textContent = "网络中断，正在重试……（旧签到码稍后失效）"; left = 5; });
   }
 
