@@ -5,7 +5,7 @@ from flask import jsonify
 from flask_login import current_user, login_required
 
 from lms.accounts.permissions import Permission, authorize
-from lms.api import bp, document, iso, json_body
+from lms.api import bp, document, iso, json_body, page_args
 from lms.drills import queries, services
 from lms.drills.models import Drill, DrillReport
 from lms.errors import Forbidden, NotFound
@@ -59,18 +59,21 @@ def form_lists() -> dict:
 @document("/drills", "GET", summary="我可以参加的上报演练及最近一次结果", response_schema={"type": "object", "properties": {
     "drills": {"type": "array", "items": {"type": "object", "properties": {
         "code": {"type": "string"}, "title": {"type": "string"},
-        "last": {"type": ["object", "null"]}, "accepted": {"type": "boolean"}}}}}})
+        "last": {"type": ["object", "null"]}, "accepted": {"type": "boolean"}}}},
+    "next": {"type": ["integer", "null"]}}}, errors=(400,))
 @login_required
 def list_drills():
+    page, per_page = page_args()
     latest = queries.latest_by_drill(current_user)
     accepted = {r.drill_id for r in queries.list_my_reports(current_user) if r.verdict.value == "accepted"}
+    visible = queries.list_visible(current_user)
     items = []
-    for drill in queries.list_visible(current_user):
+    for drill in visible[(page - 1) * per_page:page * per_page]:
         last = latest.get(drill.id)
         items.append({"code": drill.code, "title": drill.title, "accepted": drill.id in accepted,
                       "last": {"id": last.id, "verdict": last.verdict.value, "score": last.score,
                                "created_at": iso(last.created_at)} if last else None})
-    return jsonify(drills=items)
+    return jsonify(drills=items, next=page + 1 if len(visible) > page * per_page else None)
 
 
 @bp.get("/drills/<code>")

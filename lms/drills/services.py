@@ -15,7 +15,7 @@ from lms.drills.models import (
     Drill, DrillOrigin, DrillReport, DrillReview, DrillVersion, TaxonomyItem, TaxonomyKind, Verdict,
 )
 from lms.drills.rules import MAX_FIELD_CHARS, evaluate
-from lms.errors import Conflict, ValidationError
+from lms.errors import Conflict, Forbidden, ValidationError
 from lms.extensions import db
 from lms.signals import drill_accepted
 
@@ -184,6 +184,8 @@ def review_report(actor, report: DrillReport, verdict, score, comment, *, client
                   now=None) -> DrillReview:
     """A trainer overrides verdict and score with a comment; audited; acceptance announced."""
     now = now or utcnow()
+    if getattr(actor, "id", None) == report.user_id:
+        raise Forbidden("不能复核自己提交的演练报告", code="self_review")
     if verdict not in (Verdict.accepted.value, Verdict.returned.value):
         raise ValidationError("结论（verdict）只能是 accepted（通过）或 returned（退回）", code="invalid_verdict")
     if isinstance(score, str) and score.strip().isdigit():

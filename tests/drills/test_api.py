@@ -62,8 +62,10 @@ def test_get_drill_gives_scenario_and_form_lists_but_never_the_answer_key(api, w
 
 def test_list_shows_drills_meant_for_my_unit_with_my_last_result(api, worker, noise):
     api.login("w-qs")
-    assert api.get("/api/v1/drills").get_json()["drills"] == [
-        {"code": NOISE, "title": "夜间施工噪声扰民", "accepted": False, "last": None}]
+    assert api.get("/api/v1/drills").get_json() == {
+        "drills": [{"code": NOISE, "title": "夜间施工噪声扰民", "accepted": False, "last": None}], "next": None}
+    assert api.get("/api/v1/drills?page=2").get_json() == {"drills": [], "next": None}
+    assert api.get("/api/v1/drills?per_page=x").status_code == 400
     api.post(URL, json=POOR)
     last = api.get("/api/v1/drills").get_json()["drills"][0]
     assert last["last"]["verdict"] == "returned" and last["accepted"] is False
@@ -311,3 +313,12 @@ def test_a_date_in_the_future_is_returned_at_the_time_field(api, worker, noise):
     failed = [c for c in result["checks"] if not c["passed"]]
     assert [(c["rule"], c["field"]) for c in failed] == [("time_specific", "occurred_at")]
     assert "晚于上报时间" in failed[0]["message"]
+
+
+def test_a_trainer_cannot_review_their_own_report(api, tree, noise):
+    make_user("tr-qs", "trainer", tree["t1"])
+    api.login("tr-qs")
+    report_id = api.post(URL, json=POOR).get_json()["id"]
+    response = _review(api, report_id, {"verdict": "accepted", "score": 100, "comment": "自己给自己通过"})
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "self_review"
+    assert db.session.get(DrillReport, report_id).verdict.value == "returned"
