@@ -2,6 +2,13 @@
 -- so each connection acts as a different logged-in worker.
 local specs = {}
 local counter = 0
+local thread_id = 0
+local sent = 0
+
+setup = function(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
 
 local function split(line)
   local parts = {}
@@ -27,7 +34,9 @@ request = function()
   local body = nil
   if s[5] ~= nil and s[5] ~= "" then
     headers["Content-Type"] = "application/json"
-    body = s[5]
+    -- {seq}: a number rising with every request of this thread, distinct between threads
+    sent = sent + 1
+    body = s[5]:gsub("{seq}", tostring(sent * 16 + (tid or 0)))
   end
   return wrk.format(s[1], s[2], headers, body)
 end
