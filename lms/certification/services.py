@@ -241,7 +241,8 @@ def _with_held(holder_facts: rules.HolderFacts, user: User, today: dt.date) -> r
     return dataclasses.replace(holder_facts, valid_certificates=holder_facts.valid_certificates | held)
 
 
-def evaluate_holder(user: User, *, now=None, facts_provider=None, rng=secrets) -> list[Certificate]:
+def evaluate_holder(user: User, *, now=None, facts_provider=None, rng=secrets,
+                    programs: list[Program] | None = None) -> list[Certificate]:
     """Issue every program whose rules ``user`` now meets and does not hold; returns the new certificates.
 
     A program whose latest certificate was revoked is left to HR: issuing it
@@ -251,23 +252,21 @@ def evaluate_holder(user: User, *, now=None, facts_provider=None, rng=secrets) -
         return []
     now = now or utcnow()
     today = queries.local_today(now)
-    stored = {p.code: p for p in queries.list_programs()}
+    stored = {p.code: p for p in (programs if programs is not None else queries.list_programs())}
     if not stored:
         return []
     holder_facts = _with_held((facts_provider or facts.holder_facts)(user, today=today), user, today)
-    candidates = []
-    for code, program in stored.items():
-        latest = queries.latest_certificate(user, program)
-        if latest is not None and latest.status == CertificateStatus.revoked:
-            continue
-        candidates.append(queries.as_rule_program(program))
-    issued = []
-    for met in rules.newly_met(candidates, holder_facts):
-        program = stored[met.code]
-        previous = queries.latest_certificate(user, program)
-        issued.append(issue_certificate(None, user, program, reason=AUTO_ISSUE_REASON, now=now, rng=rng,
-                                        renewal_of=previous))
-    return issued
+    candidates = [queries.as_rule_program(p) for p in stored.values()]
+    # Usually nothing is met and no certificate history needs reading; a revoked one is rare.
+    while True:
+        met = rules.newly_met(candidates, holder_facts)
+        latest = {p.code: queries.latest_certificate(user, stored[p.code]) for p in met}
+        revoked = {code for code, c in latest.items() if c is not None and c.status == CertificateStatus.revoked}
+        if not revoked:
+            break
+        candidates = [p for p in candidates if p.code not in revoked]
+    return [issue_certificate(None, user, stored[p.code], reason=AUTO_ISSUE_REASON, now=now, rng=rng,
+                              renewal_of=latest[p.code]) for p in met]
 
 
 def auto_renew(*, now=None, facts_provider=None, rng=secrets) -> list[Certificate]:
@@ -300,9 +299,12 @@ def run_periodic(now=None, *, facts_provider=None, rng=secrets) -> dict:
     now = now or utcnow()
     summary = {"expired": expire_due(now=now)}
     issued = 0
-    if queries.list_programs():
-        for user in db.session.scalars(sa.select(User).where(User.status == UserStatus.active).order_by(User.id)):
-            issued += len(evaluate_holder(user, now=now, facts_provider=facts_provider, rng=rng))
+    programs = queries.list_programs()
+    if programs:
+        users = list(db.session.scalars(sa.select(User).where(User.status == UserStatus.active).order_by(User.id)))
+        for user in users:
+            issued += len(evaluate_holder(user, now=now, facts_provider=facts_provider, rng=rng,
+                                          programs=programs))
     summary["issued"] = issued
     summary["renewed"] = len(auto_renew(now=now, facts_provider=facts_provider, rng=rng))
     summary["reminded"] = send_reminders(now=now)

@@ -1,7 +1,10 @@
 """Receivers of lms.signals: each relevant event earns points once, then event_counted is sent."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from lms import signals
+from lms.extensions import db
 from lms.points import services
 from lms.points.models import PointKind
 from lms.points.signals import event_counted
@@ -14,6 +17,14 @@ def _title(obj, *names, default: str = "") -> str:
         if value:
             return str(value)
     return default
+
+
+def _quiz_title(code: str | None) -> str | None:
+    """The quiz's title from the quizzes table when that feature is installed (the signal carries the code)."""
+    table = db.metadata.tables.get("quizzes")
+    if not code or table is None or "title" not in table.c:
+        return None
+    return db.session.scalar(sa.select(table.c.title).where(table.c.code == code))
 
 
 def _num(value) -> str:
@@ -43,7 +54,7 @@ def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, 
     quiz = getattr(attempt, "quiz", None)
     quiz_code = quiz_code or _title(quiz, "code")
     score = score if score is not None else getattr(attempt, "score", None)
-    label = _title(quiz, "title", default=quiz_code or "测验")
+    label = _title(quiz, "title") or _quiz_title(quiz_code) or quiz_code or "测验"
     reason = f"通过测验《{label}》" + (f"（{_num(score)} 分）" if score is not None else "")
     entry = services.award(user, PointKind.quiz_pass, reason=reason, source_type="quiz_attempt",
                            source_id=attempt_id if attempt_id is not None else f"{quiz_code}?", now=now)

@@ -42,33 +42,32 @@ TEAM_GAP_COLUMNS = ("乡镇(街道)", "村(社区)", "网格编码", "网格", "
 
 
 class OrgIndex:
-    """Every org unit loaded once; township/village/grid names and pii per unit, cached."""
+    """Township/village/grid names and the viewer's pii right for every org unit, as plain values.
+
+    Computed in full before the body streams: the generator then needs neither
+    the request's user nor its ORM objects (they expire when the audit commits).
+    """
 
     def __init__(self, actor):
-        self.actor = actor
-        self.units = {u.id: u for u in db.session.scalars(sa.select(OrgUnit))}
+        units = {u.id: u for u in db.session.scalars(sa.select(OrgUnit))}
         self._names: dict[int, tuple[str, str, str]] = {}
         self._pii: dict[int, bool] = {}
+        for unit_id, unit in units.items():
+            found = {}
+            for part in unit.path.strip("/").split("/"):
+                ancestor = units.get(int(part)) if part.isdigit() else None
+                if ancestor is not None:
+                    found[ancestor.kind] = ancestor.name
+            self._names[unit_id] = (found.get(OrgKind.township, ""), found.get(OrgKind.village, ""),
+                                    found.get(OrgKind.grid, ""))
+            self._pii[unit_id] = sees_pii(actor, unit)
 
     def names(self, org_id: int) -> tuple[str, str, str]:
         """(乡镇, 村, 网格) names above and at the unit; empty where the unit sits higher."""
-        if org_id not in self._names:
-            unit = self.units.get(org_id)
-            found = {}
-            if unit is not None:
-                for part in unit.path.strip("/").split("/"):
-                    ancestor = self.units.get(int(part)) if part else None
-                    if ancestor is not None:
-                        found[ancestor.kind] = ancestor.name
-            self._names[org_id] = (found.get(OrgKind.township, ""), found.get(OrgKind.village, ""),
-                                   found.get(OrgKind.grid, ""))
-        return self._names[org_id]
+        return self._names.get(org_id, ("", "", ""))
 
     def pii(self, org_id: int) -> bool:
-        if org_id not in self._pii:
-            unit = self.units.get(org_id)
-            self._pii[org_id] = unit is not None and sees_pii(self.actor, unit)
-        return self._pii[org_id]
+        return self._pii.get(org_id, False)
 
 
 def _certificate_query(filters: present.Filters, today: dt.date):
@@ -91,34 +90,43 @@ def _count_and_audit(action: str, target: str, filters: present.Filters, today: 
     return rows
 
 
-def _records(filters: present.Filters, today: dt.date, index: OrgIndex):
-    """Export records streamed from the database, with points and star level per holder."""
+def _record_query(filters: present.Filters, today: dt.date):
+    """Certificate rows with holder, points and star level; a plain SQL select, built while the user is loaded."""
     points, stars = totals_subquery(), queries.stars_subquery(today)
-    query = (_certificate_query(filters, today)
-             .with_only_columns(User.name, User.username, User.org_id, Program.title, Certificate.number,
-                                Certificate.issued_on, Certificate.expires_on, Certificate.status,
-                                sa.func.coalesce(points.c.points, 0), sa.func.coalesce(stars.c.star, 0),
-                                User.id_card, User.phone, Certificate.id)
-             .join(Program, Program.id == Certificate.program_id)
-             .outerjoin(points, points.c.user_id == User.id)
-             .outerjoin(stars, stars.c.user_id == User.id)
-             .order_by(OrgUnit.path, User.username, Certificate.issued_on, Certificate.id)
-             .execution_options(yield_per=_YIELD))
-    for (name, username, org_id, title, number, issued, expires, status, pts, star, id_card, phone,
-         _) in db.session.execute(query):
+    return (_certificate_query(filters, today)
+            .with_only_columns(User.name, User.username, User.org_id, Program.title, Certificate.number,
+                               Certificate.issued_on, Certificate.expires_on, Certificate.status,
+                               sa.func.coalesce(points.c.points, 0), sa.func.coalesce(stars.c.star, 0),
+                               User.id_card, User.phone)
+            .join(Program, Program.id == Certificate.program_id)
+            .outerjoin(points, points.c.user_id == User.id)
+            .outerjoin(stars, stars.c.user_id == User.id)
+            .order_by(OrgUnit.path, User.username, Certificate.issued_on, Certificate.id)
+            .execution_options(yield_per=_YIELD))
+
+
+def _rows(query, index: OrgIndex, today: dt.date):
+    """Export rows in CERTIFICATE_COLUMNS order, streamed from the database."""
+    for (name, username, org_id, title, number, issued, expires, status, pts, star, id_card,
+         phone) in db.session.execute(query):
         township, village, grid = index.names(org_id)
+        status = str(getattr(status, "value", status))
         if status == "valid" and expires < today:
             status = "expired"  # tasks run has not marked it yet
-        yield org_id, CertificateExportRecord(
+        record_ = CertificateExportRecord(
             name=name, username=username, township=township, village=village, grid=grid, program_title=title,
-            number=number, issued=issued, expires=expires, status=str(getattr(status, "value", status)),
-            points=int(pts), star=int(star), id_card=id_card, phone=phone)
+            number=number, issued=issued, expires=expires, status=status, points=int(pts), star=int(star),
+            id_card=id_card, phone=phone)
+        yield certificate_row(record_, index.pii(org_id))
 
 
-def _rows(filters, today):
-    index = OrgIndex(current_user)
-    for org_id, rec in _records(filters, today, index):
-        yield certificate_row(rec, index.pii(org_id))
+def _prepare(action: str, target: str):
+    """Parse filters, build the query and org index, audit; everything the stream needs, as plain values."""
+    today = queries.local_today()
+    filters = present.parse_filters(request.args, current_user, P.EXPORT)
+    query, index = _record_query(filters, today), OrgIndex(current_user)
+    _count_and_audit(action, target, filters, today)
+    return query, index, today
 
 
 def _download(body, mimetype: str, filename: str) -> Response:
@@ -134,20 +142,16 @@ def _stamp(today: dt.date) -> str:
 @bp.get("/certificates.xlsx")
 @require(P.EXPORT)
 def certificates_xlsx():
-    today = queries.local_today()
-    filters = present.parse_filters(request.args, current_user, P.EXPORT)
-    _count_and_audit("export.certificates", "certificates.xlsx", filters, today)
-    body = iter_xlsx(CERTIFICATE_COLUMNS, _rows(filters, today), "证书", widths=CERTIFICATE_WIDTHS)
+    query, index, today = _prepare("export.certificates", "certificates.xlsx")
+    body = iter_xlsx(CERTIFICATE_COLUMNS, _rows(query, index, today), "证书", widths=CERTIFICATE_WIDTHS)
     return _download(body, XLSX, f"certificates-{_stamp(today)}.xlsx")
 
 
 @bp.get("/certificates.csv")
 @require(P.EXPORT)
 def certificates_csv():
-    today = queries.local_today()
-    filters = present.parse_filters(request.args, current_user, P.EXPORT)
-    _count_and_audit("export.certificates", "certificates.csv", filters, today)
-    return _download(iter_csv(CERTIFICATE_COLUMNS, _rows(filters, today)), "text/csv; charset=utf-8",
+    query, index, today = _prepare("export.certificates", "certificates.csv")
+    return _download(iter_csv(CERTIFICATE_COLUMNS, _rows(query, index, today)), "text/csv; charset=utf-8",
                      f"certificates-{_stamp(today)}.csv")
 
 
@@ -156,12 +160,12 @@ def certificates_csv():
 def certificates_zip():
     today = queries.local_today()
     filters = present.parse_filters(request.args, current_user, P.EXPORT)
-    _count_and_audit("export.certificates_pdf", "certificates.zip", filters, today)
+    query = (_certificate_query(filters, today).order_by(Certificate.issued_on, Certificate.id)
+             .execution_options(yield_per=100))
     issuer = present.issuing_unit()
+    _count_and_audit("export.certificates_pdf", "certificates.zip", filters, today)
 
     def items():
-        query = (_certificate_query(filters, today).order_by(Certificate.issued_on, Certificate.id)
-                 .execution_options(yield_per=100))
         for certificate in db.session.scalars(query):
             yield present.pdf_data(certificate, issuer)
 
@@ -174,7 +178,7 @@ def team_gaps(actor, org: OrgUnit | None, today: dt.date):
     active = sa.and_(User.org_id == OrgUnit.id, User.status == UserStatus.active)
     qualified = sa.and_(active, User.birth_date > cutoff, User.education.in_(HIGHER_EDUCATION))
     members = sa.select(sa.func.count(User.id)).where(active).correlate(OrgUnit).scalar_subquery()
-    query = (sa.select(OrgUnit, members)
+    query = (sa.select(OrgUnit.id, OrgUnit.code, OrgUnit.name, members)
              .where(OrgUnit.kind == OrgKind.grid, scope_clause(actor, P.EXPORT, OrgUnit.path),
                     ~sa.exists().where(qualified))
              .order_by(OrgUnit.path))
@@ -195,15 +199,15 @@ def team_gaps_xlsx():
             raise NotFound(f"组织编码 {code[:32]} 不存在")
         authorize(current_user, P.EXPORT, org)
     query = team_gaps(current_user, org, today)
+    index = OrgIndex(current_user)
     rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     _audit("export.team_gaps", "team-gaps.xlsx", {"org": org.code if org else None, "rows": rows})
     db.session.commit()
 
     def body_rows():
-        index = OrgIndex(current_user)
-        for grid, members in db.session.execute(query.execution_options(yield_per=_YIELD)):
-            township, village, _ = index.names(grid.id)
-            yield [township, village, grid.code, grid.name, int(members or 0), 0]
+        for grid_id, code_, name, members in db.session.execute(query.execution_options(yield_per=_YIELD)):
+            township, village, _ = index.names(grid_id)
+            yield [township, village, code_, name, int(members or 0), 0]
 
     return _download(iter_xlsx(TEAM_GAP_COLUMNS, body_rows(), "网格人员结构缺口", widths=(14, 14, 14, 20, 10, 22)),
                      XLSX, f"team-gaps-{_stamp(today)}.xlsx")
