@@ -27,6 +27,7 @@ _LIST_SCHEMA = {"type": "object", "properties": {
     "certificates": {"type": "array", "items": CERTIFICATE_SCHEMA}, "next": {"type": ["integer", "null"]}}}
 _QUERY = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
           for n, d in (("org", "组织编码（子树）"), ("program", "认证项目编码"), ("status", "valid | expired | revoked"),
+                       ("expiring", "30 | 60 | 90：只列出这么多天内到期的有效证书"),
                        ("page", "页码"), ("per_page", "每页条数，最多 500"))]
 _REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}}
 _PROGRESS_SCHEMA = {"type": "object", "properties": {"programs": {"type": "array", "items": {
@@ -59,8 +60,9 @@ def list_certificates():
     manager = has_permission(current_user, P.MANAGE_CERTIFICATES)
     filters = present.parse_filters(request.args, current_user, P.MANAGE_CERTIFICATES if manager else None,
                                     dates=False)
+    expiring = present.parse_expiring(request.args)
     today = queries.local_today()
-    query = queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today,
+    query = queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today, expiring_within=expiring,
                              holder=None if manager else current_user, **filters.kwargs())
     items, has_next = queries.page_of(query, page, per_page)
     return jsonify({"certificates": [present.certificate_json(c, today) for c in items],

@@ -73,6 +73,19 @@ def parse_filters(args, actor, perm: Permission | None, *, dates: bool = True) -
     return Filters(org, program, status, issued_from, issued_to)
 
 
+EXPIRY_WINDOWS = (30, 60, 90)
+
+
+def parse_expiring(args) -> int | None:
+    """The expiry window in days (30, 60 or 90) or None; 422 for anything else."""
+    raw = (args.get("expiring") or "").strip()
+    if not raw:
+        return None
+    if raw not in {str(d) for d in EXPIRY_WINDOWS}:
+        raise ValidationError("expiring 只能是 30、60 或 90（天）", code="invalid_window")
+    return int(raw)
+
+
 def verify_url(certificate: Certificate) -> str:
     """Public verification URL on PUBLIC_URL (LMS_PUBLIC_URL)."""
     return codes.public_verify_url(current_app.config["PUBLIC_URL"], certificate.verify_code)

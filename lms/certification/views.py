@@ -21,7 +21,7 @@ from lms.web import client_addr
 
 P = Permission
 bp = Blueprint("certification", __name__)
-EXPIRY_WINDOWS = (30, 60, 90)
+EXPIRY_WINDOWS = present.EXPIRY_WINDOWS
 
 
 def _row(certificate, today) -> dict:
@@ -49,9 +49,8 @@ def mine():
 @require(P.MANAGE_CERTIFICATES)
 def manage():
     filters = present.parse_filters(request.args, current_user, P.MANAGE_CERTIFICATES)
-    expiring = request.args.get("expiring", "")
-    if expiring and expiring not in {str(d) for d in EXPIRY_WINDOWS}:
-        raise ValidationError("expiring 只能是 30、60 或 90（天）", code="invalid_window")
+    window = present.parse_expiring(request.args)
+    expiring = str(window) if window else ""
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:

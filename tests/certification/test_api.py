@@ -1,6 +1,7 @@
 """Certificate API and pages: lists, issue/revoke/renew, PDF, progress, public verification, refusals."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from lms.audit.models import AuditEntry
+from lms.certification import services
 from lms.certification.models import Certificate, CertificateStatus
 from lms.extensions import db
 from tests.certification.factories import make_certificate, make_program
@@ -52,7 +54,7 @@ def test_county_hr_filters_by_org_program_status_and_pages(api, people):
 
 @pytest.mark.parametrize("query, status, code", [
     ("org=NOPE", 404, "not_found"), ("program=NOPE", 422, "unknown_program"), ("status=lost", 422, "invalid_status"),
-    ("page=x", 400, "bad_request"),
+    ("page=x", 400, "bad_request"), ("expiring=45", 422, "invalid_window"),
 ])
 def test_list_bad_filters(api, people, query, status, code):
     api.login("hrc")
@@ -236,3 +238,14 @@ def test_me_reports_star_level(api, people):
     make_certificate(people["w1"], people["star"])
     api.login("w1")
     assert api.get("/api/v1/me").get_json()["star"] == 1
+
+
+def test_expiring_window_lists_certificates_ending_soon(api, people):
+    # Issued 340 days ago with 12 months' validity: about 25 days left.
+    services.issue_certificate(None, people["w1"], people["star"], reason="x",
+                               now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=340))
+    db.session.commit()
+    api.login("hr1")
+    soon = api.get("/api/v1/certificates?expiring=30").get_json()["certificates"]
+    assert [c["program"]["code"] for c in soon] == ["STAR-1"]
+    assert len(api.get("/api/v1/certificates?expiring=90").get_json()["certificates"]) == 1
