@@ -11,7 +11,7 @@ from lms.api import bp, document, json_body
 from lms.courses import models, queries, services
 from lms.courses.models import CourseLevel
 from lms.courses.render import trusted
-from lms.db import SHANGHAI, utcnow, write_intent
+from lms.db import utcnow, write_intent
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.org.queries import get_org
@@ -174,4 +174,5 @@ def create_assignment():
 
 
 def today() -> dt.date:
-    return utcnow().astimezone(SHANGHAI).date()
+    """Today's local date (due dates are Asia/Shanghai calendar days)."""
+    return queries.local_today()

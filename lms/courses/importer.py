@@ -103,7 +103,7 @@ def _sync(parsed: ParsedCourse, org: OrgUnit, course: Course | None, existing: _
         lesson.file_hash, lesson.file_path, lesson.is_retired = item.file_hash, item.path, False
         # Compare the body's hash before rendering: a changed title alone makes no new version.
         if lesson.id is None or existing.body_hashes.get(lesson.id) != sha256(item.body):
-            new_version(lesson, item.body, code=course.code, now=now)
+            new_version(lesson, item.body, code=course.code, now=now, check_unchanged=False)
         report.count(LESSON, outcome)
     slugs = {item.slug for item in parsed.lessons}
     for slug, lesson in stored.items():

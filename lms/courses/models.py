@@ -118,6 +118,8 @@ class LessonVersion(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
+    lesson: Mapped[Lesson] = relationship()
+
 
 class CourseAsset(db.Model):
     """An image or PDF shown with a course's lessons; kept in the database so every app server has it."""

@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from lms.accounts.models import Role
-from lms.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission
+from lms.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, authorize
 from lms.audit.services import record
 from lms.courses import queries
 from lms.courses.content import CODE, sha256
@@ -140,26 +140,22 @@ def update_course(actor, course: Course, *, title: str, hours=0, quiz_code: str 
     return course
 
 
-def new_version(lesson: Lesson, markdown: str, *, code: str, actor=None, now=None) -> LessonVersion | None:
+def new_version(lesson: Lesson, markdown: str, *, code: str, actor=None, now=None,
+                check_unchanged: bool = True) -> LessonVersion | None:
     """Store markdown as the lesson's next version (HTML rendered now, once); None when the text is unchanged."""
     digest = sha256(markdown)
-    if lesson.id is not None:
+    if lesson.id is not None and check_unchanged:
         current = db.session.scalar(sa.select(LessonVersion.content_hash).where(
             LessonVersion.lesson_id == lesson.id, LessonVersion.version == lesson.version))
         if current == digest:
             return None
-        number = (db.session.scalar(sa.select(sa.func.max(LessonVersion.version))
-                                    .where(LessonVersion.lesson_id == lesson.id)) or 0) + 1
-    else:
-        number = 1
-    version = LessonVersion(version=number, markdown=markdown, content_hash=digest,
+    # Versions only ever grow, so the current one is the highest.
+    number = lesson.version + 1 if lesson.id is not None else 1
+    version = LessonVersion(lesson=lesson, version=number, markdown=markdown, content_hash=digest,
                             html=render_markdown(markdown, asset_base=asset_base(code)), created_at=now or utcnow(),
                             created_by_id=getattr(actor, "id", None))
-    if lesson.id is None:
-        db.session.add(lesson)
-        db.session.flush()
-    version.lesson_id = lesson.id
     lesson.version = number
+    # No flush here: the importer adds a thousand lessons and their versions in one batch.
     db.session.add(version)
     return version
 
@@ -374,7 +370,6 @@ def create_assignment(actor, *, course_code: str | None, quiz_code: str | None, 
         raise ValidationError("请指定课程（course）或测验（quiz）中的一个", code="course_or_quiz")
     if org is None:
         raise ValidationError("找不到该组织", code="unknown_org")
-    from lms.accounts.permissions import authorize  # the one permission check, at the object
     authorize(actor, Permission.ASSIGN, org)
     course = None
     if course_code:

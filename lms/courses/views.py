@@ -178,8 +178,7 @@ def author_new():
                 org=get_org(form.org.data), hours=form.hours.data, quiz_code=form.quiz_code.data,
                 tags=form.tags.data, summary=form.summary.data or "", now=utcnow())
         except ValidationError as exc:
-            form.code.errors.append(exc.message) if exc.code in ("duplicate_code", "invalid_code") \
-                else form.title.errors.append(exc.message)
+            (form.code if exc.code in ("duplicate_code", "invalid_code") else form.title).errors.append(exc.message)
             status = 422
         else:
             db.session.commit()
@@ -332,7 +331,7 @@ def assignments():
                                        role=form.role.data or None, due=form.due.data, now=utcnow(),
                                        client_addr=client_addr())
         except ValidationError as exc:
-            form.due.errors.append(exc.message) if exc.code == "due_in_past" else form.target.errors.append(exc.message)
+            (form.due if exc.code in ("due_in_past", "invalid_due") else form.target).errors.append(exc.message)
             status = 422
         else:
             db.session.commit()
