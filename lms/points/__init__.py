@@ -4,7 +4,7 @@
 def init_app(app):
     from lms.accounts.profile import contribute
     from lms.home import register_nav
-    from lms.points import handlers, models, queries, views  # noqa: F401  (models register with the metadata)
+    from lms.points import api, handlers, models, queries, views  # noqa: F401  (models register; api routes attach)
 
     handlers.connect()
     app.register_blueprint(views.bp)

@@ -116,3 +116,14 @@ def test_history_page_needs_login(client):
 def test_history_page_with_garbage_page_number_is_not_an_error(worker, client, api):
     api.login("w1")
     assert client.get("/points?page=abc").status_code == 200
+
+
+def test_points_api_lists_own_entries(worker, api):
+    signals.quiz_passed.send(worker, quiz_code="quiz-grid-duties", score=90, attempt_id=1, now=NOW)
+    db.session.commit()
+    api.login("w1")
+    body = api.get("/api/v1/me/points").get_json()
+    assert body["total"] == 5 and body["next"] is None
+    assert body["entries"][0]["kind"] == "quiz_pass" and body["entries"][0]["points"] == 5
+    assert api.get("/api/v1/me/points?per_page=0").status_code == 200
+    assert api.get("/api/v1/me/points?page=zz").status_code == 400
