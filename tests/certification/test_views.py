@@ -96,3 +96,11 @@ def test_tasks_run_without_the_quiz_task(runner, desk, monkeypatch):
     monkeypatch.setattr(cert_cli, "_close_overdue_attempts", lambda: None)
     result = runner.invoke(args=["tasks", "run"])
     assert result.exit_code == 0 and "关闭超时答卷" not in result.output
+
+
+def test_tasks_run_calls_the_real_quiz_task_when_installed(runner, desk):
+    result = runner.invoke(args=["tasks", "run"])
+    assert result.exit_code == 0, result.output
+    if cert_cli._close_overdue_attempts() is not None:
+        assert "关闭超时答卷 0" in result.output
+    assert "自动发证 0" in result.output
