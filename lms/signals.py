@@ -7,11 +7,11 @@ _signals = Namespace()
 user_logged_in = _signals.signal("user-logged-in")
 #: sender: user (learner); kwargs: lesson, course, now
 lesson_completed = _signals.signal("lesson-completed")
-#: sender: user; kwargs: attempt, now
+#: sender: user; kwargs: quiz_code, score, attempt_id, attempt, now
 quiz_passed = _signals.signal("quiz-passed")
 #: sender: user; kwargs: report, now
 drill_accepted = _signals.signal("drill-accepted")
 #: sender: user; kwargs: training, hours, now
 attendance_recorded = _signals.signal("attendance-recorded")
-#: sender: user (mentor or mentee); kwargs: activity, now
+#: sent once for the mentee and once for the mentor; kwargs: activity, now
 activity_confirmed = _signals.signal("activity-confirmed")

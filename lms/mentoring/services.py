@@ -298,8 +298,10 @@ def confirm_activity(user, activity: Activity, *, now: dt.datetime | None = None
     activity.status = ActivityStatus.confirmed
     activity.confirmed_at = now
     db.session.flush()
-    # Sender is the mentee; listeners find the mentor in activity.pairing.mentor.
-    signals.activity_confirmed.send(user, activity=activity, now=now)
+    # Both took part: each earns the activity's points and may now meet a certification rule
+    # (API.md counts confirmed activities "as mentor or mentee").
+    for participant in (user, activity.pairing.mentor):
+        signals.activity_confirmed.send(participant, activity=activity, now=now)
     _notify(activity.pairing.mentor, kind="mentoring", title=f"{user.name}确认了{activity.kind_label}（{activity.date}）",
             link="/mentoring", now=now)
     return activity

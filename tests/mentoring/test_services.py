@@ -208,7 +208,7 @@ def test_logging_notifies_the_mentee(cast, pairing):
     assert any("请确认" in t for t in titles)
 
 
-def test_confirm_sends_the_signal_with_the_mentee_and_tells_the_mentor(cast, pairing):
+def test_confirm_sends_the_signal_for_mentee_and_mentor_and_tells_the_mentor(cast, pairing):
     activity = log(cast["mentor"], pairing)
     received = []
 
@@ -221,7 +221,8 @@ def test_confirm_sends_the_signal_with_the_mentee_and_tells_the_mentor(cast, pai
     finally:
         signals.activity_confirmed.disconnect(listener)
     assert activity.status == ActivityStatus.confirmed and activity.confirmed_at is not None
-    assert [(s.username, a.id) for s, a, _ in received] == [("w1", activity.id)]
+    assert [(s.username, a.id) for s, a, _ in received] == [("w1", activity.id),
+                                                           (cast["mentor"].username, activity.id)]
     assert db.session.query(Message).filter_by(user_id=cast["mentor"].id).count() == 1
 
 
@@ -312,3 +313,16 @@ def test_drill_report_lookup_uses_the_drills_model_when_installed(app):
     if crossfeature._optional("lms.drills.models", "DrillReport") is None:
         pytest.skip("the drills feature is not installed")
     assert crossfeature.drill_report_owner_id(424242) is False
+
+
+def test_confirmation_awards_the_activity_points_to_mentee_and_mentor_once(cast, pairing):
+    from lms.db import utcnow
+    from lms.points.models import PointEntry, PointKind, PointRule
+
+    db.session.add(PointRule(kind=PointKind.mentoring_activity, points=4, updated_at=utcnow()))
+    db.session.commit()
+    activity = log(cast["mentor"], pairing)
+    services.confirm_activity(cast["w1"], activity)
+    db.session.commit()
+    awarded = {(e.user_id, e.points) for e in db.session.query(PointEntry).filter_by(kind=PointKind.mentoring_activity)}
+    assert awarded == {(cast["w1"].id, 4), (cast["mentor"].id, 4)}
