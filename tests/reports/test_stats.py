@@ -64,8 +64,6 @@ def test_every_installed_feature_contributes_its_summary(data, tree):
         assert all(source.key in child for child in result["children"])
 
 
-# course_stats (courses feature) still calls Result.tuples(), deprecated in SQLAlchemy 2.1: not this test's subject.
-@pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 def test_course_completion_counts_assigned_and_completed(data, tree):
     pytest.importorskip("lms.courses.queries")
     from lms.accounts.permissions import SYSTEM
