@@ -4,15 +4,15 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from lms.accounts.models import User
+from lms.accounts.models import Role, RoleGrant, User, UserStatus
 from lms.accounts.permissions import Permission, scope_clause
 from lms.certification import content
 from lms.certification.models import Certificate, CertificateStatus, Program
 from lms.db import SHANGHAI, utcnow
 from lms.extensions import db
-from lms.org.models import OrgUnit
+from lms.org.models import OrgUnit, subtree_clause
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:
@@ -150,3 +150,56 @@ def renewed_ids(certificate_ids) -> set[int]:
         return set()
     return set(db.session.scalars(sa.select(Certificate.renewal_of_id)
                                   .where(Certificate.renewal_of_id.in_(list(certificate_ids)))))
+
+
+#: roles counted as grid workers in the certified share (frontline staff who hold 上岗证)
+WORKER_ROLES = (Role.worker, Role.grid_leader)
+#: the "expiring within N days" horizons of the statistics
+EXPIRING_DAYS = (30, 60, 90)
+
+
+def _valid_on_clause(day: dt.date):
+    """SQL: the certificate was valid on ``day`` (local), read back from its history.
+
+    Issued by then and not past its last day; marked expired or revoked only
+    later does not undo that (tasks run marks expiry after the fact), and a
+    certificate renewed by then yields to its renewal, so a chain counts once.
+    """
+    renewal = aliased(Certificate)
+    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
+    return sa.and_(
+        Certificate.issued_on <= day, Certificate.expires_on >= day,
+        sa.or_(Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
+               sa.and_(Certificate.status == CertificateStatus.revoked, Certificate.revoked_at >= next_day)),
+        ~sa.exists().where(renewal.renewal_of_id == Certificate.id, renewal.issued_on <= day))
+
+
+def certificate_stats(org: OrgUnit, first_day: dt.date, last_day: dt.date) -> dict:
+    """Certificates of holders now in org's subtree valid on last_day, and those of them expiring within 30/60/90 days.
+
+    The period's end is the reference day (first_day is part of the statistics
+    contract but a stock of certificates is read on one day). expiring_N counts
+    certificates whose last day falls within N days after last_day, the day
+    itself included, and that have not been renewed; the horizons nest.
+    """
+    del first_day  # a stock, not a flow: see the docstring
+    expiring = [sa.func.coalesce(sa.func.sum(sa.case(
+        (Certificate.expires_on <= last_day + dt.timedelta(days=days), 1), else_=0)), 0) for days in EXPIRING_DAYS]
+    row = db.session.execute(
+        sa.select(sa.func.count(Certificate.id), *expiring)
+        .join(User, User.id == Certificate.holder_id).join(OrgUnit, OrgUnit.id == User.org_id)
+        .where(subtree_clause(OrgUnit.path, org.path), _valid_on_clause(last_day))).one()
+    return {"valid": int(row[0] or 0),
+            **{f"expiring_{days}": int(value or 0) for days, value in zip(EXPIRING_DAYS, row[1:], strict=True)}}
+
+
+def certified_share(org: OrgUnit, day: dt.date) -> dict:
+    """Active grid workers (worker or grid leader) now in org's subtree, how many held a valid certificate on day, share."""
+    workers = (sa.select(User.id).join(OrgUnit, OrgUnit.id == User.org_id)
+               .where(subtree_clause(OrgUnit.path, org.path), User.status == UserStatus.active,
+                      sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(WORKER_ROLES))))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(workers.subquery())) or 0
+    certified = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Certificate.holder_id)))
+        .where(Certificate.holder_id.in_(workers), _valid_on_clause(day))) or 0
+    return {"workers": int(total), "certified": int(certified), "share": certified / total if total else 0.0}
