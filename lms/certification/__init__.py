@@ -42,6 +42,21 @@ def init_app(app):
 
     register_section(30, section)
 
+    # Mentoring (an earlier feature) asks through its registry: a valid 星级 certificate makes a
+    # worker eligible to mentor, and the star level ranks mentor suggestions.
+    from lms.mentoring.eligibility import register_credential_check, register_star_source
+    register_star_source(_star)
+    register_credential_check(_holds_star)
+
+
+def _star(user) -> int:
+    from lms.certification.queries import star_of  # late: queries import models registered in init_app
+    return star_of(user)
+
+
+def _holds_star(user) -> bool:
+    return _star(user) > 0
+
 
 def _profile_star(user) -> dict:
     from lms.certification.queries import star_of  # late: queries import models registered in init_app
