@@ -13,6 +13,15 @@ from lms.db import local, reset_write_intent, set_write_intent
 SHELL_FILES = ["vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js", "css/app.css",
                "js/app.js", "icons/icon-192.png"]
 
+#: endpoints whose successful GET responses the service worker may keep for the signed-in user
+_OFFLINE_ENDPOINTS: set[str] = set()
+
+
+def offline_capable(*endpoints: str) -> None:
+    """Let the service worker keep these pages (per user, served offline only with a live session marker)."""
+    _OFFLINE_ENDPOINTS.update(endpoints)
+
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CSP = "; ".join([
@@ -85,6 +94,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
+        if request.method == "GET" and response.status_code == 200 and request.endpoint in _OFFLINE_ENDPOINTS:
+            headers.setdefault("X-LMS-Offline", "page")
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -10,7 +10,11 @@ def init_app(app):
     from lms.home import register_nav, register_section
     from lms.signals import quiz_passed
 
+    from lms.web import offline_capable
+
     app.register_blueprint(views.bp)
+    # Assigned lessons stay readable on the walk between villages once opened.
+    offline_capable("courses.learning", "courses.course", "courses.lesson", "courses.asset")
     register_importer(40, "courses", importer.import_courses)
     quiz_passed.connect(services.on_quiz_passed)
 
