@@ -1,4 +1,4 @@
-"""HR exports under /exports: certificates (XLSX, CSV, ZIP of PDFs) and team gaps, scoped and audited.
+"""HR exports under /exports: certificates (XLSX, CSV, ZIP of PDFs), team gaps and trainings statistics, scoped and audited.
 
 Its own blueprint so the reports feature's views stay separate; registered by
 the certification feature, whose tables these exports read. Rows stream from a
@@ -23,12 +23,14 @@ from lms.certification.pdf import iter_many_zip
 from lms.certification.services import add_months
 from lms.errors import NotFound
 from lms.extensions import db
-from lms.org.models import OrgKind, OrgUnit
+from lms.org.models import KIND_LABELS, OrgKind, OrgUnit
 from lms.org.queries import get_org
 from lms.points.queries import totals_subquery
 from lms.reports.exports import (
-    CERTIFICATE_COLUMNS, CERTIFICATE_WIDTHS, CertificateExportRecord, certificate_row, iter_csv, iter_xlsx,
+    CERTIFICATE_COLUMNS, CERTIFICATE_WIDTHS, CertificateExportRecord, certificate_row, iter_csv, iter_xlsx, neutralise,
 )
+from lms.reports.stats import org_stats
+from lms.reports.views import stats_request
 from lms.web import client_addr
 
 P = Permission
@@ -39,6 +41,10 @@ _YIELD = 1000
 #: education levels counted as 大专 or higher
 HIGHER_EDUCATION = ("大专", "本科", "研究生")
 TEAM_GAP_COLUMNS = ("乡镇(街道)", "村(社区)", "网格编码", "网格", "在岗人数", "35岁以下大专及以上人数")
+TRAINING_COLUMNS = ("单位编码", "单位", "类型", "上级单位", "培训场次", "培训人次", "培训学时",
+                    "指派课程（人·门）", "已完成（人·门）", "课程完成率(%)", "测验交卷人次", "测验通过人次",
+                    "测验通过率(%)", "模拟上报份数", "退回份数", "上报退回率(%)", "统计起始", "统计截止")
+TRAINING_WIDTHS = (12, 16, 8, 16, 10, 10, 10, 16, 14, 14, 12, 12, 14, 12, 10, 14, 12, 12)
 
 
 class OrgIndex:
@@ -211,6 +217,43 @@ def team_gaps_xlsx():
 
     return _download(iter_xlsx(TEAM_GAP_COLUMNS, body_rows(), "网格人员结构缺口", widths=(14, 14, 14, 20, 10, 22)),
                      XLSX, f"team-gaps-{_stamp(today)}.xlsx")
+
+
+def _percent(figures: dict, part: str, whole: str):
+    """A rate as a percentage with one decimal, or None (an empty cell) when nothing was counted."""
+    if not figures.get(whole):
+        return None
+    return round(100 * figures[part] / figures[whole], 1)
+
+
+def trainings_rows(result: dict, start: dt.date, end: dt.date) -> list[list]:
+    """TRAINING_COLUMNS rows of an org_stats result: the unit (its whole subtree) first, then each direct child."""
+    parent = result["org"]["name"]
+    rows = []
+    for item, above in [(result, "")] + [(child, parent) for child in result["children"]]:
+        unit, trainings = item["org"], item.get("trainings", {})
+        courses, quizzes, drills = item.get("courses", {}), item.get("quizzes", {}), item.get("drills", {})
+        rows.append([
+            neutralise(unit["code"]), neutralise(unit["name"]), KIND_LABELS.get(unit["kind"], unit["kind"]),
+            neutralise(above), trainings.get("sessions"), trainings.get("attendances"), trainings.get("hours"),
+            courses.get("assigned"), courses.get("completed"), _percent(courses, "completed", "assigned"),
+            quizzes.get("attempts"), quizzes.get("passed"), _percent(quizzes, "passed", "attempts"),
+            drills.get("reports"), drills.get("returned"), _percent(drills, "returned", "reports"),
+            start, end])
+    return rows
+
+
+@bp.get("/trainings.xlsx")
+@require(P.EXPORT)
+def trainings_xlsx():
+    org, start, end = stats_request(request.args, P.EXPORT)
+    rows = trainings_rows(org_stats(org, start, end), start, end)
+    _audit("export.trainings", "trainings.xlsx",
+           {"org": org.code, "from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
+    safe_code = "".join(ch for ch in org.code if ch.isascii() and (ch.isalnum() or ch in "-_")) or "org"
+    filename = f"trainings-{safe_code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
+    db.session.commit()
+    return _download(iter_xlsx(TRAINING_COLUMNS, rows, "培训统计", widths=TRAINING_WIDTHS), XLSX, filename)
 
 
 def register(app) -> None:

@@ -7,13 +7,14 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from lms.accounts.permissions import Permission, authorize, require, scope_orgs
+from lms.accounts.permissions import Permission, authorize, can, require, scope_orgs
 from lms.api import bp as api_bp
 from lms.api import document
 from lms.db import SHANGHAI, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.org.models import KIND_LABELS
 from lms.org.queries import get_org, list_subtree
+from lms.reports import dashboard
 from lms.reports.stats import default_period, org_stats
 
 bp = Blueprint("reports", __name__)
@@ -74,8 +75,8 @@ def _date(args, key: str, label: str) -> dt.date | None:
         raise ValidationError(f"{label}格式应为 YYYY-MM-DD，例如 2026-03-01", code="invalid_date") from None
 
 
-def stats_request(args) -> tuple:
-    """(org, start, end) from org/from/to, checked: 422 bad dates, 404 unknown org, 403 out of scope."""
+def stats_request(args, perm: Permission = Permission.VIEW_STATS) -> tuple:
+    """(org, start, end) from org/from/to, checked: 422 bad dates, 404 unknown org, 403 out of perm's scope."""
     start, end = _date(args, "from", "起始日期 from"), _date(args, "to", "截止日期 to")
     default_start, default_end = default_period(utcnow().astimezone(SHANGHAI).date())
     if end is None:
@@ -88,13 +89,13 @@ def stats_request(args) -> tuple:
     if code:
         org = get_org(code)
         if org is None:
-            raise NotFound(f"组织编码 {code} 不存在")
+            raise NotFound(f"组织编码 {code[:32]} 不存在")
     else:
-        roots = sorted(scope_orgs(current_user, Permission.VIEW_STATS), key=lambda o: o.path)
+        roots = sorted(scope_orgs(current_user, perm), key=lambda o: o.path)
         if not roots:
-            raise Forbidden("没有权限查看统计")
+            raise Forbidden("没有权限导出统计" if perm is Permission.EXPORT else "没有权限查看统计")
         org = roots[0]
-    authorize(current_user, Permission.VIEW_STATS, org)
+    authorize(current_user, perm, org)
     return org, start, end
 
 
@@ -153,3 +154,33 @@ def stats_page():
                            by_rule=by_rule, error=error, choices=_org_choices(current_user),
                            start=start.isoformat(), end=end.isoformat(),
                            selected=org.code if org else request.args.get("org", "")), status
+
+
+def dashboard_figures(org, start: dt.date, end: dt.date) -> dict:
+    """org_stats plus each unit's certified share on the period's last day (the dashboard's extra figure)."""
+    # Imported here, like stats.py's sources, so /stats works without the certification feature.
+    from lms.certification.queries import certified_share
+
+    result = org_stats(org, start, end)
+    units = {org.code: org, **{child.code: child for child in org.children}}
+    for item in [result, *result["children"]]:
+        item["certified"] = certified_share(units[item["org"]["code"]], end)
+    return result
+
+
+@bp.get("/stats/dashboard")
+@require(Permission.VIEW_STATS)
+def dashboard_page():
+    error, status = None, 200
+    try:
+        org, start, end = stats_request(request.args)
+    except ValidationError as exc:
+        error, status = exc.message, 422
+        org, (start, end) = None, default_period(utcnow().astimezone(SHANGHAI).date())
+    result = dashboard_figures(org, start, end) if org else None
+    headings, rows = dashboard.table(result) if result else ([], [])
+    return render_template("reports/dashboard.html", org=org, charts=dashboard.charts(result) if result else [],
+                           headings=headings, rows=rows, error=error, choices=_org_choices(current_user),
+                           start=start.isoformat(), end=end.isoformat(),
+                           selected=org.code if org else request.args.get("org", ""),
+                           can_export=bool(org) and can(current_user, Permission.EXPORT, org)), status
