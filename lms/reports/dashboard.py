@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-#: drawing units; the stylesheet scales the SVG to its column
-WIDTH = 360
+#: drawing units; the stylesheet scales the SVG to its column (about 300–330 px on a phone or a tablet column,
+#: so the text stays near 15 px)
+WIDTH = 300
 FONT = 15
 NAME_ROW = 22  # a unit name (and a single bar's figure) above its bar
 LABEL_ROW = 20  # a sub-label (e.g. 30 天内) above each bar of a group
@@ -23,7 +24,8 @@ GAP = 12
 TRACK_FILL = "#e9ecef"
 BAR_FILL = "#0b5ed7"
 TEXT_FILL = "#212529"
-MAX_NAME = 16
+#: estimated advance of a character, in FONT units: CJK and full-width ones are square, the rest about half
+NARROW = 0.6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,8 +68,18 @@ def format_count(value: int | float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
-def _shorten(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…"
+def _advance(text: str) -> float:
+    """Estimated width of text in drawing units (no font metrics on the server; errs wide)."""
+    return sum(FONT * (NARROW if ord(ch) < 0x2000 else 1.0) for ch in text)
+
+
+def _fit(name: str, room: float) -> str:
+    """The name, cut with '…' so that it fits in room drawing units beside the figure."""
+    if _advance(name) <= room:
+        return name
+    while name and _advance(name + "…") > room:
+        name = name[:-1]
+    return name + "…"
 
 
 def _width(value: float, maximum: float) -> float:
@@ -100,7 +112,8 @@ def bar_chart(chart_id: str, title: str, groups: Sequence[Group], *, maximum: fl
     parts, summary, y = [], [], 0.0
     for group in groups:
         single = len(group.bars) == 1
-        parts.append(_text(0, y + FONT, _shorten(group.name), bold=not single))
+        figure_room = _advance(group.bars[0].text) + FONT if single else 0
+        parts.append(_text(0, y + FONT, _fit(group.name, WIDTH - figure_room), bold=not single))
         if single:
             parts.append(_text(WIDTH, y + FONT, group.bars[0].text, anchor="end"))
         y += NAME_ROW - (0 if single else 4)

@@ -9,7 +9,7 @@ import pytest
 from lms.db import SHANGHAI
 from lms.extensions import db
 from lms.reports import dashboard
-from lms.reports.dashboard import Bar, Group, bar_chart, format_rate
+from lms.reports.dashboard import WIDTH, Bar, Group, bar_chart, format_rate
 from tests.factories import make_org, make_user
 
 # course_stats (courses feature) still calls Result.tuples(), deprecated in SQLAlchemy 2.1: not these tests' subject.
@@ -101,7 +101,7 @@ def test_bar_chart_labels_every_bar_with_unit_name_and_figure():
                                              Group("城关街道", (Bar("", 0.25, "25.0%（1/4）"),))], maximum=1.0))
     assert svg.startswith("<svg") and 'role="img"' in svg and "<title" in svg
     assert svg.index("青石镇") < svg.index("50.0%（1/2）") < svg.index("城关街道") < svg.index("25.0%（1/4）")
-    assert _rect_widths(svg) == [180.0, 90.0]  # half and a quarter of 360
+    assert _rect_widths(svg) == [WIDTH / 2, WIDTH / 4]
     # The text alternative repeats each unit and figure.
     assert "<desc" in svg and "青石镇：50.0%（1/2）；城关街道：25.0%（1/4）" in svg
 
@@ -109,7 +109,7 @@ def test_bar_chart_labels_every_bar_with_unit_name_and_figure():
 def test_bar_chart_scales_counts_to_the_largest_and_keeps_tiny_values_visible():
     svg = str(bar_chart("c", "培训人次", [Group("甲", (Bar("", 1000, "1000"),)), Group("乙", (Bar("", 1, "1"),)),
                                           Group("丙", (Bar("", 0, "0"),))]))
-    assert _rect_widths(svg) == [360.0, 2.0]  # 丙 draws only its track
+    assert _rect_widths(svg) == [WIDTH, 2.0]  # 丙 draws only its track
     assert svg.count('fill="#e9ecef"') == 3
 
 
@@ -123,14 +123,19 @@ def test_grouped_bars_carry_their_own_labels():
     svg = str(bar_chart("e", "即将到期证书", [Group("青石镇", (Bar("30 天内", 2, "2"), Bar("60 天内", 3, "3"),
                                                              Bar("90 天内", 4, "4")))]))
     assert svg.index("青石镇") < svg.index("30 天内") < svg.index("60 天内") < svg.index("90 天内")
-    assert _rect_widths(svg) == [180.0, 270.0, 360.0]
+    assert _rect_widths(svg) == [WIDTH / 2, WIDTH * 3 / 4, WIDTH]
     assert "青石镇：30 天内 2，60 天内 3，90 天内 4" in svg
 
 
-def test_long_unit_names_are_shortened_in_the_chart_but_not_in_the_description():
+def test_long_unit_names_are_shortened_to_leave_room_for_the_figure_but_not_in_the_description():
     name = "红溪县青石镇桃源村第一网格党群服务站片区"
-    svg = str(bar_chart("c", "t", [Group(name, (Bar("", 1, "1"),))]))
-    assert f">{name[:15]}…</text>" in svg and f"<desc id=\"c-desc\">{name}：1" in svg
+    svg = str(bar_chart("c", "t", [Group(name, (Bar("", 0.5, "50.0%（1234/2468）"),)),
+                                   Group("桃源村", (Bar("", 1, "1"),))]))
+    shown = re.search(r'<text x="0" y="15"[^>]*>([^<]*)</text>', svg).group(1)
+    assert shown.endswith("…") and name.startswith(shown[:-1])
+    # 15 units per CJK character, about 9 per digit: name and figure share the 300-unit row without overlap.
+    assert len(shown) * 15 + len("50.0%1234/2468") * 9 + 2 * 15 <= WIDTH
+    assert ">桃源村</text>" in svg and f"<desc id=\"c-desc\">{name}：50.0%" in svg
 
 
 def test_chart_without_units_says_so():
