@@ -15,7 +15,7 @@ from lms.errors import Forbidden, NotFound, ValidationError
 from lms.org.models import KIND_LABELS
 from lms.org.queries import get_org, list_subtree
 from lms.reports import dashboard
-from lms.reports.stats import default_period, org_stats
+from lms.reports.stats import Source, _provider, default_period, org_stats
 
 bp = Blueprint("reports", __name__)
 
@@ -58,6 +58,9 @@ _FIGURES = {"type": "object", "properties": {
                                                       ("valid", "expiring_30", "expiring_60", "expiring_90")}},
     "mentoring": {"type": "object", "properties": {"pairings": {"type": "integer"},
                                                    "activities_confirmed": {"type": "integer"}}},
+    "certified": {"type": "object", "description": "截止日持有效证书的在岗网格员（含网格长）/ 在岗网格员",
+                  "properties": {"workers": {"type": "integer"}, "certified": {"type": "integer"},
+                                 "share": {"type": "number"}}},
     "org": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"},
                                              "kind": {"type": "string"}}}}}
 _STATS_SCHEMA = {**_FIGURES, "properties": {
@@ -100,13 +103,13 @@ def stats_request(args, perm: Permission = Permission.VIEW_STATS) -> tuple:
 
 
 @api_bp.get("/stats")
-@document("/stats", "GET", summary="组织单位统计：培训场次/人次/学时、课程完成率、测验通过率、上报退回率、证书、老带新；含各直属下级",
+@document("/stats", "GET", summary="组织单位统计：培训场次/人次/学时、课程完成率、测验通过率、上报退回率、证书、持证率、老带新；含各直属下级",
           who="人事、培训师（管辖范围内）。每条记录计入当时所在的单位", response_schema=_STATS_SCHEMA,
           errors=(403, 404, 422), params=_PARAMS)
 @login_required
 def stats_api():
     org, start, end = stats_request(request.args)
-    return jsonify(org_stats(org, start, end))
+    return jsonify(stats_figures(org, start, end))
 
 
 def _cell(figures: dict, key: str, field: str, fmt: str) -> str:
@@ -156,15 +159,15 @@ def stats_page():
                            selected=org.code if org else request.args.get("org", "")), status
 
 
-def dashboard_figures(org, start: dt.date, end: dt.date) -> dict:
-    """org_stats plus each unit's certified share on the period's last day (the dashboard's extra figure)."""
-    # Imported here, like stats.py's sources, so /stats works without the certification feature.
-    from lms.certification.queries import certified_share
-
+def stats_figures(org, start: dt.date, end: dt.date) -> dict:
+    """org_stats plus each unit's certified share on the period's last day (API and dashboard alike)."""
     result = org_stats(org, start, end)
-    units = {org.code: org, **{child.code: child for child in org.children}}
-    for item in [result, *result["children"]]:
-        item["certified"] = certified_share(units[item["org"]["code"]], end)
+    # Optional like stats.py's sources: absent when the certification feature is not installed.
+    certified_share = _provider(Source("certified", "lms.certification.queries", "certified_share"))
+    if certified_share is not None:
+        units = {org.code: org, **{child.code: child for child in org.children}}
+        for item in [result, *result["children"]]:
+            item["certified"] = certified_share(units[item["org"]["code"]], end)
     return result
 
 
@@ -177,7 +180,7 @@ def dashboard_page():
     except ValidationError as exc:
         error, status = exc.message, 422
         org, (start, end) = None, default_period(utcnow().astimezone(SHANGHAI).date())
-    result = dashboard_figures(org, start, end) if org else None
+    result = stats_figures(org, start, end) if org else None
     headings, rows = dashboard.table(result) if result else ([], [])
     return render_template("reports/dashboard.html", org=org, charts=dashboard.charts(result) if result else [],
                            headings=headings, rows=rows, error=error, choices=_org_choices(current_user),
