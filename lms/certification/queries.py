@@ -194,7 +194,7 @@ def certificate_stats(org: OrgUnit, first_day: dt.date, last_day: dt.date) -> di
 
 
 def certified_share(org: OrgUnit, day: dt.date) -> dict:
-    """Active grid workers (worker or grid leader) now in org's subtree, how many held a valid certificate on day, share."""
+    """Active grid workers (worker, grid leader) now in org's subtree; how many held a valid certificate on day."""
     workers = (sa.select(User.id).join(OrgUnit, OrgUnit.id == User.org_id)
                .where(subtree_clause(OrgUnit.path, org.path), User.status == UserStatus.active,
                       sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(WORKER_ROLES))))

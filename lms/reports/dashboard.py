@@ -172,7 +172,8 @@ def charts(result: dict) -> list[Chart]:
                                                format_rate(u[source].get(part), u[source].get(whole),
                                                            u[source].get(rate))),)) for u in units]
         total = result[source]
-        out.append(Chart(key, title, note, f"{total_name}合计：{format_rate(total.get(part), total.get(whole), total.get(rate))}",
+        total_text = format_rate(total.get(part), total.get(whole), total.get(rate))
+        out.append(Chart(key, title, note, f"{total_name}合计：{total_text}",
                          bar_chart(f"chart-{key}", title, groups, maximum=1.0)))
     if "certificates" in result:
         groups = [Group(u["org"]["name"], tuple(Bar(label, u["certificates"].get(field) or 0,

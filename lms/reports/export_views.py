@@ -1,4 +1,4 @@
-"""HR exports under /exports: certificates (XLSX, CSV, ZIP of PDFs), team gaps and trainings statistics, scoped and audited.
+"""HR exports under /exports: certificates (XLSX, CSV, ZIP of PDFs), team gaps, trainings statistics; scoped, audited.
 
 Its own blueprint so the reports feature's views stay separate; registered by
 the certification feature, whose tables these exports read. Rows stream from a
