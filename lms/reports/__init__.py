@@ -14,6 +14,8 @@ def init_app(app):
             return None
         from flask import url_for  # request-time only
         return {"title": "统计", "tiles": [{"label": "培训与学习统计", "url": url_for("reports.stats_page"),
-                                          "description": "场次、人次、学时、课程完成率，按下级单位分列"}]}
+                                          "description": "场次、人次、学时、课程完成率，按下级单位分列"},
+                                         {"label": "统计图表", "url": url_for("reports.dashboard_page"),
+                                          "description": "各乡镇（村）完成率、通过率、退回率、持证率、到期证书"}]}
 
     register_section(85, stats_section)
