@@ -95,3 +95,18 @@ def shot(page, name: str) -> None:
     """Save a step's screenshot where CI keeps it (test-artifacts/screenshots)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_until(page, expression: str, timeout: float = 15000) -> None:
+    """Poll a JS expression (may return a promise) until truthy.
+
+    page.wait_for_function compiles its predicate with eval inside the page, which our CSP
+    (no 'unsafe-eval') blocks whenever the first check is false; page.evaluate is not subject to it.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression}")
+        page.wait_for_timeout(100)

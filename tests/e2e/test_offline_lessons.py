@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, wait_until
 from tests.e2e.test_courses import courses_loaded  # noqa: F401  (shared session fixture)
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +23,10 @@ def test_opened_lesson_reads_offline_then_logout_removes_it(courses_loaded, tabl
     _login(page, base)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     page.goto(base + LESSON)
     title = page.locator("h1").first.inner_text()
-    page.wait_for_function(
+    wait_until(page,
         "caches.keys().then(ks => Promise.all(ks.filter(k => k.startsWith('lms-pages-'))"
         ".map(k => caches.open(k).then(c => c.match(location.href))))).then(rs => rs.some(Boolean))")
     page.context.set_offline(True)

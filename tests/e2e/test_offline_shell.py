@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,8 @@ def test_offline_navigation_shows_the_public_offline_page_and_logout_clears_cach
     _login(page, live_server)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.has('lms-meta')")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, "caches.has('lms-meta')")
     page.context.set_offline(True)
     page.goto(live_server + "/users?never-cached=1")
     assert page.get_by_role("heading", name="当前没有网络").is_visible()
@@ -51,7 +51,7 @@ def test_offline_banner_follows_the_connection(live_server, tablet):
     _login(page, live_server)
     assert page.locator("#offline-banner").is_hidden()
     page.context.set_offline(True)
-    page.wait_for_function("!document.getElementById('offline-banner').hidden")
+    wait_until(page, "!document.getElementById('offline-banner').hidden")
     assert "当前离线" in page.locator("#offline-banner").inner_text()
     page.context.set_offline(False)
-    page.wait_for_function("document.getElementById('offline-banner').hidden")
+    wait_until(page, "document.getElementById('offline-banner').hidden")

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from tests.e2e.conftest import ROOT, shot
+from tests.e2e.conftest import ROOT, shot, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -142,7 +142,7 @@ def test_offline_answers_are_kept_and_submitted(quiz_server, tablet):
     # Back online: the queue flushes by itself.
     page.context.set_offline(False)
     state.filter(has_text="已保存").wait_for(timeout=15000)
-    page.wait_for_function("document.querySelectorAll('.quiz-map button.is-unsaved').length === 0", timeout=15000)
+    wait_until(page, "document.querySelectorAll('.quiz-map button.is-unsaved').length === 0", timeout=15000)
     stored = page.request.get(f"{quiz_server}/api/v1/attempts/{attempt_id}").json()
     assert len(stored["answers"]) == 4 and all(a["answer"] not in (None, []) for a in stored["answers"].values())
 
@@ -167,7 +167,7 @@ def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_serve
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(quiz_server + "/")
     # The service worker takes control, then learns whose session this is (it caches pages per user).
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
     page.goto(quiz_server + "/quizzes")
     page.wait_for_timeout(500)
     card = page.locator("section", has_text="端到端政策测验")
@@ -193,7 +193,7 @@ def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_serve
     shot(page, "quiz-04-offline-reload-768x1024")
 
     page.context.set_offline(False)
-    page.wait_for_function("document.querySelectorAll('.quiz-map button.is-unsaved').length === 0", timeout=20000)
+    wait_until(page, "document.querySelectorAll('.quiz-map button.is-unsaved').length === 0", timeout=20000)
     attempt_id = page.url.rsplit("/", 1)[1]
     stored = page.request.get(f"{quiz_server}/api/v1/attempts/{attempt_id}").json()
     assert len([a for a in stored["answers"].values() if a["answer"] not in (None, [])]) == 2
