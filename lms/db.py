@@ -72,6 +72,10 @@ def set_write_intent(value: bool) -> contextvars.Token:
     return _write_intent.set(value)
 
 
+def is_write_intent() -> bool:
+    return _write_intent.get()
+
+
 def reset_write_intent(token: contextvars.Token) -> None:
     _write_intent.reset(token)
 

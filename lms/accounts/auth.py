@@ -13,7 +13,7 @@ from lms.accounts.models import ApiToken, Lockout, LoginFailure, RoleGrant, User
 from lms.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from lms.accounts.services import hash_secret
 from lms.audit.services import record
-from lms.db import utcnow, write_intent
+from lms.db import is_write_intent, utcnow, write_intent
 from lms.errors import LMSError, TooManyRequests, Unauthorized
 from lms.extensions import csrf, db, login_manager
 from lms.web import UNSAFE_METHODS, client_addr
@@ -142,6 +142,13 @@ def _load_session_user(key: str) -> User | None:
 
 
 def _write_now(statement) -> None:
+    """Record session bookkeeping now, whatever the request does next."""
+    if is_write_intent():
+        # A writing request already holds SQLite's write lock in the main session: a second
+        # connection would wait on its own request until busy_timeout. Write in the main session
+        # (committed with the request's one commit).
+        db.session.execute(statement)
+        return
     # Own short transaction on its own connection: GET requests never commit the main session.
     with write_intent(), db.engine.begin() as conn:
         conn.execute(statement)

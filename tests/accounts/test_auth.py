@@ -211,3 +211,18 @@ def test_production_hash_cost_is_owasp_minimum(app):
     app.config.update(ARGON2_MEMORY_KIB=config.Defaults.ARGON2_MEMORY_KIB,
                       ARGON2_TIME_COST=config.Defaults.ARGON2_TIME_COST)
     assert hash_password("whatever-123").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_write_request_after_a_quiet_minute_does_not_wait_on_its_own_lock(app, api, worker):
+    """Answering questions (PUT/POST only) for over a minute must not stall on the session touch."""
+    import time
+
+    api.login("w001")
+    quiet = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    db.session.execute(sa.update(UserSession).values(last_seen_at=quiet))
+    db.session.commit()
+    started = time.monotonic()
+    response = api.post("/api/v1/inbox/read", json={})
+    assert response.status_code == 200
+    assert time.monotonic() - started < 5  # the busy timeout is 10 s
+    assert db.session.scalar(sa.select(UserSession.last_seen_at)) > quiet
