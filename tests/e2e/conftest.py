@@ -110,3 +110,15 @@ def wait_until(page, expression: str, timeout: float = 15000) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression}")
         page.wait_for_timeout(100)
+
+
+DEMO_PASSWORD = "Demo@2026"
+
+
+def login(page, base: str, username: str = "worker") -> None:
+    """Log a demo account in through the login form and land on the home page."""
+    page.goto(base + "/login")
+    page.get_by_label("工号").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.a11y import serious_violations
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 
@@ -17,13 +18,6 @@ def a11y_page(browser):
     context.close()
 
 
-def _login(page, base, username="worker"):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def test_login_page_has_no_serious_violations(live_server, a11y_page):
     a11y_page.goto(live_server + "/login")
@@ -33,7 +27,7 @@ def test_login_page_has_no_serious_violations(live_server, a11y_page):
 @pytest.mark.parametrize("path", ["/", "/inbox", "/password"])
 @pytest.mark.parametrize("large_text", [False, True])
 def test_worker_pages_have_no_serious_violations(live_server, a11y_page, path, large_text):
-    _login(a11y_page, live_server)
+    login(a11y_page, live_server)
     if large_text:
         a11y_page.get_by_role("button", name="大字").first.click()
     a11y_page.goto(live_server + path)
@@ -41,7 +35,7 @@ def test_worker_pages_have_no_serious_violations(live_server, a11y_page, path, l
 
 
 def test_hr_user_list_has_no_serious_violations(live_server, a11y_page):
-    _login(a11y_page, live_server, "hr")
+    login(a11y_page, live_server, "hr")
     a11y_page.goto(live_server + "/users")
     assert serious_violations(a11y_page) == []
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import ROOT, shot
+from tests.e2e.conftest import ROOT, login, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -42,19 +42,12 @@ def courses_loaded(live_server, tmp_path_factory):
     return live_server
 
 
-def _login(page, base, username="worker"):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def test_worker_learns_a_county_lesson_at_768x1024(courses_loaded, tablet):
     page, base = tablet, courses_loaded
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _login(page, base)
+    login(page, base)
     page.get_by_role("link", name="我的学习").first.click()
     page.wait_for_url(base + "/learning")
     assert page.get_by_role("heading", name="网格员职责与工作规范").is_visible()
@@ -84,7 +77,7 @@ def test_catalog_to_lesson_on_a_phone_360x800(courses_loaded, browser):
     context.add_init_script("Object.defineProperty(window, 'speechSynthesis', {value: undefined, configurable: true})")
     page = context.new_page()
     try:
-        _login(page, courses_loaded, "worker3")
+        login(page, courses_loaded, "worker3")
         page.goto(courses_loaded + "/courses?level=township")
         assert page.get_by_role("heading", name="房屋征收与补偿政策解读").is_visible()
         assert page.get_by_text("矛盾纠纷排查与人民调解").count() == 0  # 青石镇's course: not for 城关街道
@@ -104,7 +97,7 @@ def test_trainer_sees_a_sanitised_live_preview(courses_loaded, tablet):
     page, base = tablet, courses_loaded
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _login(page, base, "trainer-qs")
+    login(page, base, "trainer-qs")
     page.goto(base + "/author/courses/new")
     page.get_by_label("课程编码").fill("qs-e2e-course")
     page.get_by_label("课程标题").fill("青石镇测试课")

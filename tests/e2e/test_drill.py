@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import ROOT, shot
+from tests.e2e.conftest import ROOT, login, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -50,13 +50,6 @@ def drills_imported(live_server, tmp_path_factory):
     return live_server
 
 
-def _login(page, base):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill("worker")
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def _fill(page, report):
     for name, value in report.items():
@@ -75,7 +68,7 @@ def test_worker_revises_a_returned_report_until_it_is_accepted(drills_imported, 
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     try:
-        _login(page, base)
+        login(page, base)
         page.goto(base + "/drills")
         page.get_by_role("link", name="夜间施工噪声扰民").click()
         page.wait_for_url(f"{base}/drills/{CODE}")
@@ -120,7 +113,7 @@ def test_form_works_without_javascript(drills_imported, browser):
     context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     try:
-        _login(page, base)
+        login(page, base)
         page.goto(f"{base}/drills/{CODE}")
         _fill(page, POOR)
         page.get_by_role("button", name="提交上报").click()
@@ -133,27 +126,20 @@ def test_form_works_without_javascript(drills_imported, browser):
         context.close()
 
 
-def _login_as(page, base, username):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def test_village_trainer_reviews_a_report_and_a_county_trainer_previews_a_scenario(drills_imported, browser):
     base = drills_imported
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page = context.new_page()
     try:
-        _login_as(page, base, "worker")
+        login(page, base, "worker")
         page.goto(f"{base}/drills/{CODE}")
         _fill(page, POOR)
         page.get_by_role("button", name="提交上报").click()
         page.locator('[data-verdict="returned"]').wait_for()
         context.clear_cookies()
 
-        _login_as(page, base, "trainer-ty")
+        login(page, base, "trainer-ty")
         page.goto(base + "/drills/review?verdict=returned")
         page.get_by_role("link", name="查看").first.click()
         page.get_by_label("通过").check()
@@ -165,7 +151,7 @@ def test_village_trainer_reviews_a_report_and_a_county_trainer_previews_a_scenar
         assert page.get_by_text("地点还要写到门牌号，这次先通过。").first.is_visible()
         context.clear_cookies()
 
-        _login_as(page, base, "trainer-county")
+        login(page, base, "trainer-county")
         page.goto(base + "/drills/new")
         page.get_by_label("情景", exact=True).fill("**夜里**十一点，石桥村3组12号传出争吵声。")
         page.locator("[data-markdown-preview] strong").wait_for()

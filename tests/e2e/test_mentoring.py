@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import login, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +30,6 @@ def _pair_as_hr(browser, base: str) -> int:
         context.close()
 
 
-def _login(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser, tablet):
     _pair_as_hr(browser, live_server)
@@ -45,7 +38,7 @@ def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser
 
     # The mentor, on the village office's tablet.
     page = tablet
-    _login(page, live_server, "mentor")
+    login(page, live_server, "mentor")
     page.get_by_role("link", name="我的学员").click()
     assert page.get_by_text("张小明").first.is_visible()
     page.get_by_role("link", name="记录带教活动").click()
@@ -63,7 +56,7 @@ def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser
     try:
         worker = context.new_page()
         worker.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        _login(worker, live_server, "worker")
+        login(worker, live_server, "worker")
         worker.get_by_role("link", name="待确认的带教活动（1）").click()
         assert worker.get_by_text("一起走访 3 组独居老人").is_visible()
         confirm = worker.get_by_role("button", name="确认属实")
@@ -77,7 +70,7 @@ def test_mentor_logs_an_activity_and_the_worker_confirms_it(live_server, browser
         context.close()
 
     # Back on the mentor's tablet the activity now counts.
-    _login(page, live_server, "mentor")
+    login(page, live_server, "mentor")
     page.goto(live_server + "/mentoring")
     assert page.get_by_text("已确认 1 次").is_visible()
     shot(page, "mentoring-03-dashboard-768x1024")
@@ -94,7 +87,7 @@ def test_hr_mentoring_and_team_pages_fit_the_screen(live_server, browser, viewpo
     try:
         page = context.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        _login(page, live_server, "hr")
+        login(page, live_server, "hr")
         for path, heading in [("/mentoring/pairings", "老带新结对"), ("/mentoring/outcomes", "结对成效"),
                               ("/teams/gaps", "未达配置要求的网格"), ("/teams/HX010101", "桃源村第一网格")]:
             page.goto(live_server + path)

@@ -3,24 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import shot, wait_until
+from tests.e2e.conftest import login, shot, wait_until
 from tests.e2e.test_courses import courses_loaded  # noqa: F401  (shared session fixture)
 
 pytestmark = pytest.mark.e2e
 LESSON = "/courses/county-grid-duties/lessons/duties-and-norms"
 
 
-def _login(page, base, username="worker"):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
 
 def test_opened_lesson_reads_offline_then_logout_removes_it(courses_loaded, tablet):  # noqa: F811
     page, base = tablet, courses_loaded
-    _login(page, base)
+    login(page, base)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
     wait_until(page, "navigator.serviceWorker.controller !== null")

@@ -3,17 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import shot, wait_until
+from tests.e2e.conftest import login, shot, wait_until
 
 pytestmark = pytest.mark.e2e
 
-
-def _login(page, base, username="worker"):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
 
 
 def test_manifest_and_worker_are_served(live_server, tablet):
@@ -26,7 +19,7 @@ def test_manifest_and_worker_are_served(live_server, tablet):
 
 def test_offline_navigation_shows_the_public_offline_page_and_logout_clears_caches(live_server, tablet):
     page = tablet
-    _login(page, live_server)
+    login(page, live_server)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
     wait_until(page, "navigator.serviceWorker.controller !== null")
@@ -48,7 +41,7 @@ def test_offline_navigation_shows_the_public_offline_page_and_logout_clears_cach
 
 def test_offline_banner_follows_the_connection(live_server, tablet):
     page = tablet
-    _login(page, live_server)
+    login(page, live_server)
     assert page.locator("#offline-banner").is_hidden()
     page.context.set_offline(True)
     wait_until(page, "!document.getElementById('offline-banner').hidden")

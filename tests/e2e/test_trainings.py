@@ -7,17 +7,10 @@ import re
 import pytest
 
 from lms.db import SHANGHAI
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import login, shot
 
 pytestmark = pytest.mark.e2e
 
-
-def _login(page, base, username):
-    page.goto(base + "/login")
-    page.get_by_label("工号").fill(username)
-    page.get_by_label("密码").fill("Demo@2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
 
 
 def test_trainer_shows_the_code_and_a_worker_checks_in(live_server, browser):
@@ -27,7 +20,7 @@ def test_trainer_shows_the_code_and_a_worker_checks_in(live_server, browser):
     try:
         trainer = trainer_ctx.new_page()
         trainer.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        _login(trainer, live_server, "trainer-qs")
+        login(trainer, live_server, "trainer-qs")
         trainer.goto(live_server + "/trainings/new")
         trainer.get_by_label("培训层级").select_option("township")
         trainer.get_by_label("培训主题").fill("网格事件上报要素实训")
@@ -50,7 +43,7 @@ def test_trainer_shows_the_code_and_a_worker_checks_in(live_server, browser):
 
         worker = worker_ctx.new_page()
         worker.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        _login(worker, live_server, "worker")
+        login(worker, live_server, "worker")
         worker.goto(training_url + "/checkin")
         box = worker.get_by_label("签到码（6 位数字）")
         assert box.get_attribute("inputmode") == "numeric"
