@@ -39,6 +39,14 @@ CSP = "; ".join([
 ])
 
 
+def page_number() -> int:
+    """The ?page= of an HTML list: 1 when absent or not a positive whole number."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 def client_addr() -> str:
     """The client's address; ProxyFix has already applied the trusted proxies."""
     return request.remote_addr or "unknown"

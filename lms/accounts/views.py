@@ -16,7 +16,7 @@ from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.home import home_sections, nav_items
 from lms.org.queries import get_org, path_names
-from lms.web import client_addr
+from lms.web import client_addr, page_number
 
 bp = Blueprint("accounts", __name__)
 
@@ -112,10 +112,7 @@ def users():
         if org is None:
             raise NotFound("找不到该组织")
         authorize(current_user, perm, org)
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     q = request.args.get("q", "").strip()[:50]
     items, has_next = queries.list_users(current_user, perm, org=org, q=q, page=page)
     rows = []

@@ -8,6 +8,7 @@ from flask_login import current_user
 from lms.accounts.permissions import Permission, require, scope_clause
 from lms.audit.models import AuditEntry
 from lms.extensions import db
+from lms.web import page_number
 
 bp = Blueprint("audit", __name__)
 
@@ -23,10 +24,7 @@ ACTION_LABELS = {
 @bp.get("/audit")
 @require(Permission.VIEW_AUDIT)
 def log():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     per_page = 100
     clause = scope_clause(current_user, Permission.VIEW_AUDIT, AuditEntry.org_path)
     # Admins of the root also see entries without an org (system, unknown usernames).

@@ -17,7 +17,7 @@ from lms.certification.forms import IssueForm, ReasonForm
 from lms.certification.models import Certificate
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
-from lms.web import client_addr
+from lms.web import client_addr, page_number
 
 P = Permission
 bp = Blueprint("certification", __name__)
@@ -51,10 +51,7 @@ def manage():
     filters = present.parse_filters(request.args, current_user, P.MANAGE_CERTIFICATES)
     window = present.parse_expiring(request.args)
     expiring = str(window) if window else ""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     today = queries.local_today()
     query = queries.filtered(current_user, P.MANAGE_CERTIFICATES, today=today,
                              expiring_within=int(expiring) if expiring else None, **filters.kwargs())

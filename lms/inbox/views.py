@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from lms.accounts.forms import ConfirmForm
 from lms.extensions import db
 from lms.inbox import queries, services
+from lms.web import page_number
 
 bp = Blueprint("inbox", __name__)
 
@@ -14,10 +15,7 @@ bp = Blueprint("inbox", __name__)
 @bp.get("/inbox")
 @login_required
 def index():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     items, has_next = queries.list_messages(current_user, page)
     return render_template("inbox/index.html", messages=items, page=page, has_next=has_next,
                            unread=queries.count_unread(current_user), form=ConfirmForm())

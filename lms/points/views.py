@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from lms.points import queries
 from lms.points.models import KIND_LABELS
+from lms.web import page_number
 
 bp = Blueprint("points", __name__)
 
@@ -13,10 +14,7 @@ bp = Blueprint("points", __name__)
 @bp.get("/points")
 @login_required
 def history():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     entries, has_next = queries.list_entries(current_user, page, 50)
     rows = [{"at": e.created_at, "kind": KIND_LABELS[e.kind], "reason": e.reason, "points": e.points}
             for e in entries]

@@ -19,6 +19,7 @@ from lms.trainings.codes import normalise_code
 from lms.trainings.forms import ActionForm, CheckinForm, TrainingForm
 from lms.trainings.models import METHOD_LABELS
 from lms.trainings.qr import qr_svg as render_qr_svg
+from lms.web import page_number
 
 bp = Blueprint("trainings", __name__)
 
@@ -41,10 +42,7 @@ def _row(training, now) -> dict:
 @bp.get("/trainings")
 @login_required
 def index():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     try:
         start, end = parse_period(request.args)
     except ValidationError as exc:

@@ -48,3 +48,10 @@ def test_inbox_page_shows_unread_badge(api, client, tree):
     api.login("w1")
     html = client.get("/inbox").get_data(as_text=True)
     assert "1 条未读" in html and "《网格员职责》将于 3 天后到期" in html
+
+
+def test_a_garbled_page_number_shows_the_first_page(api, client, tree):
+    make_user("w1", "worker", tree["g1"])
+    api.login("w1")
+    for page in ("abc", "-3", "0"):
+        assert client.get(f"/inbox?page={page}").status_code == 200
