@@ -123,6 +123,11 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
     """The learner's open attempt, or a new one with a freshly drawn paper: (attempt, created)."""
     now = now or utcnow()
     existing = open_attempt(quiz, user)
+    if existing is None:
+        # Serialise this learner's starts: under READ COMMITTED a concurrent start can commit between
+        # the two reads below, and the unique attempt number alone would then let a second attempt in.
+        db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+        existing = open_attempt(quiz, user)
     if existing is not None:
         if not is_overdue(existing, now):
             return existing, False
