@@ -229,6 +229,8 @@ _ROOM = re.compile(r"\d+(?:室|房|号房|号)(?!楼)|(?:栋|幢|楼|座|单元)
 _DOOR = re.compile(r"门牌|(?:路|街|巷|道|弄|里)" + _NUMERAL + r"号(?!楼)")
 _GROUP = re.compile(_NUMERAL + r"(?:组|村民小组)")
 _HOUSE = re.compile(r"门牌|" + _NUMERAL + r"号(?!楼)")
+# A part that belongs to the whole building, right after it ("7栋楼顶平台"): no unit or room to add.
+_WHOLE_BUILDING = re.compile(r"的?(?:楼顶|屋顶|顶楼|天台|屋面|楼下|楼前|楼后|外墙)|(?<=楼)(?:顶|下|前|后)")
 
 
 @register
@@ -254,6 +256,8 @@ class PlaceSpecific(Rule):
         building, unit = _BUILDING.search(text), _UNIT.search(text)
         if (building and unit) or _ROOM.search(text) or _DOOR.search(text):
             return self.ok("地点具体到楼栋、单元或门牌号")
+        if building and _WHOLE_BUILDING.match(text, building.end()):
+            return self.ok("地点具体到楼栋的楼顶、楼下等公共部位")
         if building:
             return self.fail("地点不具体：已写到楼栋，还缺单元或门牌号，" + self._example(drill))
         return self.fail("地点不具体：城镇地点要写到小区或街路巷、楼栋、单元、门牌号，" + self._example(drill))
@@ -313,19 +317,20 @@ class PartiesNamed(Rule):
         return False
 
 
-def _narrative(report) -> str:
-    return "\n".join(report.get(f, "") for f in ("description", "demand", "measures"))
+#: Free-text fields a reviewer reads for the facts: "尤某（在册精神障碍患者）" in 当事人 states a fact too.
+_FACT_FIELDS = ("occurred_at", "location", "parties", "description", "demand", "measures")
 
 
 @register
 class KeyFacts(Rule):
-    """Each key fact of the scenario appears (any synonym) in the description, demand or measures."""
+    """Each key fact of the scenario appears (any synonym) in one of the free-text fields."""
 
     name = "key_facts"
     field = "description"
 
     def check(self, report, drill):
-        text = _fold(_narrative(report))
+        # Fields are folded one by one and joined by a newline, so no synonym matches across two fields.
+        text = "\n".join(_fold(report.get(f, "")) for f in _FACT_FIELDS)
         missing = [f.name for f in drill.facts if not any(_fold(word) in text for word in f.any if _fold(word))]
         if not missing:
             return self.ok("关键事实都写到了")
@@ -340,7 +345,11 @@ _APPROX_BEFORE = ("约", "大约", "大概", "近", "将近", "估计", "差不�
 _APPROX_AFTER = ("多", "余", "左右", "来", "上下")
 _NEGATION = re.compile(r"无|没有|没|未|不|并无|暂无|尚无|否认|排除|禁止|严禁|勿|防止|避免|以免")
 # Unverified or hypothetical statements ("是否受伤待核实", "有伤人风险") assert nothing.
-_UNVERIFIED = re.compile(r"待核实|待查|未核实|不详|是否|有无|尚不清楚|不清楚|不确定|可能|风险|担心|以防|万一|一旦|隐患")
+_UNVERIFIED = re.compile(r"待核实|待查|未核实|不详|是否|有无|尚不清楚|不清楚|不确定|可能|风险|担心|怕|恐|以防|万一|一旦|隐患")
+# Something asked for or planned, not done: "等派出所来破门", "要求尽快起诉", "准备破门".
+_INTENT = re.compile(r"等[^,，。；;]{0,6}来|等待|等着|请求?|要求|需要|准备|打算|建议|希望|申请")
+# Longer words that contain a trap word but mean something else: a stove "开着火" is lit, nothing burns.
+_FALSE_FRIENDS = {"着火": ("开着火", "点着火", "打着火")}
 _FABRICATION_FIELDS = ("location", "parties", "description", "demand", "measures")
 
 
@@ -360,10 +369,29 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Figure:
+    """A figure stated next to a near word: its value and how it was hedged."""
+
+    value: float
+    snippet: str
+    approximate: bool = False  # 约/大概/左右…: about that much
+    at_least: bool = False  # 70多/20余: that much and somewhat more
+    partial: bool = False  # 其他4名: a part of the total, not the total
+
+
+_PERSON_UNITS = {"人", "名", "位", "个人"}
+# "12个工人", "3个员工": a classifier, then a noun for people.
+_PERSON_NOUN = r"个[\u4e00-\u9fff]{0,2}(?:人|民|员|工)"
+_PARTIAL_BEFORE = ("其他", "其余", "另外", "另有", "另")
+
+
 def _figures(text: str, entry: NumberFact):
-    """Yield (value, approximate, snippet) for each figure in entry's unit next to a near word."""
+    """Yield each _Figure in entry's unit next to one of its near words."""
     units = next((aliases for aliases in _UNIT_ALIASES if entry.unit in aliases), {entry.unit})
     unit_re = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    if units & _PERSON_UNITS:
+        unit_re += "|" + _PERSON_NOUN
     pattern = re.compile(_NUMBER.pattern + r"(?P<more>多|余|来)?(?:个|名|位)?(?P<unit>" + unit_re + ")")
     near = [_fold(w) for w in entry.near if _fold(w)]
     for match in pattern.finditer(text):
@@ -378,32 +406,74 @@ def _figures(text: str, entry: NumberFact):
         if not any(word in window for word in near):
             continue
         after = text[match.end():match.end() + 2]
-        approximate = bool(match.group("more")) or any(before.endswith(w) for w in _APPROX_BEFORE) \
-            or any(after.startswith(w) for w in _APPROX_AFTER)
-        yield value, approximate, match.group(0)
+        more = match.group("more")
+        approximate = more == "来" or any(before.endswith(w) for w in _APPROX_BEFORE) \
+            or any(after.startswith(w) for w in _APPROX_AFTER if w not in ("多", "余"))
+        at_least = more in ("多", "余") or after.startswith(("多", "余"))
+        partial = any(before.endswith(w) for w in _PARTIAL_BEFORE)
+        yield _Figure(value, match.group(0), approximate, at_least, partial)
 
 
-def _figure_agrees(value: float, approximate: bool, entry: NumberFact) -> bool:
-    expected = entry.value
+def _rounding_unit(value: float) -> float:
+    """The place of a figure's last non-zero digit: 80 -> 10, 12 -> 1, 300 -> 100, 1.5 -> 1."""
+    if not float(value).is_integer() or value == 0:
+        return 1.0
+    unit, number = 1, int(abs(value))
+    while number % 10 == 0:
+        number //= 10
+        unit *= 10
+    return float(unit)
+
+
+def _figure_agrees(figure: _Figure, entry: NumberFact) -> bool:
+    """Whether a stated figure is consistent with the scenario's.
+
+    Exact figures must be equal. "70多岁" means 70 up to the next round step, so
+    it agrees with 72 or 79. "约80岁" agrees when rounding the scenario's figure
+    to the precision the worker wrote gives that figure (82 -> 约80, not 75 ->
+    约90), never beyond a fifth of it, and a difference of one always passes.
+    "其他4名" counts a part of the people, so any smaller figure agrees.
+    """
+    expected, value = entry.value, figure.value
     if entry.unit in ("点", "时"):
         return int(value) % 12 == int(expected) % 12
     if abs(value - expected) < 1e-9:
         return True
-    if approximate:
-        return abs(value - expected) <= max(1.0, 0.2 * abs(expected))
+    if figure.partial:
+        return value < expected
+    step = _rounding_unit(value)
+    if figure.at_least and value <= expected < value + step:
+        return True
+    if figure.approximate or figure.at_least:
+        return abs(value - expected) <= max(1.0, min(step / 2, 0.2 * abs(expected)))
+    return False
+
+
+_COMMA_OR_CLAUSE_END = re.compile(r"[。；;！!？?\n,，]")
+
+
+def _phrase_before(text: str, start: int, width: int) -> str:
+    """Up to width chars before start, back to the last comma or sentence end ("没有打架、动手" keeps its 没有)."""
+    before = text[max(0, start - width):start]
+    cut = [m.end() for m in _COMMA_OR_CLAUSE_END.finditer(before)]
+    return before[max(cut):] if cut else before
+
+
+def _inside_false_friend(text: str, start: int, word: str) -> bool:
+    for longer in _FALSE_FRIENDS.get(word, ()):
+        offset = longer.find(word)
+        if offset >= 0 and text.startswith(longer, start - offset):
+            return True
     return False
 
 
 def _trap_hits(text: str, word: str) -> bool:
-    """True when word occurs in text as a plain statement (not negated, not marked unverified)."""
+    """True when word occurs in text as a plain statement (not negated, unverified, asked for or a false friend)."""
     start = text.find(word)
     while start != -1:
-        before = text[max(0, start - 6):start]
-        cut = [m.end() for m in _CLAUSE_END.finditer(before)] + [m.end() for m in re.finditer(r"[,，]", before)]
-        if cut:
-            before = before[max(cut):]
         clause = _clause_window(text, start, start + len(word), width=20)
-        if not _NEGATION.search(before) and not _UNVERIFIED.search(clause):
+        if not (_NEGATION.search(_phrase_before(text, start, 6)) or _UNVERIFIED.search(clause)
+                or _INTENT.search(_phrase_before(text, start, 12)) or _inside_false_friend(text, start, word)):
             return True
         start = text.find(word, start + 1)
     return False
@@ -424,10 +494,10 @@ class NoFabrication(Rule):
             if not text:
                 continue
             for entry in drill.numbers:
-                for value, approximate, snippet in _figures(text, entry):
-                    if not _figure_agrees(value, approximate, entry):
+                for figure in _figures(text, entry):
+                    if not _figure_agrees(figure, entry):
                         problems.append(f"“{entry.name}”情景中是{_fmt(entry.value)}{entry.unit}，"
-                                        f"{FIELD_LABELS[name]}里写成了“{snippet}”")
+                                        f"{FIELD_LABELS[name]}里写成了“{figure.snippet}”")
                         field = field or name
                         break
             for trap in drill.traps:

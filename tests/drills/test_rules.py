@@ -379,3 +379,76 @@ def test_deeply_nested_values_do_not_overflow(drill):
     assert normalize_report(report)["parties"] == ""
     assert normalize_report(report)["demand"] == "要求维修、赔偿"
     assert evaluate(report, drill).verdict == "returned"
+
+
+# -- behaviours tuned against the labelled corpus (each one a reviewer's reading, not a corpus quirk)
+
+EXTRA_DRILL = DRILL_TEXT.replace(
+    "traps:\n",
+    "  - name: 502室住的人数\n    value: 8\n    unit: 人\n    near: [住]\n"
+    "  - name: 老人年龄\n    value: 82\n    unit: 岁\n    near: [老人]\n"
+    "  - name: 测得音量\n    value: 75\n    unit: 分贝\n    near: [测]\n"
+    "traps:\n  - name: 已经起火\n    any: [着火, 起火]\n  - name: 已破门\n    any: [破门]\n",
+)
+
+
+@pytest.fixture(scope="module")
+def extra():
+    return parse_drill(EXTRA_DRILL, "leak.yaml", TAXONOMY)
+
+
+@pytest.mark.parametrize("text", ["南关小区7栋楼顶平台", "幸福里3栋的天台", "幸福里3号楼下", "幸福里三号楼顶"])
+def test_a_part_of_the_whole_building_needs_no_unit(drill, text):
+    result = check("place_specific", with_(location=text), drill)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("text", ["南关小区楼顶", "幸福里小区楼道", "幸福里3栋", "3栋旁边的工地"])
+def test_a_roof_without_its_building_or_a_bare_building_is_still_vague(drill, text):
+    assert not check("place_specific", with_(location=text), drill).passed
+
+
+def test_key_facts_count_in_the_parties_or_location_field(drill):
+    # The reviewer reads the whole report: "房东孙某（在外地，电话不接）" in 当事人 states the fact.
+    report = with_(parties="402室住户赵某；房东孙某（在外地，电话不接）",
+                   description="502室卫生间往楼下渗水，402室天花板发霉、墙皮脱落，赵某要求尽快维修并赔偿。")
+    assert check("key_facts", report, drill).passed
+    assert not check("key_facts", with_(parties="402室住户赵某", description=report["description"]), drill).passed
+
+
+def test_key_fact_synonyms_do_not_match_across_two_fields(drill):
+    # "房东在外" ends 当事人 and "地" starts the place: the fact "房东在外地" is not written.
+    report = with_(parties="房东在外", location="地下室", measures="已上报", demand="要求维修",
+                   description="502室卫生间往楼下渗水，402室天花板发霉、墙皮脱落，赵某要求尽快维修并赔偿。")
+    assert not check("key_facts", report, drill).passed
+
+
+def test_a_count_of_people_with_a_noun_after_the_classifier_is_checked(extra):
+    result = check("no_fabrication", with_(measures="502室里住了12个工人。"), extra)
+    assert not result.passed and "“12个工人”" in result.message
+    assert check("no_fabrication", with_(measures="502室里住了8个工人。"), extra).passed
+
+
+@pytest.mark.parametrize("text, passed", [("赵某及其他7名住户", True), ("赵某和另外3名住户", True),
+                                          ("赵某及其他12名住户", False)])
+def test_others_besides_a_named_person_are_a_part_of_the_total(extra, text, passed):
+    assert check("no_fabrication", with_(parties=text + "住在502室"), extra).passed is passed
+
+
+@pytest.mark.parametrize("text, passed", [("老人约80岁", True), ("老人80多岁", True), ("老人八十多岁", True),
+                                          ("老人约90岁", False), ("老人70多岁", False), ("老人85岁", False),
+                                          ("测得约75分贝", True), ("测得约80分贝", True), ("测得约90分贝", False)])
+def test_approximate_figures_agree_at_the_precision_written(extra, text, passed):
+    assert check("no_fabrication", with_(measures=text + "。"), extra).passed is passed
+
+
+@pytest.mark.parametrize("text", ["在门口等派出所来破门。", "要求物业尽快破门。", "准备破门进屋。", "怕楼里着火。",
+                                  "厨房里开着火在做饭。", "没有起火、着火。"])
+def test_asked_for_feared_or_false_friend_traps_are_not_fabrication(extra, text):
+    result = check("no_fabrication", with_(measures=text), extra)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("text", ["楼里着火了。", "派出所来了以后破门进屋。", "吴某等人已经破门。"])
+def test_stated_traps_are_still_fabrication(extra, text):
+    assert not check("no_fabrication", with_(measures=text), extra).passed
