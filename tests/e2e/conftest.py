@@ -23,35 +23,74 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class LiveServer:
+    """gunicorn on loopback serving one SQLite file; it can be stopped and started again on the same port.
+
+    Tests that need a server of their own (stopping it, a fixed data set) make one in a tmp folder whose name
+    does not start with "live": other modules find the shared server's database by globbing live*/.
+    """
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder = Path(folder)
+        self.database = self.folder / "lms.sqlite3"
+        self.port = port or _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "LMS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.database}",
+                    "LMS_SECRET_KEY": "e2e-secret", "LMS_ARGON2_MEMORY_KIB": "19456"}
+        self.env.pop("LMS_TEST_DATABASE_URL", None)
+        self.process: subprocess.Popen | None = None
+
+    def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """`flask --app lms ARGS` against this server's database."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "lms", *args], env=self.env, cwd=ROOT,
+                              check=check, capture_output=True, text=True)
+
+    def python(self, code: str, *args: str) -> subprocess.CompletedProcess:
+        """Run a script in this server's environment (create_app() reaches its database)."""
+        return subprocess.run([sys.executable, "-c", code, *args], env=self.env, cwd=ROOT, check=True,
+                              capture_output=True, text=True)
+
+    def prepare(self) -> "LiveServer":
+        """A fresh database after `db upgrade` and `demo`, as `make run` does."""
+        self.flask("db", "upgrade")
+        self.flask("demo")
+        return self
+
+    def start(self) -> "LiveServer":
+        log = open(self.folder / "gunicorn.log", "ab")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2",
+                 "--bind", f"127.0.0.1:{self.port}", "lms:create_app()"],
+                env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        finally:
+            log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/login", timeout=2):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.process.kill()
+                    tail = (self.folder / "gunicorn.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError("gunicorn did not start: " + tail) from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop the server process (its port refuses connections until start())."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """gunicorn serving a fresh SQLite instance after `db upgrade` and `demo`, as `make run` does."""
-    folder = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "LMS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
-           "LMS_SECRET_KEY": "e2e-secret", "LMS_ARGON2_MEMORY_KIB": "19456"}
-    env.pop("LMS_TEST_DATABASE_URL", None)
-    flask = [sys.executable, "-m", "flask", "--app", "lms"]
-    for args in (["db", "upgrade"], ["demo"]):
-        subprocess.run(flask + args, env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-         "lms:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/login", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
-    server.stderr.close()
+    server = LiveServer(tmp_path_factory.mktemp("live")).prepare().start()
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture(scope="session")

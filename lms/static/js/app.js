@@ -25,16 +25,31 @@
   function writeQueue(key, items) {
     if (items.length) { localStorage.setItem(key, JSON.stringify(items)); } else { localStorage.removeItem(key); }
   }
+  // "lms.pending.<what>.<user>" or "lms.pending.<what>.<user>.<more>": this user's key exactly
+  // (user 1 must not count or clear user 12's queue).
+  function ownKey(k, prefix) {
+    if (!user || !k || k.indexOf(prefix) !== 0) { return false; }
+    var tail = "." + user;
+    return k.slice(-tail.length) === tail || k.indexOf(tail + ".", prefix.length - 1) >= 0;
+  }
   function pendingCount() {
     // Every feature keeps its queue under "lms.pending.<what>.<user>…": count this user's.
     var total = 0;
     for (var i = 0; i < localStorage.length; i++) {
       var k = localStorage.key(i);
-      if (user && k && k.indexOf("lms.pending.") === 0 && k.indexOf("." + user) > 0) {
-        total += readQueue(k).length;
-      }
+      if (ownKey(k, "lms.pending.")) { total += readQueue(k).length; }
     }
     return total;
+  }
+  // Drafts (forms typed but not submitted) live under "lms.draft.<user>.<name>", read only by that user.
+  var DRAFTS = user ? "lms.draft." + user + "." : null;
+  function draftKeys() {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i);
+      if (DRAFTS && k && k.indexOf(DRAFTS) === 0) { keys.push(k); }
+    }
+    return keys;
   }
   var flushing = false;
   function flush() {
@@ -45,14 +60,25 @@
     var item = items[0];
     return fetch(item.url, {
       method: item.method || "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": meta("csrf-token") || ""},
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": meta("csrf-token") || ""},
       body: JSON.stringify(item.body)
     }).then(function (response) {
-      flushing = false;
-      if (response.status === 401 || response.status === 403) { return; }  // log in again; keep it
-      writeQueue(OUTBOX, readQueue(OUTBOX).filter(function (x) { return x.id !== item.id; }));
-      document.dispatchEvent(new CustomEvent("lms:sent", {detail: {item: item, status: response.status}}));
-      return flush();
+      // Log in again (401/403), or the server is down behind a proxy (5xx): keep it for the next try.
+      if (response.status === 401 || response.status === 403 || response.status >= 500) {
+        flushing = false;
+        return;
+      }
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (response.status === 400 && data && data.error && data.error.code === "csrf_failed") {
+          flushing = false;  // a page from an ended session: a page of the new session sends it
+          return;
+        }
+        writeQueue(OUTBOX, readQueue(OUTBOX).filter(function (x) { return x.id !== item.id; }));
+        flushing = false;
+        document.dispatchEvent(new CustomEvent("lms:sent", {detail: {item: item, status: response.status, data: data}}));
+        return flush();
+      });
     }, function () { flushing = false; });
   }
   window.LMS = {
@@ -68,7 +94,19 @@
         flush();
       },
       flush: flush,
-      pending: pendingCount
+      pending: pendingCount,
+      items: function () { return OUTBOX ? readQueue(OUTBOX) : []; }
+    },
+    drafts: {
+      get: function (name) {
+        if (!DRAFTS) { return null; }
+        try { return JSON.parse(localStorage.getItem(DRAFTS + name) || "null"); } catch (e) { return null; }
+      },
+      put: function (name, value) {
+        if (!DRAFTS) { return; }
+        try { localStorage.setItem(DRAFTS + name, JSON.stringify(value)); } catch (e) { /* storage full */ }
+      },
+      drop: function (name) { if (DRAFTS) { localStorage.removeItem(DRAFTS + name); } }
     }
   };
 
@@ -109,13 +147,18 @@
         ev.preventDefault();
         flush().then(function () {
           var left = pendingCount();
-          if (left && !window.confirm("还有 " + left + " 条记录尚未提交到服务器（可能因为没有网络）。退出会丢弃这些记录，确定退出吗？")) {
+          var drafts = draftKeys().length;
+          var lost = [];
+          if (left) { lost.push(left + " 条记录尚未提交到服务器（可能因为没有网络）"); }
+          if (drafts) { lost.push(drafts + " 份填写中的草稿"); }
+          if (lost.length && !window.confirm("还有 " + lost.join("，") + "。退出会丢弃这些内容，确定退出吗？")) {
             return;
           }
           for (var i = localStorage.length - 1; i >= 0; i--) {
             var k = localStorage.key(i);
-            if (k && k.indexOf("lms.pending.") === 0 && k.indexOf("." + user) > 0) { localStorage.removeItem(k); }
+            if (ownKey(k, "lms.pending.")) { localStorage.removeItem(k); }
           }
+          draftKeys().forEach(function (k) { localStorage.removeItem(k); });
           tellWorker({type: "logout"}).then(function () { f.dataset.ready = "1"; f.submit(); });
         });
       });

@@ -1,5 +1,6 @@
 // Report drills: submit through the API with a client_id (a retried tap never records twice),
-// show the checks at their fields at once, keep the history; live Markdown preview in the editor.
+// show the checks at their fields at once, keep the history; a draft kept on the tablet while typing and
+// reports queued while offline (sent when the connection returns); live Markdown preview in the editor.
 (function () {
   "use strict";
 
@@ -99,41 +100,133 @@
     list.insertBefore(item, list.firstChild);
   }
 
+  function clock(ms) {
+    var d = new Date(ms);
+    return (d.getHours() < 10 ? "0" : "") + d.getHours() + ":" + (d.getMinutes() < 10 ? "0" : "") + d.getMinutes();
+  }
+
+  // The form keeps a draft on the tablet while the worker types (per user: LMS.drafts), and a report
+  // submitted without a connection waits in the user's outbox (LMS.outbox) with its client_id; every
+  // retry sends that same client_id, so the server records it once and answers with that one result.
   function setupReportForm(form) {
     var status = form.querySelector("[data-status]");
     var button = form.querySelector("[data-submit]");
     var idField = form.querySelector("[data-client-id]");
     var summary = document.querySelector("[data-feedback]");
     var history = document.querySelector("[data-history]");
-    var code = form.getAttribute("data-api").split("/").slice(-2)[0];
+    var api = form.getAttribute("data-api");
+    var code = api.split("/").slice(-2)[0];
+    var lms = window.LMS && window.LMS.user ? window.LMS : null;
+    var draftName = "drill." + code;
+    var controls = Array.prototype.slice.call(form.querySelectorAll("input[name], select[name], textarea[name]"))
+      .filter(function (c) { return c.name !== "csrf_token" && c.name !== "client_id"; });
+
+    function values() {
+      var body = {};
+      controls.forEach(function (c) { body[c.name] = c.value; });
+      return body;
+    }
+
+    function sameValues(a, b) {
+      return controls.every(function (c) { return (a[c.name] || "") === (b[c.name] || ""); });
+    }
+
+    function queued() {
+      return lms ? lms.outbox.items().filter(function (x) { return x.kind === "drill-report" && x.drill === code; }) : [];
+    }
+
+    function saveDraft() {
+      if (lms) { lms.drafts.put(draftName, {values: values(), saved: Date.now()}); }
+    }
+
+    function showResult(data, fromQueue) {
+      markFields(form, data.checks);
+      showSummary(summary, data);
+      addHistory(history, data, code);
+      var prefix = fromQueue ? "本机保存的上报已提交。" : "";
+      status.textContent = prefix + (data.verdict === "accepted" ? "已通过。" : "请按提示修改后再次提交。");
+    }
+
+    function queue(item) {
+      lms.outbox.enqueue(item);  // replaces a queued item with the same client_id: never two of one report
+      if (queued().some(function (x) { return x.id === item.id; })) {
+        form.setAttribute("data-queued", "");
+        status.textContent = "没有连上服务器：这份上报已保存在本机，联网后自动提交并显示结果（不会重复记录）。";
+      }
+    }
+
+    if (lms) {
+      var draft = lms.drafts.get(draftName);
+      if (draft && draft.values && !/[?&]report=/.test(location.search) && !sameValues(draft.values, values())) {
+        controls.forEach(function (c) {
+          if (typeof draft.values[c.name] === "string") { c.value = draft.values[c.name]; }
+        });
+        status.textContent = "已恢复您在本机保存的草稿（" + clock(draft.saved) + "）。";
+      }
+      var waiting = queued();
+      if (waiting.length) {
+        // Submitting again replaces the waiting report instead of adding a second one.
+        idField.value = waiting[waiting.length - 1].id;
+        form.setAttribute("data-queued", "");
+        status.textContent = "有 " + waiting.length + " 份上报保存在本机，联网后自动提交。";
+      }
+      form.addEventListener("input", saveDraft);
+      form.addEventListener("change", saveDraft);
+      document.addEventListener("lms:sent", function (ev) {
+        var detail = ev.detail || {};
+        var item = detail.item || {};
+        if (item.kind !== "drill-report" || item.drill !== code) { return; }
+        if (!queued().length) { form.removeAttribute("data-queued"); }
+        if ((detail.status === 200 || detail.status === 201) && detail.data) {
+          showResult(detail.data, true);
+          if (idField.value === item.id) { idField.value = newId(); }
+          var current = lms.drafts.get(draftName);
+          if (!current || sameValues(current.values, item.body)) { lms.drafts.drop(draftName); }
+        } else {
+          var message = detail.data && detail.data.error && detail.data.error.message;
+          status.textContent = "本机保存的上报没有被接受：" + (message || "请检查后再次提交。");
+          if (idField.value === item.id) { idField.value = newId(); }
+        }
+      });
+      // The outbox retries every 15 s for the whole app; a waiting report is worth trying more often.
+      window.setInterval(function () { if (queued().length) { lms.outbox.flush(); } }, 5000);
+    }
+
     form.addEventListener("submit", function (ev) {
       if (!window.fetch) { return; } // the plain POST works without fetch
       ev.preventDefault();
-      var body = {};
-      form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (c) {
-        if (c.name !== "csrf_token") { body[c.name] = c.value; }
-      });
+      var body = values();
+      body.client_id = idField.value;
+      var item = {id: body.client_id, kind: "drill-report", drill: code, url: api, method: "POST", body: body};
+      if (lms) { saveDraft(); }
+      if (lms && navigator.onLine === false) { queue(item); return; }
       button.disabled = true;
       status.textContent = "正在提交……";
-      fetch(form.getAttribute("data-api"), {
+      fetch(api, {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
         body: JSON.stringify(body)
       }).then(function (response) {
+        if (response.status >= 500) { throw new Error("server unavailable"); }
         return response.json().then(function (data) { return {ok: response.ok, data: data}; });
       }).then(function (reply) {
         if (!reply.ok) {
           status.textContent = (reply.data.error && reply.data.error.message) || "提交没有成功，请再试一次。";
           return;
         }
-        markFields(form, reply.data.checks);
-        showSummary(summary, reply.data);
-        addHistory(history, reply.data, code);
+        showResult(reply.data, false);
         idField.value = newId(); // recorded: the next submit is a new attempt
-        status.textContent = reply.data.verdict === "accepted" ? "已通过。" : "请按提示修改后再次提交。";
+        if (lms) {
+          var current = lms.drafts.get(draftName);
+          if (!current || sameValues(current.values, body)) { lms.drafts.drop(draftName); }
+        }
       }).catch(function () {
-        // Same client_id on retry: the server returns the first result instead of a second record.
-        status.textContent = "网络不稳定，没有收到结果。请再点一次“提交上报”，不会重复记录。";
+        if (lms) {
+          queue(item);
+        } else {
+          // Same client_id on retry: the server returns the first result instead of a second record.
+          status.textContent = "网络不稳定，没有收到结果。请再点一次“提交上报”，不会重复记录。";
+        }
       }).then(function () {
         button.disabled = false;
       });
