@@ -54,8 +54,11 @@ STATS_SCHEMA = {"type": "object", "properties": {
         "option_counts": {"type": "object"}, "flags": {"type": "array", "items": {"type": "string"}}}}}}}
 
 
-def attempt_json(attempt, now) -> dict:
-    """What the learner's client sees of an attempt: never the key or the explanation before grading."""
+def attempt_json(attempt, now, answers: dict | None = None) -> dict:
+    """What the learner's client sees of an attempt: never the key or the explanation before grading.
+
+    ``answers``: the saved answers when the caller knows them (a new attempt has none).
+    """
     questions = []
     for data, item in services.paper_items(attempt):
         public = item.public()
@@ -65,7 +68,8 @@ def attempt_json(attempt, now) -> dict:
         questions.append(public)
     return {"id": attempt.id, "quiz": {"code": attempt.quiz.code, "title": attempt.quiz.title},
             "number": attempt.number, "now": iso(now), "deadline": iso(attempt.deadline),
-            "status": attempt.status.value, "questions": questions, "answers": services.saved_answers(attempt)}
+            "status": attempt.status.value, "questions": questions,
+            "answers": services.saved_answers(attempt) if answers is None else answers}
 
 
 def result_json(attempt) -> dict:
@@ -116,8 +120,11 @@ def start_attempt(code):
     quiz = sittable_quiz(code)
     now = utcnow()
     attempt, created = services.start_attempt(current_user, quiz, now=now)
+    # The reply is built before the commit: afterwards every attribute would be read again (on SQLite in a
+    # second write transaction).
+    reply = attempt_json(attempt, now, answers={} if created else None)
     db.session.commit()
-    return jsonify(attempt_json(attempt, now)), 201 if created else 200
+    return jsonify(reply), 201 if created else 200
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -138,7 +145,10 @@ def save_answer(attempt_id, qid):
     body = json_body()
     if "answer" not in body or "seq" not in body:
         raise ValidationError("请求体需要 answer 和 seq", code="invalid")
-    attempt = own_attempt(attempt_id, lock=True)
+    # Only the attempt's small columns (not the paper): status, deadline, owner, answer slots.
+    attempt = queries.attempt_head(attempt_id, lock=True)
+    if attempt is None or attempt.user_id != current_user.id:
+        raise NotFound("找不到这次作答")
     reply = services.save_answer(attempt, qid, body["answer"], body["seq"], now=utcnow())
     db.session.commit()
     return jsonify(reply)
@@ -151,8 +161,9 @@ def save_answer(attempt_id, qid):
 def submit_attempt(attempt_id):
     attempt = own_attempt(attempt_id)
     services.submit_attempt(attempt, now=utcnow())
+    reply = result_json(attempt)  # before the commit, which would expire the graded attempt
     db.session.commit()
-    return jsonify(result_json(attempt))
+    return jsonify(reply)
 
 
 @bp.get("/mistakes")

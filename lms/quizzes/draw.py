@@ -11,7 +11,7 @@ import dataclasses
 import random
 
 from lms.quizzes.grading import get_type
-from lms.quizzes.questions import OPTION_KEYS, Question, count_blanks
+from lms.quizzes.questions import OPTION_KEYS, Question, count_blanks, question_from_dict
 
 
 class DrawError(ValueError):
@@ -58,6 +58,23 @@ def item_from_stored(data: dict, question: Question) -> PaperItem:
     key_map = dict(data.get("key_map") or {})
     options = [(display, question.options[original]) for display, original in sorted(key_map.items())]
     return PaperItem(question=question, bank=data["bank"], options=options, key_map=key_map)
+
+
+def answer_slot(item: PaperItem) -> dict:
+    """What autosave checks an answer against, without the paper: type, display keys or blanks."""
+    question = item.question
+    slot = {"type": question.type}
+    if question.type in ("single", "multiple"):
+        slot["keys"] = "".join(sorted(item.key_map))
+    elif question.type == "fill":
+        slot["blanks"] = max(1, count_blanks(question.stem))
+    return slot
+
+
+def paper_slots(paper: list[dict]) -> dict[str, dict]:
+    """qid → answer_slot of every item of a stored paper (attempts started before the column existed)."""
+    return {data["qid"]: answer_slot(item_from_stored(data, question_from_dict(data["question"])))
+            for data in paper}
 
 
 def matches(draw, question: Question) -> bool:
@@ -121,14 +138,15 @@ def _in_order(question: Question) -> tuple[list, dict]:
     return list(question.options.items()), {key: key for key in question.options}
 
 
-def draw_paper(spec_draws, questions_by_bank, rng: random.Random, *, shuffle: bool = False) -> list[PaperItem]:
-    """Draw a paper: each draw's count at random from its pool, never a question twice.
+def choose(spec_draws, questions_by_bank, rng: random.Random) -> list[tuple[str, object]]:
+    """Pick each draw's count at random from its pool, never a question twice: ``[(bank, question)]`` in draw order.
 
-    ``questions_by_bank`` maps bank code → questions (retired ones left out by the
-    caller). Items come in draw order. Raises DrawError when a pool is too small.
+    Only ``id``, ``tags`` and ``difficulty`` of the questions are read, so the caller
+    may pass light pool entries and load just the chosen questions in full.
+    Raises DrawError when a pool is too small.
     """
     chosen: set[str] = set()
-    paper = []
+    picked = []
     for index, draw in enumerate(spec_draws):
         if draw.bank not in questions_by_bank:
             raise DrawError(f"第 {index + 1} 条抽题规则引用了不存在的题库 {draw.bank}")
@@ -139,9 +157,26 @@ def draw_paper(spec_draws, questions_by_bank, rng: random.Random, *, shuffle: bo
             )
         for question in rng.sample(candidates, draw.count):
             chosen.add(question.id)
-            options, key_map = shuffle_options(question, rng) if shuffle else _in_order(question)
-            paper.append(PaperItem(question=question, bank=draw.bank, options=options, key_map=key_map))
+            picked.append((draw.bank, question))
+    return picked
+
+
+def lay_out(picked, rng: random.Random, *, shuffle: bool = False) -> list[PaperItem]:
+    """Chosen full questions ``[(bank, Question)]`` as paper items, options shuffled when asked."""
+    paper = []
+    for bank, question in picked:
+        options, key_map = shuffle_options(question, rng) if shuffle else _in_order(question)
+        paper.append(PaperItem(question=question, bank=bank, options=options, key_map=key_map))
     return paper
+
+
+def draw_paper(spec_draws, questions_by_bank, rng: random.Random, *, shuffle: bool = False) -> list[PaperItem]:
+    """Draw a paper: each draw's count at random from its pool, never a question twice.
+
+    ``questions_by_bank`` maps bank code → questions (retired ones left out by the
+    caller). Items come in draw order. Raises DrawError when a pool is too small.
+    """
+    return lay_out(choose(spec_draws, questions_by_bank, rng), rng, shuffle=shuffle)
 
 
 def to_original(question: Question, raw_answer, key_map: dict):

@@ -135,6 +135,9 @@ class Attempt(db.Model):
     passed: Mapped[bool | None]
     #: server side only: per item the question as given (version, content), option order and key map
     paper: Mapped[list] = mapped_column(sa.JSON)
+    #: server side only: qid → what a saved answer may be ({type, keys | blanks}); autosave reads this small
+    #: column instead of the paper. NULL for attempts started before it existed (read from the paper then).
+    answer_slots: Mapped[dict | None] = mapped_column(sa.JSON)
     #: {qid: 1 or 0} once graded
     marks: Mapped[dict | None] = mapped_column(sa.JSON)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -10,7 +11,7 @@ from lms.db import SHANGHAI
 from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
 from lms.quizzes import itemstats
-from lms.quizzes.draw import to_original
+from lms.quizzes.draw import paper_slots, to_original
 from lms.quizzes.models import (
     ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz,
 )
@@ -35,6 +36,33 @@ def get_attempt(attempt_id: int, *, lock: bool = False) -> Attempt | None:
     if lock:
         stmt = stmt.with_for_update(read=True)
     return db.session.execute(stmt).scalar_one_or_none()
+
+
+class AttemptHead(NamedTuple):
+    """What autosave needs of an attempt: no paper, no ORM object."""
+
+    id: int
+    user_id: int
+    status: AttemptStatus
+    deadline: dt.datetime
+    answer_slots: dict
+
+
+def attempt_head(attempt_id: int, *, lock: bool = False) -> AttemptHead | None:
+    """An attempt's id, owner, status, deadline and answer slots; ``lock`` as in get_attempt (a shared row lock)."""
+    stmt = sa.select(Attempt.id, Attempt.user_id, Attempt.status, Attempt.deadline, Attempt.answer_slots).where(
+        Attempt.id == attempt_id)
+    if lock:
+        stmt = stmt.with_for_update(read=True)
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return None
+    head = AttemptHead(*row)
+    if head.answer_slots is None:
+        # Started before the column existed: derive the slots from the paper.
+        paper = db.session.execute(sa.select(Attempt.paper).where(Attempt.id == attempt_id)).scalar_one()
+        head = head._replace(answer_slots=paper_slots(paper))
+    return head
 
 
 def get_mistake(user, qid: str) -> Mistake | None:

@@ -6,11 +6,15 @@ UPDATE changed the row grades it; every other submit reads the stored result.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import random
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import signals
 from lms.accounts.models import User
@@ -24,7 +28,7 @@ from lms.quizzes.formats.quiz_file import DrawSpec
 from lms.quizzes.grading import get_type, validate_question
 from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Origin, Question, Quiz
 from lms.quizzes.questions import Question as QuestionValue
-from lms.quizzes.questions import answer_from_json, answer_to_json, count_blanks, question_from_dict
+from lms.quizzes.questions import answer_from_json, answer_to_json, question_from_dict
 
 #: Answers arriving up to this long after the deadline still count (a tablet's last save in flight).
 GRACE = dt.timedelta(seconds=60)
@@ -47,8 +51,13 @@ def question_value(row: Question) -> QuestionValue:
     )
 
 
+@functools.lru_cache(maxsize=16384)
 def render_text(text: str, text_format: str) -> str:
-    """Question text as sanitised HTML: Markdown, or escaped plain text (Aiken, Excel, plain GIFT)."""
+    """Question text as sanitised HTML: Markdown, or escaped plain text (Aiken, Excel, plain GIFT).
+
+    A pure function of its arguments, cached per process: every start renders the
+    drawn questions' stems and options, and Markdown costs ~1 ms a call.
+    """
     return str(render_plain(text) if text_format == "plain" else render_markdown(text))
 
 
@@ -58,16 +67,62 @@ def draw_specs(quiz: Quiz) -> list[DrawSpec]:
                      difficulty=tuple(d.get("difficulty") or ())) for d in quiz.draws]
 
 
-def draw_pools(quiz: Quiz) -> dict[str, list[QuestionValue]]:
-    """Current questions (not retired) of the live banks the quiz draws from, by bank code."""
+@dataclasses.dataclass(frozen=True)
+class PoolEntry:
+    """What a draw reads of a question (its filters); the chosen ones are then loaded in full."""
+
+    id: str
+    tags: tuple
+    difficulty: int
+
+
+#: bank id → (signature of its live questions, [PoolEntry]); per process, rebuilt when the signature changes
+_POOLS: dict[int, tuple[tuple, list[PoolEntry]]] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
+    """Current questions (not retired) of the live banks the quiz draws from, by bank code, as PoolEntry.
+
+    One aggregate query tells whether a bank's live questions changed since this
+    process last read them (count, sum of ids, sum of versions, newest update: a
+    question added, retired, revived, moved or edited changes it); only then are
+    the bank's ids, tags and difficulties read again.
+    """
     codes = sorted({d["bank"] for d in quiz.draws})
-    banks = dict(db.session.execute(sa.select(Bank.id, Bank.code).where(
-        Bank.code.in_(codes), Bank.is_retired.is_(False))).all())
-    pools: dict[str, list[QuestionValue]] = {code: [] for code in banks.values()}
-    rows = db.session.execute(sa.select(Question).where(Question.bank_id.in_(banks), Question.is_retired.is_(False)))
-    for row in rows.scalars():
-        pools[banks[row.bank_id]].append(question_value(row))
+    live = sa.and_(Question.bank_id == Bank.id, Question.is_retired.is_(False))
+    rows = db.session.execute(
+        sa.select(Bank.id, Bank.code, sa.func.count(Question.id), sa.func.sum(Question.id),
+                  sa.func.sum(Question.version), sa.func.max(Question.updated_at))
+        .select_from(Bank).outerjoin(Question, live)
+        .where(Bank.code.in_(codes), Bank.is_retired.is_(False)).group_by(Bank.id, Bank.code)).all()
+    pools: dict[str, list[PoolEntry]] = {}
+    for bank_id, code, *signature in rows:
+        signature = tuple(signature)
+        cached = _POOLS.get(bank_id)
+        if cached is None or cached[0] != signature:
+            entries = [PoolEntry(qid, tuple(tags or ()), difficulty) for qid, tags, difficulty in db.session.execute(
+                sa.select(Question.qid, Question.tags, Question.difficulty)
+                .where(Question.bank_id == bank_id, Question.is_retired.is_(False)))]
+            cached = (signature, entries)
+            with _POOLS_LOCK:
+                _POOLS[bank_id] = cached
+        pools[code] = cached[1]
     return pools
+
+
+def _load_questions(qids: list[str]) -> dict[str, tuple[QuestionValue, int]]:
+    """qid → (question, version) for the given questions, in one query."""
+    columns = (Question.qid, Question.type, Question.stem, Question.options, Question.answer, Question.explanation,
+               Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version)
+    out = {}
+    for qid, qtype, stem, options, answer, explanation, source, difficulty, tags, text_format, version in \
+            db.session.execute(sa.select(*columns).where(Question.qid.in_(qids))):
+        out[qid] = (QuestionValue(id=qid, type=qtype, stem=stem, options=dict(options or {}),
+                                  answer=answer_from_json(qtype, answer), explanation=explanation or "",
+                                  source=source or "", difficulty=difficulty, tags=tuple(tags or ()),
+                                  text_format=text_format), version)
+    return out
 
 
 def _stored_item(item: drawing.PaperItem, version: int) -> dict:
@@ -86,6 +141,7 @@ def _stored_item(item: drawing.PaperItem, version: int) -> dict:
 def paper_items(attempt: Attempt) -> list[tuple[dict, drawing.PaperItem]]:
     """The attempt's items as given: (stored dict, PaperItem rebuilt from the stored question version)."""
     return [(data, drawing.item_from_stored(data, question_from_dict(data["question"]))) for data in attempt.paper]
+
 
 
 # --- attempts ---------------------------------------------------------------------------------------------
@@ -122,34 +178,41 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
                   rng: random.Random | None = None) -> tuple[Attempt, bool]:
     """The learner's open attempt, or a new one with a freshly drawn paper: (attempt, created)."""
     now = now or utcnow()
-    existing = open_attempt(quiz, user)
-    if existing is None:
-        # Serialise this learner's starts: under READ COMMITTED a concurrent start can commit between
-        # the two reads below, and the unique attempt number alone would then let a second attempt in.
-        db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
-        existing = open_attempt(quiz, user)
-    if existing is not None:
+    # Serialise this learner's starts: under READ COMMITTED a concurrent start could otherwise commit
+    # between the read below and the insert, and the unique attempt number alone would let a second one in.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    # The learner's attempts of this quiz, small rows: how many were used and which one is still open.
+    mine = db.session.execute(sa.select(Attempt.id, Attempt.status, Attempt.number).where(
+        Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)).all()
+    open_ids = sorted(((number, attempt_id) for attempt_id, status, number in mine if status == AttemptStatus.open),
+                      reverse=True)
+    if open_ids:
+        existing = db.session.get(Attempt, open_ids[0][1])
         if not is_overdue(existing, now):
             return existing, False
         close_attempt(existing, now=now)
     if not quiz_is_open(quiz, now):
         raise Forbidden(_not_open_message(quiz), code="quiz_not_open")
-    used = attempts_used(quiz, user)
+    used = len(mine)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         raise Forbidden(f"本测验最多可作答 {quiz.max_attempts} 次，您已用完", code="attempts_exhausted")
+    rng = rng or random.SystemRandom()
     try:
-        items = drawing.draw_paper(draw_specs(quiz), draw_pools(quiz), rng or random.SystemRandom(),
-                                   shuffle=quiz.shuffle_options)
+        picked = drawing.choose(draw_specs(quiz), draw_pools(quiz), rng)
     except drawing.DrawError as exc:
         raise Conflict(f"题库中的题目不足，暂时无法组卷：{exc}", code="draw_failed") from None
-    versions = dict(db.session.execute(
-        sa.select(Question.qid, Question.version).where(Question.qid.in_([i.qid for i in items]))).all())
+    loaded = _load_questions([entry.id for _, entry in picked])
+    if len(loaded) != len(picked):
+        # A question left between the pool read and this one (deleted): never hand out a short paper.
+        raise Conflict("题库正在更新，请稍后重试", code="draw_failed")
+    items = drawing.lay_out([(bank, loaded[entry.id][0]) for bank, entry in picked], rng, shuffle=quiz.shuffle_options)
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes)
     if quiz.closes_at and quiz.closes_at < deadline:
         deadline = quiz.closes_at
     attempt = Attempt(quiz=quiz, user_id=user.id, org_id=user.org_id, number=used + 1,
                       status=AttemptStatus.open, started_at=now, deadline=deadline,
-                      paper=[_stored_item(item, versions.get(item.qid, 1)) for item in items])
+                      paper=[_stored_item(item, loaded[item.qid][1]) for item in items],
+                      answer_slots={item.qid: drawing.answer_slot(item) for item in items})
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -180,12 +243,16 @@ def clean_answer(item: drawing.PaperItem, raw):
 
     Raises ValidationError (422) when the answer has the wrong shape for the question.
     """
-    question = item.question
+    return clean_slot_answer(drawing.answer_slot(item), raw)
+
+
+def clean_slot_answer(slot: dict, raw):
+    """clean_answer against an answer_slot (type, display keys, blanks) instead of the whole item."""
     if raw is None or raw == "" or raw == []:
         return None
-    qtype = question.type
+    qtype = slot["type"]
     if qtype == "fill":
-        blanks = max(1, count_blanks(question.stem))
+        blanks = slot["blanks"]
         texts = raw if isinstance(raw, list) else [raw]
         if len(texts) != blanks or not all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
                                            for t in texts):
@@ -201,7 +268,7 @@ def clean_answer(item: drawing.PaperItem, raw):
         raise ValidationError(f"答案格式不对：{get_type(qtype).label}题应为{hint}", code="invalid_answer")
     if qtype in ("single", "multiple"):
         letters = {normalized} if qtype == "single" else set(normalized)
-        unknown = sorted(letters - set(item.key_map))
+        unknown = sorted(letters - set(slot["keys"]))
         if unknown:
             raise ValidationError(f"选项 {'、'.join(unknown)} 不在本题的选项中", code="invalid_answer")
         return normalized if qtype == "single" else sorted(normalized)
@@ -216,19 +283,26 @@ def find_item(attempt: Attempt, qid: str) -> drawing.PaperItem | None:
     return None
 
 
-def _upsert(table, values: dict, index: list[str], update: dict, where=None):
-    """INSERT … ON CONFLICT DO UPDATE [WHERE] RETURNING id on SQLite and PostgreSQL alike."""
-    dialect = db.session.get_bind().dialect.name
+@functools.cache
+def _upsert_statement(dialect: str, table: sa.Table, index: tuple[str, ...], update: tuple[str, ...],
+                      newer_seq_only: bool = False, returning: bool = False):
+    """INSERT … ON CONFLICT DO UPDATE [WHERE seq <] [RETURNING id], built once per dialect (building it cost more
+    CPU than running it); executed with a parameter dict (or a list of them)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=index, set_={k: getattr(stmt.excluded, k) for k in update},
-                                      where=where(stmt) if where else None)
-    return db.session.execute(stmt.returning(table.c.id)).first()
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(index), set_={k: getattr(stmt.excluded, k) for k in update},
+                                      where=(table.c.seq < stmt.excluded.seq) if newer_seq_only else None)
+    return stmt.returning(table.c.id) if returning else stmt
 
 
-def save_answer(attempt: Attempt, qid: str, raw, seq, *, now: dt.datetime | None = None) -> dict:
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def save_answer(attempt, qid: str, raw, seq, *, now: dt.datetime | None = None) -> dict:
     """Autosave one answer: ``{qid, seq, stale}``; stale when this question already holds a seq ≥ the new one.
 
+    ``attempt`` is an Attempt or a queries.AttemptHead (id, status, deadline, answer_slots).
     Saves of other questions are independent: an out-of-order save of one
     question never discards another's.
     """
@@ -237,14 +311,16 @@ def save_answer(attempt: Attempt, qid: str, raw, seq, *, now: dt.datetime | None
         raise ValidationError("seq 必须是非负整数（客户端每次保存递增）", code="invalid_seq")
     if attempt.status != AttemptStatus.open or is_overdue(attempt, now):
         raise Conflict("本次作答已结束，答案不能再修改", code="attempt_closed")
-    item = find_item(attempt, qid)
-    if item is None:
+    slots = attempt.answer_slots if attempt.answer_slots is not None else drawing.paper_slots(attempt.paper)
+    slot = slots.get(qid)
+    if slot is None:
         raise ValidationError(f"题目 {qid} 不在本次试卷中", code="unknown_question")
-    answer = clean_answer(item, raw)
+    answer = clean_slot_answer(slot, raw)
     table = AttemptAnswer.__table__
-    row = _upsert(table, {"attempt_id": attempt.id, "qid": qid, "answer": answer, "seq": seq, "saved_at": now},
-                  ["attempt_id", "qid"], ["answer", "seq", "saved_at"],
-                  where=lambda stmt: table.c.seq < stmt.excluded.seq)
+    stmt = _upsert_statement(_dialect(), table, ("attempt_id", "qid"), ("answer", "seq", "saved_at"),
+                             newer_seq_only=True, returning=True)
+    row = db.session.execute(stmt, {"attempt_id": attempt.id, "qid": qid, "answer": answer, "seq": seq,
+                                    "saved_at": now}).first()
     if row is not None:
         return {"qid": qid, "seq": seq, "stale": False}
     stored = db.session.execute(sa.select(table.c.seq).where(table.c.attempt_id == attempt.id,
@@ -260,7 +336,11 @@ def saved_answers(attempt: Attempt) -> dict[str, dict]:
 
 
 def _finish(attempt: Attempt, status: AttemptStatus, now: dt.datetime) -> bool:
-    """Move the attempt out of ``open``; True only for the one caller whose UPDATE did it."""
+    """Move the attempt out of ``open``; True only for the one caller whose UPDATE did it.
+
+    The winner grades and sets the new values on the object itself; a loser
+    reads the row the winner stored.
+    """
     values = {"status": status, "graded_at": now}
     if status == AttemptStatus.submitted:
         values["submitted_at"] = now
@@ -268,11 +348,13 @@ def _finish(attempt: Attempt, status: AttemptStatus, now: dt.datetime) -> bool:
         sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.open).values(**values)
         .execution_options(synchronize_session=False))
     won = result.rowcount == 1
-    if won:
-        _grade(attempt, now)
-    db.session.flush()
-    db.session.refresh(attempt)
-    return won
+    if not won:
+        db.session.refresh(attempt)
+        return False
+    for key, value in values.items():
+        set_committed_value(attempt, key, value)
+    _grade(attempt, now)
+    return True
 
 
 def submit_attempt(attempt: Attempt, *, now: dt.datetime | None = None) -> bool:
@@ -301,20 +383,24 @@ def _is_right(item: drawing.PaperItem, stored_answer) -> bool:
 
 
 def _grade(attempt: Attempt, now: dt.datetime) -> None:
+    # Read after the status UPDATE: on PostgreSQL it waited for saves holding the row's share lock,
+    # so every acknowledged save is visible here (READ COMMITTED: a fresh snapshot per statement).
     answers = saved_answers(attempt)
     marks = {}
     for _, item in paper_items(attempt):
         marks[item.qid] = 1 if _is_right(item, answers.get(item.qid, {}).get("answer")) else 0
     total = len(marks)
     score = round(100.0 * sum(marks.values()) / total, 2) if total else 0.0
-    quiz = db.session.get(Quiz, attempt.quiz_id)
+    quiz = attempt.quiz
     passed = score >= quiz.pass_score
     db.session.execute(sa.update(Attempt).where(Attempt.id == attempt.id)
                        .values(score=score, passed=passed, marks=marks)
                        .execution_options(synchronize_session=False))
+    for key, value in (("score", score), ("passed", passed), ("marks", marks)):
+        set_committed_value(attempt, key, value)
+    # results() in the same request reuses what was just read (no save can follow: the attempt is closed).
+    attempt._graded_answers = answers
     record_mistakes(attempt.user_id, [qid for qid, mark in marks.items() if not mark], now=now)
-    db.session.flush()
-    db.session.refresh(attempt)
     if passed:
         user = db.session.get(User, attempt.user_id)
         signals.quiz_passed.send(user, quiz_code=quiz.code, score=score, attempt_id=attempt.id,
@@ -325,7 +411,9 @@ def results(attempt: Attempt) -> list[dict]:
     """Per question after grading: ``{qid, correct, your_answer, correct_answer, explanation, source}`` and display data."""
     if attempt.status == AttemptStatus.open:
         raise LMSError("尚未交卷，不能查看答案", code="attempt_open", status=409)
-    answers = saved_answers(attempt)
+    answers = getattr(attempt, "_graded_answers", None)
+    if answers is None:
+        answers = saved_answers(attempt)
     marks = attempt.marks or {}
     out = []
     for data, item in paper_items(attempt):
@@ -375,10 +463,12 @@ def record_mistakes(user_id: int, qids, *, now: dt.datetime) -> None:
     """Put wrong answers in the learner's notebook: box 1, due tomorrow (a mastered one comes back)."""
     table = Mistake.__table__
     due = _local_date(now) + review_interval(1)
-    for qid in qids:
-        _upsert(table, {"user_id": user_id, "qid": qid, "box": 1, "next_review_on": due, "last_wrong_at": now,
-                        "mastered_at": None}, ["user_id", "qid"], ["box", "next_review_on", "last_wrong_at",
-                                                                    "mastered_at"])
+    rows = [{"user_id": user_id, "qid": qid, "box": 1, "next_review_on": due, "last_wrong_at": now,
+             "mastered_at": None} for qid in qids]
+    if rows:
+        # One executemany: the driver batches it (psycopg pipelines it; SQLite runs it in-process).
+        db.session.execute(_upsert_statement(_dialect(), table, ("user_id", "qid"),
+                                             ("box", "next_review_on", "last_wrong_at", "mastered_at")), rows)
 
 
 def practise(mistake: Mistake, raw, *, now: dt.datetime | None = None) -> dict:
