@@ -80,7 +80,7 @@ def run(fmt: str, rows: int) -> None:
                 stream = iter_csv(CERTIFICATE_COLUMNS, certificate_rows(fake_records(rows), pii=False))
             else:
                 stream = iter_xlsx(CERTIFICATE_COLUMNS, certificate_rows(fake_records(rows), pii=False), "证书",
-                                widths=CERTIFICATE_WIDTHS, tmpdir=tmp)
+                                   widths=CERTIFICATE_WIDTHS)
             for chunk in stream:
                 out.write(chunk)
         elapsed = time.perf_counter() - started

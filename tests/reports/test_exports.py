@@ -129,9 +129,9 @@ def _ooxml_text(value: str) -> str:
     return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), value)
 
 
-def test_xlsx_reads_back_with_the_same_values_types_and_no_formulas(tmp_path):
+def test_xlsx_reads_back_with_the_same_values_types_and_no_formulas():
     rows_in = list(certificate_rows([RECORD], pii=False)) + [[v, 1.5, dt.date(2026, 1, 1)] for v in DANGEROUS]
-    data = _xlsx_bytes(CERTIFICATE_COLUMNS, rows_in, widths=CERTIFICATE_WIDTHS, tmpdir=str(tmp_path))
+    data = _xlsx_bytes(CERTIFICATE_COLUMNS, rows_in, widths=CERTIFICATE_WIDTHS)
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["证书"]
     cells = [cell for row in sheet.iter_rows() for cell in row]
@@ -161,24 +161,165 @@ def test_xlsx_with_no_rows_has_only_the_header():
     assert values == [tuple(CERTIFICATE_COLUMNS)]
 
 
-def test_iter_xlsx_yields_the_workbook_and_removes_its_temporary_file(tmp_path):
-    stream = iter_xlsx(CERTIFICATE_COLUMNS, certificate_rows([RECORD] * 3, pii=True), "证书",
-                       tmpdir=str(tmp_path), chunk_size=1024)
-    assert os.listdir(tmp_path) == []  # nothing happens before the first chunk is asked for
-    chunks = list(stream)
-    assert len(chunks) > 1
-    assert os.listdir(tmp_path) == []
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks)))["证书"]
-    assert sheet.max_row == 4
-    assert sheet.cell(row=2, column=13).value == "110101199003071234"
+def test_iter_xlsx_streams_the_workbook_while_reading_the_rows():
+    consumed = 0
+
+    def rows():
+        nonlocal consumed
+        for i in range(50_000):
+            consumed += 1
+            yield [f"网格员{i}", i, dt.date(2026, 1, 1) + dt.timedelta(days=i % 365)]
+
+    stream = iter_xlsx(["姓名", "序号", "日期"], rows(), "证书", chunk_size=16 * 1024)
+    first = next(stream)
+    assert first.startswith(b"PK\x03\x04")
+    assert 0 < consumed < 50_000  # the first bytes leave before the last row is read
+    chunks = [first, *stream]
+    assert consumed == 50_000 and len(chunks) > 3
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks)), read_only=True)["证书"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 50_001
+    assert values[-1] == ("网格员49999", 49999, dt.datetime(2026, 1, 1) + dt.timedelta(days=49999 % 365))
 
 
-def test_iter_xlsx_removes_its_file_when_the_download_is_abandoned(tmp_path):
-    stream = iter_xlsx(["a"], ([i] for i in range(5000)), tmpdir=str(tmp_path), chunk_size=512)
+def test_iter_xlsx_closes_the_rows_when_the_download_is_abandoned():
+    closed = False
+
+    def rows():
+        nonlocal closed
+        try:
+            for i in range(50_000):
+                yield [f"网格员{i}"]
+        finally:
+            closed = True
+
+    stream = iter_xlsx(["a"], rows(), chunk_size=512)
     next(stream)
-    assert any(name.startswith("lms-export-") for name in os.listdir(tmp_path))
+    assert not closed
     stream.close()
-    assert os.listdir(tmp_path) == []
+    assert closed
+
+
+def test_iter_csv_closes_the_rows_when_the_download_is_abandoned():
+    closed = False
+
+    def rows():
+        nonlocal closed
+        try:
+            for i in range(50_000):
+                yield [f"网格员{i}"]
+        finally:
+            closed = True
+
+    stream = iter_csv(["a"], rows(), chunk_size=512)
+    next(stream)
+    stream.close()
+    assert closed
+
+
+MIXED_ROWS = [
+    ["欧阳小华", 86, 1.5, dt.date(2026, 6, 3), dt.datetime(2026, 6, 3, 8, 30, 15), None, True, False, ""],
+    [" 前后空格 ", -5, 0.1 + 0.2, None, dt.datetime(2026, 1, 1), "a&b<c>\"d\"", "_x0041_ 不是转义", "行一\n行二",
+     "制表\t符"],
+    ["=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR", "控制\x01字符", "全角空格\u3000", 10**12, "多出的列"],
+]
+
+
+def _xlsxwriter_reference(header, rows, widths, path: Path) -> bytes:
+    """The same sheet through XlsxWriter's public API, as these exports wrote it before (the reference)."""
+    import xlsxwriter
+
+    # A file, not in_memory: that option turns constant_memory (inline strings, as ours) off.
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet("证书")
+    bold = book.add_format({"bold": True, "bg_color": "#f2f2f2", "border": 1})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    for col, title in enumerate(header):
+        sheet.write_string(0, col, title, bold)
+    sheet.freeze_panes(1, 0)
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_string(r, col, "是" if value else "否")
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(r, col, value, datetime_format)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(r, col, value, date_format)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, col, value)
+            else:
+                sheet.write_string(r, col, neutralise(value))
+    sheet.autofilter(0, 0, len(rows), len(header) - 1)
+    book.close()
+    return path.read_bytes()
+
+
+def _described(data: bytes) -> dict:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    cells = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                value = cell.value
+                if isinstance(value, dt.datetime):
+                    value = value.replace(microsecond=round(value.microsecond, -3) % 1_000_000)
+                cells[cell.coordinate] = (value, cell.data_type, cell.number_format, cell.font.b,
+                                          cell.fill.fgColor.rgb if cell.fill.fill_type else None,
+                                          cell.border.left.style)
+    widths = {key: dim.width for key, dim in sheet.column_dimensions.items() if dim.customWidth}
+    return {"title": sheet.title, "cells": cells, "widths": widths, "freeze": sheet.freeze_panes,
+            "filter": sheet.auto_filter.ref}
+
+
+def test_xlsx_reads_back_like_xlsxwriters_workbook_of_the_same_rows(tmp_path):
+    header = ["姓名", "积分", "比例", "日期", "时间", "备注", "是否", "否", "空"]
+    widths = [10, 8, 0.5, 12, 20, 16, 6, 6, 1]
+    ours = _described(_xlsx_bytes(header, MIXED_ROWS, widths=widths))
+    reference = _described(_xlsxwriter_reference(header, MIXED_ROWS, widths, tmp_path / "reference.xlsx"))
+    assert ours == reference
+    assert ours["cells"]["B2"][:3] == (86, "n", "General")
+    assert ours["cells"]["A1"][3:] == (True, "FFF2F2F2", "thin")
+    assert ours["cells"]["J4"][0] == "多出的列"  # a row longer than the header keeps its cells
+
+
+def test_xlsx_parts_are_well_formed_xml_and_the_sheet_streams_in_a_zip():
+    import zipfile
+    from xml.etree import ElementTree
+
+    data = _xlsx_bytes(["a", "b"], [["x&y", 1]] * 3)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        assert names[0] == "[Content_Types].xml" and "xl/worksheets/sheet1.xml" in names
+        for name in names:
+            ElementTree.fromstring(archive.read(name))
+        workbook = archive.read("xl/workbook.xml").decode()
+    assert "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">'证书'!$A$1:$B$4" in workbook
+
+
+def test_xlsx_writes_odd_values_without_failing():
+    data = _xlsx_bytes(["a"], [[float("nan")], [float("inf")], [-float("inf")], [dt.datetime(2026, 6, 3, 8, 30,
+                                                                                             tzinfo=dt.timezone.utc)]])
+    values = [row[0] for row in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2,
+                                                                                           values_only=True)]
+    assert values == ["nan", "inf", "'-inf", dt.datetime(2026, 6, 3, 8, 30)]
+
+
+def test_xlsx_sheet_name_with_quote_and_ampersand_names_its_filter_range():
+    data = _xlsx_bytes(["a"], [["x"]])
+    buffer = io.BytesIO()
+    write_xlsx(["a"], [["x"]], buffer, "张三's & 李四")
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames == ["张三's & 李四"]
+    assert book.active.auto_filter.ref == "A1:A2"
+    assert openpyxl.load_workbook(io.BytesIO(data)).active.auto_filter.ref == "A1:A2"
 
 
 def test_sheet_names_excel_refuses_are_cleaned():
@@ -213,3 +354,22 @@ def test_libreoffice_reads_the_xlsx_as_our_csv(tmp_path):
     converted = list(csv.reader(io.StringIO((tmp_path / "certificates.csv").read_text("utf-8-sig"), newline="")))
     _, ours = read_csv(iter_csv(CERTIFICATE_COLUMNS, certificate_rows(records, pii=False)))
     assert converted == ours
+
+
+def test_libreoffice_reads_our_xlsx_like_xlsxwriters(tmp_path):
+    office = _office()
+    if office is None:
+        pytest.skip("LibreOffice (libreoffice/soffice) is not installed on this machine")
+    header = ["姓名", "积分", "比例", "日期", "时间", "备注", "是否", "否", "空", "多"]
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "book.xlsx").write_bytes(_xlsx_bytes(header, MIXED_ROWS, widths=[10] * 10))
+    (tmp_path / "ref").mkdir()
+    _xlsxwriter_reference(header, MIXED_ROWS, [10] * 10, tmp_path / "ref" / "book.xlsx")
+    converted = []
+    for folder in ("ours", "ref"):
+        subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                        "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path / folder),
+                        str(tmp_path / folder / "book.xlsx")], check=True, capture_output=True, timeout=120)
+        converted.append((tmp_path / folder / "book.csv").read_text("utf-8-sig"))
+    assert converted[0] == converted[1]
+    assert "'=1+1" in converted[0] and "2026-06-03" in converted[0]
