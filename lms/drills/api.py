@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from lms.accounts.permissions import Permission, authorize
 from lms.api import bp, document, iso, json_body, page_args
 from lms.drills import queries, services
+from lms.drills.content import FORM_FIELDS
 from lms.drills.models import Drill, DrillReport
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
@@ -47,6 +48,12 @@ def result_payload(report: DrillReport) -> dict:
             "drill_version": report.drill_version, "created_at": iso(report.created_at),
             "checks": [{"rule": c["rule"], "passed": c["passed"], "message": c["message"], "field": c.get("field")}
                        for c in report.checks]}
+
+
+def review_payload(review) -> dict:
+    """A trainer's review as the worker reads it."""
+    return {"verdict": review.verdict.value, "score": review.score, "comment": review.comment,
+            "reviewer": review.reviewer.name if review.reviewer else "", "created_at": iso(review.created_at)}
 
 
 def form_lists() -> dict:
@@ -98,6 +105,34 @@ def submit_report(code):
     return jsonify(result_payload(report)), 201 if created else 200
 
 
+_REVIEW = {"type": "object", "properties": {
+    "verdict": {"type": "string", "enum": ["accepted", "returned"]}, "score": {"type": "integer"},
+    "comment": {"type": "string"}, "reviewer": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}
+_REPORT = {**_RESULT, "properties": {
+    **_RESULT["properties"], "drill": {"type": "object", "properties": {"code": {"type": "string"},
+                                                                         "title": {"type": "string"}}},
+    "fields": {"type": "object", "description": "提交的九栏原文"},
+    "reviewed": {"type": "boolean", "description": "培训老师复核过：verdict 和 score 是复核后的结论"},
+    "reviews": {"type": "array", "items": _REVIEW, "description": "培训老师的复核，先后顺序；最后一条是当前结论"}}}
+
+
+@bp.get("/drill-reports/<int:report_id>")
+@document("/drill-reports/<int:report_id>", "GET", summary="一份演练报告：检查结果、当前结论和分数（含培训老师改判）及评语",
+          who="the worker who wrote it; a trainer in scope of the reporter's unit at the time", response_schema=_REPORT,
+          errors=(403, 404))
+@login_required
+def get_report(report_id):
+    report = queries.get_report(report_id)
+    if report is None:
+        raise NotFound("找不到这份演练报告", code="report_not_found")
+    if report.user_id != current_user.id:
+        authorize(current_user, Permission.REVIEW_DRILLS, report.org)
+    return jsonify(result_payload(report) | {
+        "drill": {"code": report.drill.code, "title": report.drill.title},
+        "fields": {k: report.fields.get(k, "") for k in FORM_FIELDS},
+        "reviewed": bool(report.reviews), "reviews": [review_payload(r) for r in report.reviews]})
+
+
 @bp.post("/drill-reports/<int:report_id>/review")
 @document("/drill-reports/<int:report_id>/review", "POST", summary="培训师复核：改判结论和分数并写评语（记入审计）",
           who="trainer in scope of the reporter's unit at the time",
@@ -115,6 +150,4 @@ def review_report(report_id):
     review = services.review_report(current_user, report, data.get("verdict"), data.get("score"),
                                     data.get("comment"), client_addr=client_addr())
     db.session.commit()
-    return jsonify(result_payload(report) | {"review": {"verdict": review.verdict.value, "score": review.score,
-                                                        "comment": review.comment, "reviewer": current_user.name,
-                                                        "created_at": iso(review.created_at)}})
+    return jsonify(result_payload(report) | {"review": review_payload(review)})

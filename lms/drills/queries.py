@@ -1,13 +1,11 @@
 """Reads of the drills feature, including the cross-feature contracts (accepted_count, return_rate, drill_stats)."""
 from __future__ import annotations
 
-import collections
-
 import sqlalchemy as sa
 
-from lms.accounts.models import User
 from lms.accounts.permissions import Permission, can, scope_clause
-from lms.drills.content import RULE_NAMES, Taxonomy
+from lms.drills import stats
+from lms.drills.content import Taxonomy
 from lms.drills.models import Drill, DrillReport, TaxonomyItem, TaxonomyKind, Verdict
 from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
@@ -149,54 +147,12 @@ def return_rate(user, start=None, end=None) -> float | None:
     return returned / total if total else None
 
 
-def _failed_rules(checks) -> list[str]:
-    return [c.get("rule") for c in checks or () if isinstance(c, dict) and not c.get("passed")
-            and c.get("rule") in RULE_NAMES]
-
-
 def drill_stats(org, start, end) -> dict:
-    """Reports made in org's subtree (unit at the time) in [start, end): counts, return rate, failures by rule."""
-    query = (sa.select(DrillReport.verdict, DrillReport.checks).join(OrgUnit, OrgUnit.id == DrillReport.org_id)
-             .where(subtree_clause(OrgUnit.path, org.path)))
-    rows = db.session.execute(_window(query, start, end)).all()
-    by_rule = dict.fromkeys(RULE_NAMES, 0)
-    returned = 0
-    for verdict, checks in rows:
-        returned += verdict == Verdict.returned
-        for rule in _failed_rules(checks):
-            by_rule[rule] += 1
-    return {"reports": len(rows), "returned": returned, "return_rate": returned / len(rows) if rows else 0.0,
-            "by_rule": by_rule}
+    """Reports made in org's subtree (unit at the time) in [start, end): /api/v1/stats's ``drills`` figures.
 
-
-def stats_breakdown(org, start, end) -> dict:
-    """For the stats page: totals, and rows by child unit, by drill, by worker and by month."""
-    query = (sa.select(DrillReport.verdict, DrillReport.checks, DrillReport.created_at, OrgUnit.path,
-                       Drill.code, Drill.title, User.username, User.name)
-             .join(OrgUnit, OrgUnit.id == DrillReport.org_id).join(Drill, Drill.id == DrillReport.drill_id)
-             .join(User, User.id == DrillReport.user_id).where(subtree_clause(OrgUnit.path, org.path)))
-    rows = db.session.execute(_window(query, start, end)).all()
-    children = list(db.session.scalars(sa.select(OrgUnit).where(OrgUnit.parent_id == org.id)
-                                       .order_by(OrgUnit.code)))
-    groups = {name: collections.defaultdict(lambda: [0, 0, collections.Counter()])
-              for name in ("unit", "drill", "worker", "month")}
-    from lms.db import local  # display-only conversion of the month bucket
-
-    for verdict, checks, created_at, path, code, title, username, name in rows:
-        unit = next((c for c in children if path.startswith(c.path)), None)
-        keys = {"unit": (unit.code, unit.name) if unit else (org.code, org.name + "（本级）"),
-                "drill": (code, title), "worker": (username, name),
-                "month": (local(created_at).strftime("%Y-%m"), local(created_at).strftime("%Y年%m月"))}
-        for group, key in keys.items():
-            entry = groups[group][key]
-            entry[0] += 1
-            entry[1] += verdict == Verdict.returned
-            entry[2].update(_failed_rules(checks))
-
-    def table(group):
-        return [{"key": key, "label": label, "reports": n, "returned": r, "return_rate": r / n if n else 0.0,
-                 "by_rule": {rule: counter.get(rule, 0) for rule in RULE_NAMES}}
-                for (key, label), (n, r, counter) in sorted(groups[group].items())]
-
-    return {"total": drill_stats(org, start, end), "by_unit": table("unit"), "by_drill": table("drill"),
-            "by_worker": table("worker"), "by_month": table("month")}
+    ``reports``, ``returned``, ``return_rate`` (0.0 when none) and ``by_rule`` (failures per rule) as
+    before; lms.drills.stats adds first attempts and rates by rule (None when nothing was submitted).
+    """
+    figures = stats.summary(org, start, end)
+    figures["return_rate"] = figures["return_rate"] or 0.0
+    return figures

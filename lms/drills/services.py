@@ -166,7 +166,7 @@ def _announce(user, report: DrillReport, now, comment: str = "") -> None:
         _post_returned(user, report, now, comment)
 
 
-def _post_returned(user, report: DrillReport, now, comment: str = "") -> None:
+def _post(user, report: DrillReport, now, *, kind: str, title: str, body: str) -> None:
     try:
         from lms.inbox import services as inbox  # optional feature: the message is a courtesy
     except ImportError:  # pragma: no cover - inbox is part of the app
@@ -174,10 +174,30 @@ def _post_returned(user, report: DrillReport, now, comment: str = "") -> None:
     post = getattr(inbox, "post", None)
     if post is None:  # pragma: no cover
         return
+    post(user, kind=kind, title=title, body=body, link=f"/drill-reports/{report.id}", now=now)
+
+
+def _post_returned(user, report: DrillReport, now, comment: str = "", *, by_trainer: bool = False) -> None:
     failed = [c for c in report.checks if not c.get("passed")]
     body = comment or "；".join(c["message"] for c in failed[:5])
-    post(user, kind="drill_returned", title=f"演练报告被退回：{report.drill.title}（第{report.attempt}次）",
-         body=body, link=f"/drill-reports/{report.id}", now=now)
+    who = "经培训老师复核" if by_trainer else ""
+    _post(user, report, now, kind="drill_returned", body=body,
+          title=f"演练报告{who}被退回：{report.drill.title}（第{report.attempt}次）")
+
+
+def _notify_review(report: DrillReport, before: str, verdict: str, score_changed: bool, comment: str, now) -> None:
+    """The worker hears of every review that changes something or says something; acceptance is also signalled."""
+    user = report.user
+    if verdict == Verdict.returned.value:
+        if before != verdict or comment or score_changed:
+            _post_returned(user, report, now, comment, by_trainer=True)
+        return
+    if before != verdict:
+        drill_accepted.send(user, report=report, now=now)
+    if before != verdict or comment or score_changed:
+        title = "演练报告经培训老师复核改判为通过" if before != verdict else "培训老师复核了你的演练报告"
+        _post(user, report, now, kind="drill_reviewed", title=f"{title}：{report.drill.title}（第{report.attempt}次）",
+              body=comment or f"复核结论：通过，{report.score} 分")
 
 
 def review_report(actor, report: DrillReport, verdict, score, comment, *, client_addr: str = "",
@@ -206,6 +226,5 @@ def review_report(actor, report: DrillReport, verdict, score, comment, *, client
            client_addr=client_addr, now=now,
            details={"drill": report.drill.code, "worker": report.user.username, "before": list(before),
                     "after": [verdict, score], "comment": comment.strip()[:200]})
-    if before[0] != verdict:
-        _announce(report.user, report, now, comment.strip())
+    _notify_review(report, before[0], verdict, before[1] != score, comment.strip(), now)
     return review

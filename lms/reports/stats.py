@@ -24,6 +24,8 @@ class Source:
     function: str
     #: "dates": (org, first_day, last_day) both included; "range": (org, aware start, aware end) half-open
     period: str = "dates"
+    #: optional "module:function" adding breakdown rows to the requested unit's figures (not to its children)
+    detail: str | None = None
 
 
 #: result key, provider, and how the provider takes the period (their contracts differ)
@@ -31,7 +33,7 @@ SOURCES = (
     Source("trainings", "lms.trainings.queries", "training_stats"),
     Source("courses", "lms.courses.queries", "course_stats"),
     Source("quizzes", "lms.quizzes.queries", "quiz_stats"),
-    Source("drills", "lms.drills.queries", "drill_stats", period="range"),
+    Source("drills", "lms.drills.queries", "drill_stats", period="range", detail="lms.drills.stats:detail"),
     Source("certificates", "lms.certification.queries", "certificate_stats"),
     Source("mentoring", "lms.mentoring.queries", "mentoring_stats"),
 )
@@ -62,12 +64,17 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, day), today
 
 
-def _figures(org: OrgUnit, start: dt.date, end: dt.date, sources) -> dict:
+def _figures(org: OrgUnit, start: dt.date, end: dt.date, sources, *, detail: bool = False) -> dict:
     since = dt.datetime.combine(start, dt.time(0), SHANGHAI)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI)
     figures = {}
     for source, fn in sources:
         figures[source.key] = fn(org, since, until) if source.period == "range" else fn(org, start, end)
+        if detail and source.detail:
+            module, name = source.detail.split(":")
+            extra = _provider(Source(source.key, module, name))
+            if extra is not None:
+                figures[source.key] |= extra(org, since, until) if source.period == "range" else extra(org, start, end)
     return figures
 
 
@@ -80,7 +87,7 @@ def org_stats(org: OrgUnit, start: dt.date, end: dt.date) -> dict:
     sources = available_sources()
     return {
         "org": _unit(org), "from": start.isoformat(), "to": end.isoformat(),
-        **_figures(org, start, end, sources),
+        **_figures(org, start, end, sources, detail=True),
         "children": [{"org": _unit(child), **_figures(child, start, end, sources)}
                      for child in sorted(org.children, key=lambda c: c.code)],
     }

@@ -52,8 +52,14 @@ _FIGURES = {"type": "object", "properties": {
                                                  "completion_rate": {"type": "number"}}},
     "quizzes": {"type": "object", "properties": {"attempts": {"type": "integer"}, "passed": {"type": "integer"},
                                                  "pass_rate": {"type": "number"}}},
-    "drills": {"type": "object", "properties": {"reports": {"type": "integer"}, "returned": {"type": "integer"},
-                                                "return_rate": {"type": "number"}, "by_rule": {"type": "object"}}},
+    "drills": {"type": "object", "description": "模拟上报：退回率按全部提交和首次提交（first_*）计，规则按自动检查计；"
+               "无提交时新增的比率为 null。只有所查单位本身带 by_unit（乡镇、村各一行）、by_month、by_week、by_drill、"
+               "by_worker 各行（每行 key、label 及同样的数字）", "properties": {
+        **{k: {"type": "integer"} for k in ("reports", "returned", "first_reports", "first_returned")},
+        "return_rate": {"type": "number"}, "first_return_rate": {"type": ["number", "null"]},
+        **{k: {"type": "object"} for k in ("by_rule", "by_rule_rate", "first_by_rule", "first_by_rule_rate")},
+        **{k: {"type": "array", "items": {"type": "object"}}
+           for k in ("by_unit", "by_month", "by_week", "by_drill", "by_worker")}}},
     "certificates": {"type": "object", "properties": {k: {"type": "integer"} for k in
                                                       ("valid", "expiring_30", "expiring_60", "expiring_90")}},
     "mentoring": {"type": "object", "properties": {"pairings": {"type": "integer"},

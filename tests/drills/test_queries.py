@@ -71,20 +71,7 @@ def test_drill_stats_count_each_report_for_the_unit_at_the_time(tree, drills):
     assert (cg["reports"], cg["returned"], cg["return_rate"]) == (1, 0, 0.0)
     county = queries.drill_stats(tree["county"], DAY1, DAY2)
     assert county["reports"] == 1
-    assert queries.drill_stats(tree["county"], DAY3, None) == {
-        "reports": 0, "returned": 0, "return_rate": 0.0, "by_rule": dict.fromkeys(qs["by_rule"], 0)}
-
-
-def test_breakdown_groups_by_child_unit_drill_worker_and_month(tree, drills):
-    noise, gas = drills
-    a = make_user("w1", "worker", tree["g1"], name="甲")
-    b = make_user("w2", "worker", tree["g2"], name="乙")
-    submit_report(a, noise, POOR, now=DAY1)
-    submit_report(b, gas, model_report("gas-leak-smell"), now=DAY2)
-    db.session.commit()
-    data = queries.stats_breakdown(tree["county"], None, None)
-    units = {row["key"]: (row["reports"], row["returned"]) for row in data["by_unit"]}
-    assert units == {"HX01": (1, 1), "HX02": (1, 0)}
-    assert {row["label"] for row in data["by_worker"]} == {"甲", "乙"}
-    assert [row["key"] for row in data["by_month"]] == ["2026-06"]
-    assert data["total"]["return_rate"] == 0.5
+    empty = queries.drill_stats(tree["county"], DAY3, None)
+    assert (empty["reports"], empty["returned"], empty["return_rate"]) == (0, 0, 0.0)
+    assert empty["by_rule"] == dict.fromkeys(qs["by_rule"], 0)
+    assert empty["first_return_rate"] is None  # added keys: no data is not 0 %
