@@ -6,15 +6,20 @@ import re
 import uuid
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.accounts.permissions import Permission, authorize, can, require, scope_orgs
+from lms.accounts.masking import mask_phone
+from lms.accounts.models import User
+from lms.accounts.permissions import Permission, authorize, can, require, scope_orgs, sees_pii
+from lms.audit.services import record
 from lms.api import page_args
 from lms.contentfile import ContentErrors
 from lms.courses.render import render_markdown, trusted
 from lms.db import SHANGHAI, utcnow
 from lms.drills import queries, services
+from lms.drills import stats as drill_stats
 from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES, parse_drill, validate_model_report
 from lms.drills.definition import to_yaml
 from lms.drills.forms import RESERVED_CODES, definition_from_form, form_from_definition
@@ -24,6 +29,7 @@ from lms.errors import Conflict, Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit
 from lms.org.queries import get_org, list_subtree
+from lms.reports.exports import iter_csv, iter_xlsx
 from lms.web import client_addr
 
 bp = Blueprint("drills", __name__)
@@ -373,28 +379,125 @@ def _day(value: str | None, label: str) -> dt.date | None:
         raise ValidationError(f"{label}“{value}”不是有效日期") from None
 
 
-@bp.get("/drills/stats")
-@require(Permission.VIEW_STATS)
-def stats():
-    units = _scoped_units(Permission.VIEW_STATS)
-    code = request.args.get("org") or (units[0].code if units else "")
-    org = get_org(code)
+def _stats_request(perm: Permission = Permission.VIEW_STATS):
+    """(org, start, end, period, units) of the stats page and export; 422 bad dates or period, 403/404 org."""
+    units = _scoped_units(perm)
+    code = (request.args.get("org") or (units[0].code if units else "")).strip()
+    org = get_org(code[:32])
     if org is None:
         raise NotFound("找不到这个单位")
-    authorize(current_user, Permission.VIEW_STATS, org)
+    authorize(current_user, perm, org)
     start_day, end_day = _day(request.args.get("from"), "开始日期"), _day(request.args.get("to"), "结束日期")
     if start_day and end_day and end_day < start_day:
         raise ValidationError("结束日期不能早于开始日期")
+    period = request.args.get("period") or "month"
+    if period not in drill_stats.PERIODS:
+        raise ValidationError("统计周期（period）只能是 month（按月）或 week（按周）", code="invalid_period")
     start = dt.datetime.combine(start_day, dt.time(), SHANGHAI) if start_day else None
     end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time(), SHANGHAI) if end_day else None
-    data = queries.stats_breakdown(org, start, end)
-    total = data["total"]
-    return render_template(
-        "drills/stats.html", org=org, units=[(u.code, u.name) for u in units], total=total,
-        rules=[{"rule": r, "label": RULE_LABELS[r], "failed": total["by_rule"][r],
-                "share": total["by_rule"][r] / total["reports"] if total["reports"] else 0.0} for r in RULE_NAMES],
-        tables=[("按单位（填报时所在单位）", data["by_unit"]), ("按演练", data["by_drill"]),
-                ("按网格员", data["by_worker"]), ("按月份", data["by_month"])],
-        rule_labels=[(r, RULE_LABELS[r]) for r in RULE_NAMES],
-        selected={"org": org.code, "from": request.args.get("from", ""), "to": request.args.get("to", "")})
+    return org, start, end, period, units
 
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+@bp.get("/drills/stats")
+@require(Permission.VIEW_STATS)
+def stats():
+    org, start, end, period, units = _stats_request()
+    data = drill_stats.breakdown(org, start, end, user=current_user, periods=(period,))
+    selected = {"org": org.code, "from": request.args.get("from", ""), "to": request.args.get("to", ""),
+                "period": period}
+    exports = [(label, url_for("drills.stats_export", fmt=fmt, **selected, view=view))
+               for view, label in EXPORT_VIEW_LABELS.items() for fmt in ("xlsx", "csv")]
+    return render_template(
+        "drills/stats.html", org=org, units=[(u.code, u.name) for u in units], total=data["total"],
+        rules=[row | {"label": RULE_LABELS[row["rule"]]} for row in data["by_rule"]],
+        tables=[("按乡镇（街道）、村（社区）：填报时所在单位", "unit", data["by_unit"]),
+                (("按月" if period == "month" else "按周（ISO 周）"), "period", data[f"by_{period}"]),
+                ("按演练", "drill", data["by_drill"]), ("按网格员", "worker", data["by_worker"])],
+        rule_labels=[(r, RULE_LABELS[r]) for r in RULE_NAMES], percent=_percent, exports=exports,
+        periods=(("month", "按月"), ("week", "按周")), selected=selected)
+
+
+# ------------------------------------------------------------------ statistics export
+
+EXPORT_VIEW_LABELS = {"worker": "按网格员", "unit": "按单位", "drill": "按演练", "period": "按周期", "rule": "按规则"}
+_COUNT_HEADINGS = ("上报份数", "退回份数", "退回率(%)", "首次上报份数", "首次退回份数", "首次退回率(%)")
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _pct(rate: float | None):
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _count_cells(row: dict) -> list:
+    return [row["reports"], row["returned"], _pct(row["return_rate"]), row["first_reports"],
+            row["first_returned"], _pct(row["first_return_rate"])] + [row["by_rule"][r] for r in RULE_NAMES]
+
+
+def export_table(view: str, data: dict, period: str, phones: dict[str, str] | None = None
+                 ) -> tuple[list[str], list[list]]:
+    """(header, rows) of one statistics view; ``phones`` maps 工号 to the phone as the viewer may see it."""
+    rule_headings = [f"未通过：{RULE_LABELS[r]}" for r in RULE_NAMES]
+    if view == "rule":
+        header = ["规则", "规则名称", "未通过份数", "占上报份数(%)", "首次上报未通过份数", "占首次上报份数(%)"]
+        return header, [[r["rule"], RULE_LABELS[r["rule"]], r["failed"], _pct(r["rate"]), r["first_failed"],
+                         _pct(r["first_rate"])] for r in data["by_rule"]]
+    if view == "unit":
+        header = ["单位编码", "单位", "类型", "上级单位编码", *_COUNT_HEADINGS, *rule_headings]
+        return header, [[r["key"], r["label"], "乡镇（街道）" if r["kind"] == "township" else "村（社区）", r["parent"],
+                         *_count_cells(r)] for r in data["by_unit"]]
+    if view == "drill":
+        return ["演练代码", "演练", *_COUNT_HEADINGS, *rule_headings], \
+            [[r["key"], r["label"], *_count_cells(r)] for r in data["by_drill"]]
+    if view == "period":
+        heading = "月份" if period == "month" else "ISO 周"
+        return [heading, "名称", *_COUNT_HEADINGS, *rule_headings], \
+            [[r["key"], r["label"], *_count_cells(r)] for r in data[f"by_{period}"]]
+    phones = phones or {}
+    return ["工号", "姓名", "手机号", "现所在单位", *_COUNT_HEADINGS, *rule_headings], \
+        [[r["key"], r["label"], phones.get(r["key"], ""), r["org"], *_count_cells(r)] for r in data["by_worker"]]
+
+
+def _visible_phones(usernames: list[str]) -> dict[str, str]:
+    """Phones of these workers, masked unless the viewer holds pii over the worker's unit."""
+    pii: dict[int, bool] = {}
+    phones = {}
+    for start in range(0, len(usernames), 500):
+        query = sa.select(User.username, User.phone, User.org_id).where(User.username.in_(usernames[start:start + 500]))
+        for username, phone, org_id in db.session.execute(query):
+            if org_id not in pii:
+                pii[org_id] = sees_pii(current_user, db.session.get(OrgUnit, org_id))
+            phones[username] = (phone or "") if pii[org_id] else mask_phone(phone)
+    return phones
+
+
+@bp.get("/drills/stats.<fmt>")
+@require(Permission.VIEW_STATS)
+def stats_export(fmt):
+    if fmt not in ("xlsx", "csv"):
+        raise NotFound("只能导出 xlsx 或 csv")
+    org, start, end, period, _ = _stats_request()
+    view = request.args.get("view") or "worker"
+    if view not in EXPORT_VIEW_LABELS:
+        raise ValidationError("导出内容（view）只能是 " + "、".join(EXPORT_VIEW_LABELS), code="invalid_view")
+    data = drill_stats.breakdown(org, start, end, user=current_user, periods=(period,))
+    phones = _visible_phones([r["key"] for r in data["by_worker"]]) if view == "worker" else None
+    header, rows = export_table(view, data, period, phones)
+    record("export.drill_stats", actor=current_user, target_type="export", target=f"drills/stats.{fmt}",
+           org=org, client_addr=client_addr(),
+           details={"org": org.code, "from": request.args.get("from") or None, "to": request.args.get("to") or None,
+                    "view": view, "period": period, "rows": len(rows)})
+    db.session.commit()
+    safe = "".join(ch for ch in org.code if ch.isascii() and (ch.isalnum() or ch in "-_")) or "org"
+    filename = f"drill-stats-{view}-{safe}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = iter_csv(header, rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = iter_xlsx(header, rows, f"演练退回率{EXPORT_VIEW_LABELS[view]}"), _XLSX
+    # The rows are computed already: the body needs no request context while it streams.
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
