@@ -64,24 +64,20 @@ class CertificateExportRecord:
     phone: str | None = None
 
 
+def certificate_cells(name, username, township, village, grid, program_title, number, issued, expires, status,
+                      points, star, id_card, phone, pii: bool, _labels=STATUS_LABELS) -> list:
+    """certificate_row from plain values in CertificateExportRecord's field order (the export's per-row path)."""
+    return [name, username, township, village, grid, program_title, number, issued, expires,
+            _labels.get(status, status), points, star,
+            (id_card or "") if pii else mask_id_card(id_card), (phone or "") if pii else mask_phone(phone)]
+
+
 def certificate_row(record: CertificateExportRecord, pii: bool) -> list:
     """The export row of one certificate in CERTIFICATE_COLUMNS order; ID card and phone masked unless ``pii``."""
-    return [
-        record.name,
-        record.username,
-        record.township,
-        record.village,
-        record.grid,
-        record.program_title,
-        record.number,
-        record.issued,
-        record.expires,
-        STATUS_LABELS.get(record.status, record.status),
-        record.points,
-        record.star,
-        (record.id_card or "") if pii else mask_id_card(record.id_card),
-        (record.phone or "") if pii else mask_phone(record.phone),
-    ]
+    return certificate_cells(
+        record.name, record.username, record.township, record.village, record.grid, record.program_title,
+        record.number, record.issued, record.expires, record.status, record.points, record.star, record.id_card,
+        record.phone, pii)
 
 
 def certificate_rows(records: Iterable[CertificateExportRecord], pii: bool) -> Iterator[list]:
