@@ -15,11 +15,20 @@ Judgement calls, kept here so trainers can read them:
   description's 8-character runs may appear in the scenario, and no run
   copied verbatim may reach ``COPY_RUN_CHARS`` characters (punctuation and
   spaces ignored, so re-punctuating a copy does not hide it).
+* Place: a part of the whole building right after it (``7栋楼顶平台``,
+  ``3号楼下``) needs no unit or room; a roof without its building does.
+* ``key_facts`` reads every free-text field (time, place, parties,
+  description, demand, measures): "尤某（在册精神障碍患者）" under 当事人 states
+  the fact as well as the description would.
 * ``no_fabrication`` reads figures next to the drill's ``near`` words in every
-  free-text field except the time; approximate figures (约/多/余/左右) pass
-  within a tolerance. A trap phrase that is negated (无/没有/未/严禁…) or marked
-  as unverified or hypothetical (待核实/是否/有无/可能/风险…) in its clause is
-  not a fabrication.
+  free-text field except the time. ``12个工人`` counts people; ``其他4名``
+  counts a part of them and only contradicts a total it exceeds. "70多" means
+  70 up to the next round step; 约/左右 figures agree when rounding the
+  scenario's figure to the precision written gives them (82 → 约80, not
+  75 → 约90). A trap phrase that is negated (无/没有/未/严禁…), marked as
+  unverified, feared or hypothetical (待核实/是否/可能/风险/怕…), asked for or
+  planned (等…来/要求/准备…) in its clause, or part of a longer word meaning
+  something else (``开着火`` is a lit stove, not ``着火``) is not a fabrication.
 * The event type is not graded: the county's categories overlap (a neighbour
   quarrel over noise is both 矛盾纠纷 and 噪声扰民); routing is graded through
   the department.
@@ -35,7 +44,7 @@ import unicodedata
 from typing import ClassVar, Mapping
 
 from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES, Drill, NumberFact
-from lms.drills.timeparse import cn_to_int, is_specific, parse_time
+from lms.drills.timeparse import cn_to_int, is_specific, parse_time, unreadable_reason
 
 MAX_FIELD_CHARS = 10_000
 MIN_DESCRIPTION_CHARS = 30
@@ -195,6 +204,9 @@ class TimeSpecific(Rule):
             return self.ok("本题不要求填写时间")
         parsed = parse_time(text, drill.reference_time)
         if parsed is None:
+            reason = unreadable_reason(text)
+            if reason:
+                return self.fail(f"时间填写有误：{reason}。请写明几月几日几点，{TIME_EXAMPLE}")
             return self.fail(f"看不懂填写的时间“{text[:30]}”：请写明几月几日几点，{TIME_EXAMPLE}")
         if not parsed.has_date and parsed.precision in ("minute", "hour"):
             return self.fail(f"时间缺少日期：请写明是哪一天（如“6月3日”或“昨天”），{TIME_EXAMPLE}")

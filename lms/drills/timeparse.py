@@ -334,3 +334,41 @@ def parse_time(text, reference: datetime) -> ParsedTime | None:
         start = _at(ref.date(), 0, 0) - timedelta(days=7)
         return ParsedTime(start, ref, "vague", start, False, False)
     return None
+
+
+_BAD_HOUR = re.compile(r"(?P<h>" + _N + r")\s*(?:点|时(?!间))")
+_BAD_CLOCK = re.compile(r"(?P<h>\d{1,2})\s*[:：]\s*(?P<m>\d{1,2})")
+_BAD_MINUTE = re.compile(r"(?:点|时)\s*(?P<m>\d{1,3}|[零〇一二三四五六七八九十]{1,4})\s*分")
+_BAD_MONTH = re.compile(r"(?P<mo>" + _N + r")\s*月(?:\s*(?P<d>" + _N + r")\s*[日号])?")
+
+
+def unreadable_reason(text) -> str | None:
+    """Why a time parse_time cannot read is impossible ("没有25点"), in Chinese; None when nothing specific."""
+    if not isinstance(text, str):
+        return None
+    text = unicodedata.normalize("NFKC", text)[:MAX_TIME_TEXT]
+    for match in _BAD_CLOCK.finditer(text):
+        hour, minute = int(match.group("h")), int(match.group("m"))
+        if hour > 24:
+            return f"没有{hour}点，钟点只能是 0 到 24 点"
+        if minute > 59:
+            return f"“{match.group(0)}”的分钟数不对，分钟只能是 00 到 59"
+    for match in _BAD_HOUR.finditer(text):
+        hour = cn_to_int(match.group("h"))
+        if hour is not None and hour > 24:
+            return f"没有{hour}点，钟点只能是 0 到 24 点（晚上10点也可以写成22点）"
+    for match in _BAD_MINUTE.finditer(text):
+        minute = cn_to_int(match.group("m"))
+        if minute is not None and minute > 59:
+            return f"没有{minute}分，分钟只能是 0 到 59"
+    for match in _BAD_MONTH.finditer(text):
+        month = cn_to_int(match.group("mo"))
+        if month is not None and not 1 <= month <= 12:
+            return f"没有{month}月，月份只能是 1 到 12"
+        day = cn_to_int(match.group("d")) if match.group("d") else None
+        if month is not None and day is not None:
+            try:
+                date(2024, month, day)  # a leap year: 2月29日 is possible in some years
+            except ValueError:
+                return f"{month}月没有{day}日"
+    return None

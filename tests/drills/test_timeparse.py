@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.drills.timeparse import SHANGHAI, cn_to_int, is_specific, parse_time
+from lms.drills.timeparse import SHANGHAI, cn_to_int, is_specific, parse_time, unreadable_reason
 
 # The story's "now": Thursday 4 June 2026, 09:30 in Shanghai.
 REF = datetime(2026, 6, 4, 9, 30, tzinfo=SHANGHAI)
@@ -116,6 +116,21 @@ def test_vague_words_are_vague(text):
 @pytest.mark.parametrize("text", ["", "   ", "不知道", "abc", "25点", "2月30日", "13月1日", "10:75", None, 42, ["昨晚"]])
 def test_unreadable_or_impossible_times_give_none(text):
     assert parse_time(text, REF) is None
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("６月３日晚上25点", "没有25点"), ("昨晚二十五点", "没有25点"), ("25:10", "没有25点"),
+    ("6月3日 22:75", "“22:75”的分钟数不对"), ("6月3日10点70分", "没有70分"), ("13月1日上午9点", "没有13月"),
+    ("2月30日上午9点", "2月没有30日"), ("6月31日", "6月没有31日"),
+])
+def test_an_impossible_time_is_explained(text, reason):
+    assert parse_time(text, REF) is None
+    assert reason in unreadable_reason(text)
+
+
+@pytest.mark.parametrize("text", ["不知道", "abc", "", None, 42, "2月29日上午9点"])
+def test_nothing_specific_to_explain_gives_none(text):
+    assert unreadable_reason(text) is None
 
 
 @pytest.mark.parametrize(
