@@ -36,19 +36,35 @@ def _level_arg() -> CourseLevel | None:
         raise ValidationError("level 必须是 county、township 或 village", code="invalid_level") from None
 
 
+COURSE_NOT_FOUND = "找不到该课程，或您不在该课程的学习范围内"
+LESSON_NOT_FOUND = "找不到该课时"
+
+
 def visible_course_or_404(code: str):
     """The course if the current user may learn it; 404 otherwise (no hint that it exists)."""
     course = queries.get_visible_course(current_user, code)
     if course is None:
-        raise NotFound("找不到该课程，或您不在该课程的学习范围内")
+        raise NotFound(COURSE_NOT_FOUND)
     return course
 
 
 def lesson_or_404(course, slug: str):
     lesson = queries.get_lesson(course, slug)
     if lesson is None or lesson.is_retired:
-        raise NotFound("找不到该课时")
+        raise NotFound(LESSON_NOT_FOUND)
     return lesson
+
+
+def reading(user, code: str, slug: str):
+    """(course row, outline, lesson index, lesson state) for a learner opening a lesson; 404 like the above."""
+    course = queries.visible_course_row(user, code)
+    if course is None:
+        raise NotFound(COURSE_NOT_FOUND)
+    outline = queries.outlines([course])[course.id]
+    index = outline.index.get(slug)
+    if index is None:  # unknown or retired
+        raise NotFound(LESSON_NOT_FOUND)
+    return course, outline, index, queries.lesson_state(user, course.id)
 
 
 @bp.get("/courses")
@@ -59,8 +75,7 @@ def lesson_or_404(course, slug: str):
           errors=(422,))
 @login_required
 def list_courses():
-    courses = queries.visible_courses(current_user, _level_arg(), request.args.get("q", "")[:50])
-    cards = queries.course_cards(current_user, courses)
+    cards = queries.visible_cards(current_user._get_current_object(), _level_arg(), request.args.get("q", "")[:50])
     return jsonify(courses=[{"code": c["course"].code, "title": c["course"].title, "level": str(c["course"].level),
                              "hours": c["course"].hours, "progress": {"done": c["done"], "total": c["total"]},
                              "due": c["due"].isoformat() if c["due"] else None} for c in cards])
@@ -94,20 +109,20 @@ def get_course(code):
           errors=(404,))
 @login_required
 def get_lesson(code, slug):
-    course = visible_course_or_404(code)
-    lesson = lesson_or_404(course, slug)
-    version = queries.current_version(lesson)
-    payload = {"slug": lesson.slug, "title": lesson.title, "html": str(trusted(version.html if version else ""))}
-    remember_opened(course, lesson)
+    user = current_user._get_current_object()
+    course, outline, index, state = reading(user, code, slug)
+    lesson = outline.lessons[index]
+    payload = {"slug": lesson.slug, "title": lesson.title, "html": str(trusted(queries.lesson_html(outline, lesson)))}
+    remember_opened(course, lesson, state)
     return jsonify(payload)
 
 
-def remember_opened(course, lesson) -> None:
+def remember_opened(course, lesson, state: queries.LessonState | None = None) -> None:
     """Record "where I left off" in its own short write transaction (the read one is over)."""
     course_id, lesson_id = course.id, lesson.id
-    enrollment = queries.get_enrollment(current_user, course)
-    if enrollment is not None and enrollment.last_lesson_id == lesson_id and enrollment.last_opened_at \
-            and utcnow() - enrollment.last_opened_at < RECENT:
+    if state is None:
+        state = queries.lesson_state(current_user, course_id)
+    if state.last_lesson_id == lesson_id and state.last_opened_at and utcnow() - state.last_opened_at < RECENT:
         return  # re-reading the same lesson: nothing new to remember, and GETs stay read-only
     # End the read transaction first: on SQLite a deferred reader that starts writing can fail busy.
     db.session.commit()

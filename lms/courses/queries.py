@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 
 from lms.accounts.models import RoleGrant, User, UserStatus
 from lms.courses.models import (Assignment, Course, CourseAsset, CourseEnrollment, CourseLevel, Lesson,
                                 LessonProgress, LessonVersion)
-from lms.db import SHANGHAI
+from lms.db import SHANGHAI, is_write_intent
 from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
 
@@ -240,17 +243,8 @@ def resume_lesson(user, course: Course) -> Lesson | None:
     lessons = active_lessons(course)
     if not lessons:
         return None
-    done = done_lesson_ids(user, course)
     enrollment = get_enrollment(user, course)
-    if enrollment and enrollment.last_lesson_id:
-        last = next((lesson for lesson in lessons if lesson.id == enrollment.last_lesson_id), None)
-        if last is not None and last.id not in done:
-            return last
-        if last is not None:
-            after = [lesson for lesson in lessons if lesson.position > last.position and lesson.id not in done]
-            if after:
-                return after[0]
-    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
+    return pick_resume(lessons, done_lesson_ids(user, course), enrollment.last_lesson_id if enrollment else None)
 
 
 def local_today() -> dt.date:
@@ -261,11 +255,7 @@ def local_today() -> dt.date:
 def my_learning(user, today: dt.date | None = None) -> list[dict]:
     """Assigned courses visible to user, overdue first, then by due date (completed last)."""
     today = today or local_today()
-    due = due_by_course(user)
-    if not due:
-        return []
-    courses = [c for c in visible_courses(user) if c.id in due]
-    cards = course_cards(user, courses, today)
+    cards = [card for card in visible_cards(user, today=today) if card["due"] is not None]
     cards.sort(key=lambda card: (card["complete"], not card["overdue"], card["due"], card["course"].code))
     return cards
 
@@ -275,3 +265,249 @@ def progress_summary(user, today: dt.date | None = None) -> dict:
     cards = my_learning(user, today)
     return {"done": sum(1 for c in cards if c["complete"]), "total": len(cards),
             "overdue": [c["course"].title for c in cards if c["overdue"]]}
+
+
+# --- hot read paths: the learner's pages ------------------------------------------------------------------------
+#
+# The lesson page, the catalog, my learning and the home page are what thousands of workers open. Their
+# statements are built once (building a statement cost more CPU than SQLite running it) with bind parameters,
+# and what a course version fixes — its active lessons in order and their HTML — is kept per process, keyed by
+# the course's id, version and updated_at read in the same request: every change to a course or its lessons
+# bumps the version, so a stale entry is never looked up again.
+
+class OutlineLesson(NamedTuple):
+    id: int
+    slug: str
+    title: str
+    minutes: int
+    position: int
+    version: int
+
+
+class Outline:
+    """One course version's active lessons in reading order, and their HTML as it is read."""
+
+    __slots__ = ("lessons", "index", "html")
+
+    def __init__(self, lessons: list[OutlineLesson]):
+        self.lessons = tuple(lessons)
+        #: slug -> position in self.lessons
+        self.index = {lesson.slug: i for i, lesson in enumerate(self.lessons)}
+        #: lesson id -> stored HTML of its current version (filled on first read)
+        self.html: dict[int, str] = {}
+
+
+class _BoundedCache:
+    """A dict that forgets its oldest entries past max_entries; safe for gunicorn's threads."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._data: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        return self._data.get(key)
+
+    def put(self, key, value):
+        with self._lock:
+            while len(self._data) >= self.max_entries:
+                self._data.pop(next(iter(self._data)))
+            self._data[key] = value
+        return value
+
+
+def _outline_cache() -> _BoundedCache:
+    # Per app: tests create an app per test on a reused database, ids and versions repeat.
+    cache = current_app.extensions.get("lms.courses.outlines")
+    if cache is None:
+        cache = current_app.extensions.setdefault("lms.courses.outlines", _BoundedCache(256))
+    return cache
+
+
+_OUTLINE = (sa.select(Lesson.course_id, Lesson.id, Lesson.slug, Lesson.title, Lesson.minutes, Lesson.position,
+                      Lesson.version)
+            .where(Lesson.course_id.in_(sa.bindparam("course_ids", expanding=True)), ~Lesson.is_retired)
+            .order_by(Lesson.course_id, Lesson.position, Lesson.id))
+
+
+def outlines(courses) -> dict[int, Outline]:
+    """{course id: Outline} for rows/objects with id, version and updated_at; one query for those not cached."""
+    cache = _outline_cache()
+    found, missing = {}, {}
+    for course in courses:
+        key = (course.id, course.version, course.updated_at)
+        outline = cache.get(key)
+        if outline is None:
+            missing[course.id] = key
+        else:
+            found[course.id] = outline
+    if missing:
+        rows: dict[int, list[OutlineLesson]] = {cid: [] for cid in missing}
+        for row in _conn().execute(_OUTLINE, {"course_ids": list(missing)}):
+            rows[row[0]].append(OutlineLesson._make(row[1:]))
+        for cid, lessons in rows.items():
+            found[cid] = Outline(lessons)
+            if not is_write_intent():
+                # Only committed reads are kept: a writing request may see its own changes before a rollback.
+                cache.put(missing[cid], found[cid])
+    return found
+
+
+_LESSON_HTML = (sa.select(LessonVersion.html)
+                .where(LessonVersion.lesson_id == sa.bindparam("lesson_id"),
+                       LessonVersion.version == sa.bindparam("version")))
+
+
+def lesson_html(outline: Outline, lesson: OutlineLesson) -> str:
+    """The stored HTML of lesson's current version ("" if missing), read once per course version and process."""
+    html = outline.html.get(lesson.id)
+    if html is None:
+        html = _conn().execute(_LESSON_HTML, {"lesson_id": lesson.id, "version": lesson.version}).scalar() or ""
+        outline.html[lesson.id] = html
+    return html
+
+
+def _conn():
+    """The request's transaction as a Core connection: Core reads skip the ORM session's per-call overhead."""
+    return db.session.connection()
+
+
+def learner_context(user) -> dict:
+    """Bind parameters that place user: their unit's ancestors (incl. itself), roles and id."""
+    return {"uid": user.id, "ancestors": _ancestor_ids(user.org), "roles": sorted(_user_roles(user))}
+
+
+def _reaches_user():
+    """Assignment condition: made to an ancestor of the user's unit, for everyone or one of their roles."""
+    return sa.and_(Assignment.org_id.in_(sa.bindparam("ancestors", expanding=True)),
+                   sa.or_(Assignment.role.is_(None), Assignment.role.in_(sa.bindparam("roles", expanding=True))))
+
+
+def _visible_bound():
+    """_visible_clause with bind parameters (see learner_context)."""
+    started = sa.select(CourseEnrollment.course_id).where(CourseEnrollment.user_id == sa.bindparam("uid"))
+    assigned = sa.select(Assignment.course_id).where(_reaches_user(), Assignment.course_id.is_not(None))
+    return sa.and_(
+        Course.is_published,
+        sa.or_(Course.org_id.in_(sa.bindparam("ancestors", expanding=True)), Course.id.in_(assigned)),
+        sa.or_(~Course.is_retired, Course.id.in_(started)),
+    )
+
+
+_VISIBLE_COURSE_ROW = sa.select(Course.id, Course.code, Course.title, Course.version, Course.updated_at).where(
+    Course.code == sa.bindparam("code"), _visible_bound())
+
+
+def visible_course_row(user, code: str):
+    """(id, code, title, version, updated_at) of the course if user may learn it, else None (no ORM object)."""
+    if getattr(user, "org", None) is None:
+        return None
+    return _conn().execute(_VISIBLE_COURSE_ROW, {"code": code, **learner_context(user)}).first()
+
+
+_LESSON_STATE = sa.union_all(
+    # the enrollment first: its column types (UTCDateTime) are the union's
+    sa.select(sa.literal_column("1").label("kind"), CourseEnrollment.last_lesson_id.label("lesson_id"),
+              CourseEnrollment.last_opened_at.label("at"))
+    .where(CourseEnrollment.user_id == sa.bindparam("uid"), CourseEnrollment.course_id == sa.bindparam("course_id")),
+    sa.select(sa.literal_column("0"), LessonProgress.lesson_id, sa.null())
+    .where(LessonProgress.user_id == sa.bindparam("uid"), LessonProgress.course_id == sa.bindparam("course_id"),
+           LessonProgress.completed_at.is_not(None)),
+)
+
+
+class LessonState(NamedTuple):
+    done: frozenset
+    enrolled: bool
+    last_lesson_id: int | None
+    last_opened_at: dt.datetime | None
+
+
+def lesson_state(user, course_id: int) -> LessonState:
+    """The learner's done lessons of a course and where they left off, in one query."""
+    done, enrolled, last_id, last_at = set(), False, None, None
+    for kind, lesson_id, at in _conn().execute(_LESSON_STATE, {"uid": user.id, "course_id": course_id}):
+        if kind == 1:
+            enrolled, last_id, last_at = True, lesson_id, at
+        else:
+            done.add(lesson_id)
+    return LessonState(frozenset(done), enrolled, last_id, last_at)
+
+
+def _cards_statement(with_level: bool):
+    done = (sa.select(sa.func.count()).select_from(LessonProgress).join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id == sa.bindparam("uid"), LessonProgress.course_id == Course.id,
+                   LessonProgress.completed_at.is_not(None), ~Lesson.is_retired)
+            .scalar_subquery())
+    total = (sa.select(sa.func.count()).select_from(Lesson).where(Lesson.course_id == Course.id, ~Lesson.is_retired)
+             .scalar_subquery())
+    due = (sa.select(sa.func.min(Assignment.due_on)).where(Assignment.course_id == Course.id, _reaches_user())
+           .scalar_subquery())
+    query = (sa.select(Course, done, total, due, CourseEnrollment.id, CourseEnrollment.completed_at,
+                       CourseEnrollment.last_lesson_id)
+             .outerjoin(CourseEnrollment, sa.and_(CourseEnrollment.course_id == Course.id,
+                                                  CourseEnrollment.user_id == sa.bindparam("uid")))
+             .where(_visible_bound()))
+    if with_level:
+        query = query.where(Course.level == sa.bindparam("level"))
+    return query.order_by(Course.level, Course.code)
+
+
+_CARDS = {False: _cards_statement(False), True: _cards_statement(True)}
+
+
+def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = None,
+                  today: dt.date | None = None) -> list[dict]:
+    """course_cards(user, visible_courses(user, level, q), today) in ONE query, whatever the number of courses."""
+    if getattr(user, "org", None) is None:
+        return []
+    params = learner_context(user)
+    if level:
+        params["level"] = CourseLevel(level)
+    cards = []
+    for course, done, total, due_on, enrollment_id, completed_at, last_lesson_id in db.session.execute(
+            _CARDS[bool(level)], params):
+        complete = completed_at is not None
+        cards.append({"course": course, "done": done, "total": total,
+                      "percent": round(100 * done / total) if total else 0, "due": due_on,
+                      "overdue": bool(due_on and today and due_on < today and not complete),
+                      "complete": complete, "started": enrollment_id is not None, "last_lesson_id": last_lesson_id})
+    if q:
+        needle = q.strip().casefold()
+        cards = [card for card in cards if needle in card["course"].title.casefold() or
+                 any(needle in str(t).casefold() for t in (card["course"].tags or []))]
+    return cards
+
+
+_DONE_IN_COURSES = (sa.select(LessonProgress.course_id, LessonProgress.lesson_id)
+                    .where(LessonProgress.user_id == sa.bindparam("uid"),
+                           LessonProgress.course_id.in_(sa.bindparam("course_ids", expanding=True)),
+                           LessonProgress.completed_at.is_not(None)))
+
+
+def resume_lessons(user, cards: list[dict]) -> dict[int, OutlineLesson | None]:
+    """{course id: where to resume} for cards from visible_cards, in at most two queries for any number of cards."""
+    if not cards:
+        return {}
+    courses = [card["course"] for card in cards]
+    found = outlines(courses)
+    done: dict[int, set[int]] = {course.id: set() for course in courses}
+    for course_id, lesson_id in _conn().execute(_DONE_IN_COURSES, {"uid": user.id, "course_ids": list(done)}):
+        done[course_id].add(lesson_id)
+    return {card["course"].id: pick_resume(found[card["course"].id].lessons, done[card["course"].id],
+                                           card["last_lesson_id"]) for card in cards}
+
+
+def pick_resume(lessons, done: set[int], last_lesson_id: int | None):
+    """The last opened lesson if not done, else the next not done after it, else the first not done, else the first."""
+    if not lessons:
+        return None
+    if last_lesson_id:
+        last = next((lesson for lesson in lessons if lesson.id == last_lesson_id), None)
+        if last is not None and last.id not in done:
+            return last
+        if last is not None:
+            after = [lesson for lesson in lessons if lesson.position > last.position and lesson.id not in done]
+            if after:
+                return after[0]
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])

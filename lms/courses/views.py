@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from lms.accounts.models import ROLE_LABELS, Role
 from lms.accounts.permissions import Permission, has_permission, require, scope_clause, scope_orgs
 from lms.courses import queries, services
-from lms.courses.api import lesson_or_404, remember_opened, today, visible_course_or_404
+from lms.courses.api import lesson_or_404, reading, remember_opened, today, visible_course_or_404
 from lms.courses.forms import AssignmentForm, CourseEditForm, CourseForm, LessonForm, UploadForm
 from lms.courses.models import LEVEL_LABELS, Assignment, CourseLevel
 from lms.courses.render import render_markdown, trusted
@@ -30,7 +30,7 @@ def catalog():
     level = request.args.get("level", "county")
     level = level if level in CourseLevel.__members__ else "county"
     q = request.args.get("q", "").strip()[:50]
-    cards = queries.course_cards(current_user, queries.visible_courses(current_user, level, q), today())
+    cards = queries.visible_cards(current_user._get_current_object(), level, q, today())
     tabs = [{"label": LEVEL_LABELS[lv], "url": url_for("courses.catalog", level=lv.value, q=q or None),
              "active": lv.value == level} for lv in CourseLevel]
     return render_template("courses/catalog.html", cards=cards, tabs=tabs, level=level, q=q,
@@ -40,15 +40,14 @@ def catalog():
 @bp.get("/learning")
 @login_required
 def learning():
-    return render_template("courses/learning.html", cards=_with_resume(queries.my_learning(current_user, today())))
-
-
-def _with_resume(cards: list[dict]) -> list[dict]:
+    user = current_user._get_current_object()
+    cards = queries.my_learning(user, today())
+    resume = queries.resume_lessons(user, cards)
     for card in cards:
-        lesson = queries.resume_lesson(current_user, card["course"])
+        lesson = resume[card["course"].id]
         card["resume_url"] = url_for("courses.lesson", code=card["course"].code, slug=lesson.slug) if lesson \
             else url_for("courses.course", code=card["course"].code)
-    return cards
+    return render_template("courses/learning.html", cards=cards)
 
 
 @bp.get("/courses/<code>")
@@ -71,22 +70,19 @@ def course(code):
 @bp.get("/courses/<code>/lessons/<slug>")
 @login_required
 def lesson(code, slug):
-    course = visible_course_or_404(code)
-    lesson = lesson_or_404(course, slug)
-    lessons = queries.active_lessons(course)
-    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
-    version = queries.current_version(lesson)
-    done = queries.done_lesson_ids(current_user, course)
+    user = current_user._get_current_object()
+    course, outline, index, state = reading(user, code, slug)
+    lessons = outline.lessons
+    lesson = lessons[index]
     context = {
         "course_code": course.code, "course_title": course.title, "title": lesson.title, "minutes": lesson.minutes,
-        "slug": lesson.slug, "body": trusted(version.html if version else ""), "done": lesson.id in done,
+        "slug": lesson.slug, "body": trusted(queries.lesson_html(outline, lesson)), "done": lesson.id in state.done,
         "position": index + 1, "count": len(lessons),
-        "prev": {"slug": lessons[index - 1].slug, "title": lessons[index - 1].title} if index > 0 else None,
-        "next": {"slug": lessons[index + 1].slug, "title": lessons[index + 1].title}
-        if index + 1 < len(lessons) else None,
-        "can_complete": has_permission(current_user, Permission.LEARN),
+        "prev": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "can_complete": has_permission(user, Permission.LEARN),
     }
-    remember_opened(course, lesson)
+    remember_opened(course, lesson, state)
     return render_template("courses/lesson.html", **context)
 
 
