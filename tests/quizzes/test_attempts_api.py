@@ -208,9 +208,13 @@ def test_someone_elses_attempt_is_404_on_every_route(setup, api, tree):
     ("t-judge", {"answer": True, "seq": -1}, 422, "invalid_seq"),
     ("t-judge", {"answer": True, "seq": True}, 422, "invalid_seq"),
 ])
-def test_bad_saves_are_refused_with_a_chinese_message(setup, api, qid, body, status, code):
+@pytest.mark.parametrize("started_before_slots", [False, True])
+def test_bad_saves_are_refused_with_a_chinese_message(setup, api, qid, body, status, code, started_before_slots):
     api.login("w1")
     attempt_id = _start(api).get_json()["id"]
+    if started_before_slots:
+        # An attempt started before migration 0009: its answers are checked against the paper.
+        db.session.execute(db.update(Attempt).where(Attempt.id == attempt_id).values(answer_slots=None))
     url = f"/api/v1/attempts/{attempt_id}/answers/{qid}"
     reply = api.put(url, data="not json", headers={"Content-Type": "application/json"}) if body is None \
         else api.put(url, json=body)
@@ -220,9 +224,12 @@ def test_bad_saves_are_refused_with_a_chinese_message(setup, api, qid, body, sta
     assert db.session.query(AttemptAnswer).count() == 0
 
 
-def test_answer_spellings_are_normalised_before_storing(setup, api):
+@pytest.mark.parametrize("started_before_slots", [False, True])
+def test_answer_spellings_are_normalised_before_storing(setup, api, started_before_slots):
     api.login("w1")
     attempt_id = _start(api).get_json()["id"]
+    if started_before_slots:
+        db.session.execute(db.update(Attempt).where(Attempt.id == attempt_id).values(answer_slots=None))
     url = f"/api/v1/attempts/{attempt_id}/answers/t-multiple"
     assert api.put(url, json={"answer": "ｃａ", "seq": 1}).status_code == 200
     assert api.get(f"/api/v1/attempts/{attempt_id}").get_json()["answers"]["t-multiple"]["answer"] == ["A", "C"]

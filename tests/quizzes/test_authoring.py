@@ -83,10 +83,23 @@ def test_new_question_then_duplicate_id_refused(setup, client):
     assert client.post("/quizzes/banks/test-bank/questions/new", data=_form(token, qid="x", type="essay")).status_code == 422
 
 
+def test_pools_follow_new_and_edited_questions_after_a_draw_read_them(setup, client):
+    quiz = db.session.execute(db.select(Quiz)).scalar_one()
+    before = {q.id: q for q in services.draw_pools(quiz)["test-bank"]}  # read (and kept by this process)
+    assert "t-new" not in before and before["t-single"].tags == ()
+    token = _login(client, "tc")
+    assert client.post("/quizzes/questions/t-single/edit", data=_form(token)).status_code == 302
+    form = _form(token, qid="t-new", type="judge", answer="对", option_A="", option_B="", difficulty="5")
+    assert client.post("/quizzes/banks/test-bank/questions/new", data=form).status_code == 302
+    after = {q.id: q for q in services.draw_pools(quiz)["test-bank"]}
+    assert after["t-single"].tags == ("养老", "医保") and after["t-new"].difficulty == 5
+
+
 def test_retired_question_leaves_draws_and_can_be_restored(setup, client):
+    quiz = db.session.execute(db.select(Quiz)).scalar_one()
+    assert "t-fill" in {q.id for q in services.draw_pools(quiz)["test-bank"]}
     token = _login(client, "tc")
     assert client.post("/quizzes/questions/t-fill/retire", data={"csrf_token": token, "retire": "1"}).status_code == 302
-    quiz = db.session.execute(db.select(Quiz)).scalar_one()
     assert "t-fill" not in {q.id for q in services.draw_pools(quiz)["test-bank"]}
     assert "已停用" in client.get("/quizzes/banks/test-bank").get_data(as_text=True)
     client.post("/quizzes/questions/t-fill/retire", data={"csrf_token": token, "retire": "0"})
