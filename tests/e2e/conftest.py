@@ -93,6 +93,37 @@ def live_server(tmp_path_factory):
     server.stop()
 
 
+# Runs inside a server's environment: assign the county duties course to the whole county.
+ASSIGN_COUNTY_COURSE = """
+import datetime as dt
+from lms import create_app
+from lms.accounts.permissions import SYSTEM
+from lms.courses.services import create_assignment
+from lms.extensions import db
+from lms.org.queries import get_org
+app = create_app()
+with app.app_context():
+    create_assignment(SYSTEM, course_code="county-grid-duties", quiz_code=None, org=get_org("HX"), role=None,
+                      due=dt.date.today() + dt.timedelta(days=14))
+    db.session.commit()
+"""
+
+
+@pytest.fixture(scope="session")
+def county_server(tmp_path_factory):
+    """A second server with everything `make run` imports (courses, banks, quizzes, drills, certification
+    programs) and the county course assigned: the journey and page-weight modules, whose users' data must
+    not depend on what other modules did to the shared server."""
+    server = LiveServer(tmp_path_factory.mktemp("county")).prepare()
+    imported = server.flask("content", "import", check=False)
+    for kind in ("课程：新增", "测验：新增", "演练：新增", "认证项目：新增"):
+        assert kind in imported.stdout, imported.stdout + imported.stderr
+    server.python(ASSIGN_COUNTY_COURSE)
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -7,24 +7,10 @@ import sys
 
 import pytest
 
+from tests.e2e.conftest import ASSIGN_COUNTY_COURSE as _ASSIGN
 from tests.e2e.conftest import ROOT, login, shot
 
 pytestmark = pytest.mark.e2e
-
-# Runs inside the live server's environment: assign the county duties course to the whole county.
-_ASSIGN = """
-import datetime as dt
-from lms import create_app
-from lms.accounts.permissions import SYSTEM
-from lms.courses.services import create_assignment
-from lms.extensions import db
-from lms.org.queries import get_org
-app = create_app()
-with app.app_context():
-    create_assignment(SYSTEM, course_code="county-grid-duties", quiz_code=None, org=get_org("HX"), role=None,
-                      due=dt.date.today() + dt.timedelta(days=14))
-    db.session.commit()
-"""
 
 
 @pytest.fixture(scope="session")

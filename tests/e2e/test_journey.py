@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, login, shot, wait_until
-from tests.e2e.test_courses import _ASSIGN
+from tests.e2e.conftest import DEMO_PASSWORD, login, shot, wait_until
 from tests.e2e.test_drill import CODE as DRILL, MODEL, POOR, _fill
 from tests.e2e.test_mentoring import _pair_as_hr
 from tests.e2e.test_quiz import _answer_current
@@ -25,19 +24,6 @@ PROGRAM = "网格员上岗证"
 SIZES = [pytest.param(768, 1024, "worker", id="768x1024"), pytest.param(1280, 800, "worker2", id="1280x800"),
          pytest.param(360, 800, "worker3", id="360x800")]
 UNSAVED = ".quiz-map button.is-unsaved"
-
-
-@pytest.fixture(scope="module")
-def county(tmp_path_factory):
-    """A server of this module's own with everything `make run` imports and the county course assigned."""
-    server = LiveServer(tmp_path_factory.mktemp("journey")).prepare()
-    imported = server.flask("content", "import", check=False)
-    for kind in ("课程：新增", "测验：新增", "演练：新增", "认证项目：新增"):
-        assert kind in imported.stdout, imported.stdout + imported.stderr
-    server.python(_ASSIGN)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _context(browser, width, height):
@@ -69,8 +55,8 @@ def _issue_as_hr(browser, base, username, width, height, name):
 
 
 @pytest.mark.parametrize("width, height, username", SIZES)
-def test_worker_journey(county, browser, width, height, username):
-    base, size = county.base, f"{width}x{height}"
+def test_worker_journey(county_server, browser, width, height, username):
+    base, size = county_server.base, f"{width}x{height}"
     context = _context(browser, width, height)
     page = context.new_page()
     errors: list[str] = []
@@ -189,11 +175,11 @@ def test_worker_journey(county, browser, width, height, username):
         context.close()
 
 
-def test_hr_downloads_the_certificate_export(county, browser):
+def test_hr_downloads_the_certificate_export(county_server, browser):
     from openpyxl import load_workbook
 
-    base = county.base
-    number = _issue_as_hr(browser, county.base, "worker4", 1280, 800, "journey-hr-01-issue-1280x800")
+    base = county_server.base
+    number = _issue_as_hr(browser, base, "worker4", 1280, 800, "journey-hr-01-issue-1280x800")
     context = _context(browser, 1280, 800)
     try:
         page = context.new_page()
@@ -210,8 +196,8 @@ def test_hr_downloads_the_certificate_export(county, browser):
         context.close()
 
 
-def test_mentor_logs_an_activity_and_the_worker_confirms(county, browser):
-    base = county.base
+def test_mentor_logs_an_activity_and_the_worker_confirms(county_server, browser):
+    base = county_server.base
     _pair_as_hr(browser, base)
     context = _context(browser, 768, 1024)
     try:
