@@ -48,13 +48,16 @@ class AttemptHead(NamedTuple):
     answer_slots: dict
 
 
+# Built once (constructing a statement per autosave cost about as much CPU as running it).
+_HEAD = sa.select(Attempt.id, Attempt.user_id, Attempt.status, Attempt.deadline, Attempt.answer_slots).where(
+    Attempt.id == sa.bindparam("attempt_id"))
+_HEAD_LOCKED = _HEAD.with_for_update(read=True)
+
+
 def attempt_head(attempt_id: int, *, lock: bool = False) -> AttemptHead | None:
     """An attempt's id, owner, status, deadline and answer slots; ``lock`` as in get_attempt (a shared row lock)."""
-    stmt = sa.select(Attempt.id, Attempt.user_id, Attempt.status, Attempt.deadline, Attempt.answer_slots).where(
-        Attempt.id == attempt_id)
-    if lock:
-        stmt = stmt.with_for_update(read=True)
-    row = db.session.execute(stmt).first()
+    # Core on the session's connection: no ORM result machinery for five plain columns.
+    row = db.session.connection().execute(_HEAD_LOCKED if lock else _HEAD, {"attempt_id": attempt_id}).first()
     if row is None:
         return None
     head = AttemptHead(*row)

@@ -319,8 +319,8 @@ def save_answer(attempt, qid: str, raw, seq, *, now: dt.datetime | None = None) 
     table = AttemptAnswer.__table__
     stmt = _upsert_statement(_dialect(), table, ("attempt_id", "qid"), ("answer", "seq", "saved_at"),
                              newer_seq_only=True, returning=True)
-    row = db.session.execute(stmt, {"attempt_id": attempt.id, "qid": qid, "answer": answer, "seq": seq,
-                                    "saved_at": now}).first()
+    row = db.session.connection().execute(stmt, {"attempt_id": attempt.id, "qid": qid, "answer": answer, "seq": seq,
+                                                 "saved_at": now}).first()
     if row is not None:
         return {"qid": qid, "seq": seq, "stale": False}
     stored = db.session.execute(sa.select(table.c.seq).where(table.c.attempt_id == attempt.id,
