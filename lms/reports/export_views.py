@@ -22,6 +22,7 @@ from lms.certification import present, queries
 from lms.certification.models import Certificate, Program
 from lms.certification.pdf import iter_many_zip
 from lms.certification.services import add_months
+from lms.db import write_intent
 from lms.errors import NotFound
 from lms.extensions import db
 from lms.org.models import KIND_LABELS, OrgKind, OrgUnit
@@ -87,9 +88,20 @@ def _certificate_query(filters: present.Filters, today: dt.date):
 
 
 def _audit(action: str, target: str, details: dict) -> None:
-    org = get_org(details["org"]) if details.get("org") else None
-    record(action, actor=current_user, target_type="export", target=target, client_addr=client_addr(),
-           org=org or current_user.org, details=details)
+    """Audit the export and commit, before the body streams.
+
+    An export is a GET: it reads in a deferred SQLite transaction, and when the
+    session loader has meanwhile recorded the session's activity on its own
+    connection, SQLite refuses to turn that older read into a write ("database
+    is locked", without waiting). So the read ends first and the entry is
+    written in a transaction that begins IMMEDIATE (and waits its turn).
+    """
+    db.session.commit()
+    with write_intent():
+        org = get_org(details["org"]) if details.get("org") else None
+        record(action, actor=current_user, target_type="export", target=target, client_addr=client_addr(),
+               org=org or current_user.org, details=details)
+        db.session.commit()
 
 
 def _count_and_audit(action: str, target: str, filters: present.Filters, today: dt.date) -> int:
@@ -97,7 +109,6 @@ def _count_and_audit(action: str, target: str, filters: present.Filters, today: 
     base = _certificate_query(filters, today)
     rows = db.session.scalar(base.with_only_columns(sa.func.count(Certificate.id)).order_by(None))
     _audit(action, target, {**filters.as_audit(), "rows": rows})
-    db.session.commit()
     return rows
 
 
@@ -219,7 +230,6 @@ def team_gaps_xlsx():
     index = OrgIndex(current_user)
     rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     _audit("export.team_gaps", "team-gaps.xlsx", {"org": org.code if org else None, "rows": rows})
-    db.session.commit()
 
     def body_rows():
         for grid_id, code_, name, members in db.session.execute(query.execution_options(yield_per=_YIELD)):
@@ -259,11 +269,10 @@ def trainings_rows(result: dict, start: dt.date, end: dt.date) -> list[list]:
 def trainings_xlsx():
     org, start, end = stats_request(request.args, P.EXPORT)
     rows = trainings_rows(org_stats(org, start, end), start, end)
-    _audit("export.trainings", "trainings.xlsx",
-           {"org": org.code, "from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
     safe_code = "".join(ch for ch in org.code if ch.isascii() and (ch.isalnum() or ch in "-_")) or "org"
     filename = f"trainings-{safe_code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
-    db.session.commit()
+    _audit("export.trainings", "trainings.xlsx",
+           {"org": org.code, "from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
     return _download(iter_xlsx(TRAINING_COLUMNS, rows, "培训统计", widths=TRAINING_WIDTHS), XLSX, filename)
 
 
