@@ -5,7 +5,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -92,6 +91,19 @@ def test_csv_neutralises_every_formula_start_and_keeps_other_cells():
     assert [r[0] for r in rows[1:-1]] == ["'" + v for v in DANGEROUS]
     assert rows[-1] == ["普通文本", "-5", "2026-06-03 08:30:00"]
     assert rows[1][2] == ""
+
+
+def test_csv_writes_each_cell_type_as_before():
+    import enum
+
+    class Kind(enum.StrEnum):
+        formula = "=x"
+
+    row = [True, False, 1.5, 0.1 + 0.2, 10**20, dt.date(2026, 1, 2), dt.datetime(2026, 1, 2, 3, 4, 5, 678),
+           None, "", Kind.formula, -7]
+    _, rows = read_csv(iter_csv(["c"] * len(row), [row]))
+    assert rows[1] == ["是", "否", "1.5", "0.30000000000000004", "1" + "0" * 20, "2026-01-02", "2026-01-02 03:04:05",
+                       "", "", "'=x", "-7"]
 
 
 def test_csv_header_is_neutralised_too():
