@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from flask import url_for
+from flask import current_app, url_for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +35,19 @@ def register_section(order: int, fn: Callable[[object], dict | None]) -> None:
         _SECTIONS.sort(key=lambda item: item[0])
 
 
+def _unproxied(user):
+    # current_user is a proxy that looks the user up again on every attribute: resolve it once.
+    resolve = getattr(user, "_get_current_object", None)
+    return resolve() if resolve is not None else user
+
+
 def nav_items(user, current_endpoint: str) -> list[dict]:
-    return [{"label": e.label, "url": url_for(e.endpoint), "active": e.endpoint == current_endpoint}
+    user = _unproxied(user)
+    link = current_app.extensions.get("lms.url_for", url_for)
+    return [{"label": e.label, "url": link(e.endpoint), "active": e.endpoint == current_endpoint}
             for e in _NAV if e.visible(user)]
 
 
 def home_sections(user) -> list[dict]:
+    user = _unproxied(user)
     return [section for _, fn in _SECTIONS if (section := fn(user))]

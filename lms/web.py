@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 
-from flask import Flask, g, render_template, request, url_for
+from flask import Flask, g, has_request_context, render_template, request, url_for
 
 from lms.db import local, reset_write_intent, set_write_intent
 
@@ -37,6 +37,15 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+#: (lower-case name, name, value) set on every response that has none of its own
+_DEFAULT_HEADERS = tuple((name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "geolocation=(), microphone=()"),
+))
 
 
 def page_number() -> int:
@@ -73,8 +82,39 @@ def _static_versions(app: Flask):
     return version
 
 
+def _memoised_url_for(app: Flask, max_entries: int = 4096):
+    """url_for for templates, remembered per process: building a URL cost more than the rest of a page.
+
+    A page builds some twenty URLs (navigation, static files, links) that never change while the app runs:
+    the routes are fixed and static files change only with a deployment, which restarts the workers.
+    Only plain relative URLs are remembered (no _external/_anchor/..., no blueprint-relative endpoint),
+    keyed by the request's script root; in debug or template auto-reload mode nothing is.
+    """
+    cache: dict[tuple, str] = {}
+    build = app.url_for
+
+    def cached_url_for(endpoint: str, **values) -> str:
+        if (app.debug or app.jinja_env.auto_reload or endpoint[:1] == "." or not has_request_context()
+                or any(name[:1] == "_" for name in values)):
+            return build(endpoint, **values)
+        try:
+            key = (request.script_root, endpoint, *sorted(values.items()))
+            url = cache.get(key)
+        except TypeError:  # an unhashable value
+            return build(endpoint, **values)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(cache) >= max_entries:
+                cache.clear()
+            cache[key] = url
+        return url
+
+    return cached_url_for
+
+
 def init_app(app: Flask) -> None:
     static_version = _static_versions(app)
+    app.extensions["lms.url_for"] = app.jinja_env.globals["url_for"] = _memoised_url_for(app)
 
     @app.url_defaults
     def _version_static_urls(endpoint, values):
@@ -102,16 +142,18 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        if request.method == "GET" and response.status_code == 200 and request.endpoint in _OFFLINE_ENDPOINTS:
-            headers.setdefault("X-LMS-Offline", "page")
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype in ("text/html", "application/json") and "Cache-Control" not in headers:
+        # Each header only where the view did not set its own (Headers.setdefault raises and catches a
+        # KeyError per missing header: one set of the names present is cheaper on every response).
+        present = {name.lower() for name, _ in headers}
+        if ("x-lms-offline" not in present and request.method == "GET" and response.status_code == 200
+                and request.endpoint in _OFFLINE_ENDPOINTS):
+            headers.add("X-LMS-Offline", "page")
+        for lower, name, value in _DEFAULT_HEADERS:
+            if lower not in present:
+                headers.add(name, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000")
+        if "cache-control" not in present and response.mimetype in ("text/html", "application/json"):
             # Personal pages must not linger in a shared tablet's HTTP cache.
             headers["Cache-Control"] = "no-store"
         return response
