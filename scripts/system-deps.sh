@@ -8,6 +8,8 @@ if [ "${1:-}" = bench ]; then
 else
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+  # tests/test_deploy.py runs deploy/nginx-grid-lms.conf in a real nginx on loopback (~1.5 MB installed)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -17,3 +19,5 @@ fi
 echo "system-deps: installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# Only the tests run nginx (on a loopback port); don't leave the package's own service serving port 80.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
