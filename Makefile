@@ -46,9 +46,13 @@ bench: venv
 	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/run.py
 
+# Then the province of DESIGN.md (200,000 users, 2 M progress rows, 1 M attempts) in a scratch database
+# lms_province: ~5 min to generate, ~2 min to measure; PROVINCE_SCALE=0.1 for a quick run.
+PROVINCE_SCALE ?= 1
 bench-pg: venv
 	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/run.py --database-url $${LMS_BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
+	$(BIN)/python bench/province.py --scale $(PROVINCE_SCALE)
 
 # Refresh the vendored, pinned Bootstrap from the npm registry (no CDN at run time).
 vendor:
@@ -64,11 +68,11 @@ vendor:
 		cp $$tmp/package/axe.min.js tests/e2e/vendor/axe.min.js && cp $$tmp/package/LICENSE tests/e2e/vendor/axe-LICENSE && \
 		echo "$(AXE_VERSION)" > tests/e2e/vendor/AXE_VERSION && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) vendored (tests only)"
 
-# Every dependency as wheels, for an intranet without a package index:
-#   pip install --no-index --find-links wheelhouse grid-lms
+# Every dependency as wheels, for an intranet without a package index (README, Deployment); the checkout and
+# wheelhouse/ go onto the server together. tests/test_deploy.py installs from it offline when it exists.
 wheelhouse: venv
 	$(BIN)/pip wheel --quiet --wheel-dir wheelhouse '.[test]'
-	@echo "wheelhouse/ ready: pip install --no-index --find-links wheelhouse grid-lms"
+	@echo "wheelhouse/ ready: python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheelhouse grid-lms"
 
 clean:
 	rm -rf $(VENV) wheelhouse test-artifacts .pytest_cache
