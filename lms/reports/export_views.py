@@ -2,10 +2,10 @@
 
 Its own blueprint so the reports feature's views stay separate; registered by
 the certification feature, whose tables these exports read. Rows stream from a
-Core query streamed in large batches (a server-side cursor on PostgreSQL) into
-the pure writers of lms.reports.exports, so memory does not grow with the row
-count. Each export is counted and audited before the
-body streams: an export that a client abandons was still requested.
+Core query in large batches (a server-side cursor on PostgreSQL) into the pure
+writers of lms.reports.exports, so memory does not grow with the row count.
+Each export is counted and audited before the body streams: an export that a
+client abandons was still requested.
 """
 from __future__ import annotations
 
@@ -134,9 +134,8 @@ def _rows(query, index: OrgIndex, today: dt.date):
     Executed on the session's connection, not through the ORM: plain tuples,
     no per-row ORM bookkeeping; fetched _EXPORT_FETCH rows at a time.
     """
-    connection = db.session.connection().execution_options(yield_per=_EXPORT_FETCH)
     last_org, place = None, ("", "", "", False)
-    with connection.execute(query) as result:
+    with db.session.connection().execute(query.execution_options(yield_per=_EXPORT_FETCH)) as result:
         for batch in result.partitions():  # a list per fetch: no per-row fetchone
             for (name, username, org_id, title, number, issued, expires, status, pts, star, id_card,
                  phone) in batch:
