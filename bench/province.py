@@ -7,7 +7,10 @@ Creates the scratch database (dropped at the end unless --keep; --reuse measures
 generating), runs `db upgrade`, builds a province — 1 province → 10 cities → 100 counties → 1,500
 townships → 15,000 villages → 30,000 grids; the demo county 红溪县 (HX) is one of the counties, so the
 shipped content (`content import`) reaches its townships — and bulk-loads people and their records
-(COPY on PostgreSQL, executemany of Core inserts elsewhere; every account shares ONE password hash).
+(COPY on PostgreSQL, executemany of Core inserts elsewhere; every account shares ONE password hash): lesson
+progress and enrollments over the county courses, graded quiz attempts (status, score, graded_at — what the
+statistics read; no stored answers and an empty paper, which a real attempt keeps out of line in TOAST), drill
+reports with their checks, certificates, township trainings with attendance, and mentoring pairings.
 
 Then it measures SERVER time, median and p99 after a warm-up, of the township dashboard (an HR of one
 township of HX) and the worker home (a worker of that township): in-process through the Flask test
@@ -243,7 +246,7 @@ def generate(shape: Shape, seed: int = 7, log=lambda message: None, *, trusted: 
 
     from bench.generate import generate_workers
     from lms.accounts.demo import ensure_demo
-    from lms.accounts.models import Role, RoleGrant, User
+    from lms.accounts.models import OrgMembership, Role, RoleGrant, User
     from lms.certification.codes import format_number, new_verify_code
     from lms.certification.models import Certificate, CertificateStatus, Program
     from lms.certification.services import number_prefix, validity_end
@@ -296,6 +299,9 @@ def generate(shape: Shape, seed: int = 7, log=lambda message: None, *, trusted: 
                                  "must_change_password", "is_demo", "created_at"],
                 ((uid, f"hr-{unit['code']}", f"{unit['name']}综治中心", unit["id"], "active", password_hash,
                   False, True, now) for uid, unit in zip(staff_ids, staff_units)))
+    loader.load(OrgMembership.__table__, ["id", "user_id", "org_id", "started_at"],
+                ((mid, uid, unit["id"], now) for mid, uid, unit in
+                 zip(loader.ids(OrgMembership.__table__, len(staff_units)), staff_ids, staff_units)))
     grid_of = {g["id"]: g for g in grids}
     people = db.session.execute(sa.select(User.id, User.org_id).where(User.username.like("bw%"))
                                 .order_by(User.id)).all()
