@@ -10,8 +10,8 @@ from flask import Flask, g, has_request_context, render_template, request, url_f
 from lms.db import local, reset_write_intent, set_write_intent
 
 #: the app shell the service worker installs (paths under static/)
-SHELL_FILES = ["vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js", "css/app.css",
-               "js/app.js", "icons/icon-192.png"]
+#: (no Bootstrap JS: no page loads it; app.js opens the phone menu itself)
+SHELL_FILES = ["vendor/bootstrap/bootstrap.min.css", "css/app.css", "js/app.js", "icons/icon-192.png"]
 
 #: endpoints whose successful GET responses the service worker may keep for the signed-in user
 _OFFLINE_ENDPOINTS: set[str] = set()

@@ -30,9 +30,10 @@ from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit
 from lms.org.queries import get_org, list_subtree
 from lms.reports.exports import iter_csv, iter_xlsx
-from lms.web import client_addr
+from lms.web import client_addr, offline_capable
 
 bp = Blueprint("drills", __name__)
+offline_capable("drills.show")  # the report form reopens without network, for its user only (sw.js)
 
 RULE_LABELS = {
     "required_fields": "必填要素", "time_specific": "时间具体", "place_specific": "地点具体", "parties_named": "当事人明确",

@@ -25,32 +25,129 @@
   function writeQueue(key, items) {
     if (items.length) { localStorage.setItem(key, JSON.stringify(items)); } else { localStorage.removeItem(key); }
   }
-  // "lms.pending.<what>.<user>" or "lms.pending.<what>.<user>.<more>": this user's key exactly
-  // (user 1 must not count or clear user 12's queue).
+  // Keys are matched segment by segment, never by prefix or suffix: user 1 must not count or clear user 12's.
+  //   "lms.pending.<what>.<user>[.<more>]"  queued writes (LMS.outbox and any feature's own queue)
+  //   "lms.quiz.<user>.<attempt>"           quiz answers kept by quizzes.js
+  //   "lms.draft.<user>.<name>"             forms typed but not submitted (LMS.drafts)
   function ownKey(k, prefix) {
     if (!user || !k || k.indexOf(prefix) !== 0) { return false; }
-    var tail = "." + user;
-    return k.slice(-tail.length) === tail || k.indexOf(tail + ".", prefix.length - 1) >= 0;
+    var parts = k.slice(prefix.length).split(".");
+    return parts[prefix === "lms.pending." ? 1 : 0] === user;
+  }
+  function ownKeys(prefix) {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i);
+      if (ownKey(k, prefix)) { keys.push(k); }
+    }
+    return keys;
   }
   function pendingCount() {
     // Every feature keeps its queue under "lms.pending.<what>.<user>…": count this user's.
     var total = 0;
-    for (var i = 0; i < localStorage.length; i++) {
-      var k = localStorage.key(i);
-      if (ownKey(k, "lms.pending.")) { total += readQueue(k).length; }
-    }
+    ownKeys("lms.pending.").forEach(function (k) { total += readQueue(k).length; });
     return total;
   }
   // Drafts (forms typed but not submitted) live under "lms.draft.<user>.<name>", read only by that user.
   var DRAFTS = user ? "lms.draft." + user + "." : null;
-  function draftKeys() {
-    var keys = [];
-    for (var i = 0; i < localStorage.length; i++) {
-      var k = localStorage.key(i);
-      if (DRAFTS && k && k.indexOf(DRAFTS) === 0) { keys.push(k); }
-    }
-    return keys;
+  function draftKeys() { return ownKeys("lms.draft."); }
+
+  // --- quiz answers kept on the tablet (quizzes.js): {seq, answers: {qid: {answer, seq, saved}}, api} ---
+  function readQuiz(key) {
+    try { var state = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
+    return state && state.answers && typeof state.answers === "object" ? state : null;
   }
+  function unsavedQids(state) {
+    return state ? Object.keys(state.answers).filter(function (qid) {
+      return state.answers[qid] && state.answers[qid].saved === false;
+    }) : [];
+  }
+  function unsyncedAnswers() {
+    var total = 0;
+    ownKeys("lms.quiz.").forEach(function (k) { total += unsavedQids(readQuiz(k)).length; });
+    return total;
+  }
+  // The page that has an attempt open sends its own answers (LMS.claim); the others are sent from here
+  // before logout, the same PUT with the same seq as quizzes.js (the server keeps the newest seq).
+  var claims = {};
+  function sendQuiz(key) {
+    var state = readQuiz(key);
+    var qids = unsavedQids(state);
+    if (!qids.length || !state.api) { return Promise.resolve(); }
+    var chain = Promise.resolve(true);
+    qids.forEach(function (qid) {
+      chain = chain.then(function (go) {
+        if (!go) { return false; }
+        var entry = state.answers[qid];
+        return fetch(state.api + "/answers/" + encodeURIComponent(qid), {
+          method: "PUT", credentials: "same-origin",
+          headers: {"Content-Type": "application/json", "Accept": "application/json",
+                    "X-CSRFToken": meta("csrf-token") || ""},
+          body: JSON.stringify({answer: entry.answer, seq: entry.seq})
+        }).then(function (response) {
+          if (response.status >= 502 && response.status <= 504) { connection.lost(); return false; }
+          connection.restored();
+          if (response.status === 409) { localStorage.removeItem(key); return false; }  // attempt closed
+          if (response.ok || response.status === 422) {
+            var now = readQuiz(key);
+            if (now && now.answers[qid] && now.answers[qid].seq <= entry.seq) {
+              now.answers[qid].saved = true;
+              localStorage.setItem(key, JSON.stringify(now));
+            }
+            return true;
+          }
+          return false;  // 401/403 and the like: keep it
+        }, function () { connection.lost(); return false; });
+      });
+    });
+    return chain.then(function () { return undefined; });
+  }
+  function sendEverything() {
+    var work = [flush()];
+    ownKeys("lms.quiz.").forEach(function (k) {
+      work.push(claims[k] ? claims[k]() : (navigator.onLine ? sendQuiz(k) : Promise.resolve()));
+    });
+    var all = Promise.all(work.map(function (p) { return Promise.resolve(p).catch(function () { return null; }); }));
+    // A server that accepts the connection but never answers must not keep a worker from logging out.
+    return Promise.race([all, new Promise(function (resolve) { window.setTimeout(resolve, 8000); })]);
+  }
+
+  // --- connection: navigator.onLine, or a failed request to our own server (it may be down while the
+  // tablet's Wi-Fi is fine); a probe of /healthz notices when the server is back. ---
+  var lost = false;
+  var probing = null;
+  function showOffline() {
+    var banner = document.getElementById("offline-banner");
+    if (banner) { banner.hidden = navigator.onLine && !lost; }
+  }
+  function announce(online) {
+    showOffline();
+    document.dispatchEvent(new CustomEvent("lms:connection", {detail: {online: online}}));
+  }
+  function probe() {
+    if (!lost || !navigator.onLine) { return; }
+    fetch("/healthz", {cache: "no-store", credentials: "omit"}).then(function (response) {
+      if (response.ok) { connection.restored(); }
+    }, function () { /* still unreachable */ });
+  }
+  var connection = {
+    lost: function () {
+      if (lost) { return; }
+      lost = true;
+      probing = window.setInterval(probe, 10000);
+      announce(false);
+    },
+    restored: function () {
+      if (!lost) { return; }
+      lost = false;
+      window.clearInterval(probing);
+      probing = null;
+      announce(navigator.onLine);
+      flush();
+    },
+    isOnline: function () { return navigator.onLine && !lost; }
+  };
+
   var flushing = false;
   function flush() {
     if (!OUTBOX || flushing || !navigator.onLine) { return Promise.resolve(); }
@@ -64,6 +161,7 @@
                 "X-CSRFToken": meta("csrf-token") || ""},
       body: JSON.stringify(item.body)
     }).then(function (response) {
+      if (response.status >= 502 && response.status <= 504) { connection.lost(); } else { connection.restored(); }
       // Log in again (401/403), or the server is down behind a proxy (5xx): keep it for the next try.
       if (response.status === 401 || response.status === 403 || response.status >= 500) {
         flushing = false;
@@ -79,11 +177,15 @@
         document.dispatchEvent(new CustomEvent("lms:sent", {detail: {item: item, status: response.status, data: data}}));
         return flush();
       });
-    }, function () { flushing = false; });
+    }, function () { flushing = false; connection.lost(); });
   }
   window.LMS = {
     meta: meta,
     user: user,
+    connection: connection,
+    // A page holding live state for one of the user's keys sends it itself before logout:
+    // LMS.claim("lms.quiz.<user>.<attempt>", function () { return promise; })
+    claim: function (key, send) { claims[key] = send; },
     outbox: {
       // item: {id (client_id), url, method, body}; the same id is never queued twice
       enqueue: function (item) {
@@ -110,11 +212,6 @@
     }
   };
 
-  function showOffline() {
-    var banner = document.getElementById("offline-banner");
-    if (banner) { banner.hidden = navigator.onLine; }
-  }
-
   function tellWorker(message) {
     if (!("serviceWorker" in navigator) || !navigator.serviceWorker.controller) { return Promise.resolve(); }
     return new Promise(function (resolve) {
@@ -135,6 +232,21 @@
         try { localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* ignore */ }
       });
     });
+    // The phone menu (navbar toggler): Bootstrap's collapse class and ARIA state, without its 80 KB script.
+    document.querySelectorAll('[data-bs-toggle="collapse"][data-bs-target]').forEach(function (button) {
+      var target = document.querySelector(button.getAttribute("data-bs-target"));
+      if (!target) { return; }
+      function setOpen(open) {
+        target.classList.toggle("show", open);
+        button.classList.toggle("collapsed", !open);
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      }
+      setOpen(target.classList.contains("show"));
+      button.addEventListener("click", function () { setOpen(!target.classList.contains("show")); });
+      target.addEventListener("keydown", function (ev) {
+        if (ev.key === "Escape" && target.classList.contains("show")) { setOpen(false); button.focus(); }
+      });
+    });
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (ev) {
         if (!window.confirm(f.getAttribute("data-confirm"))) { ev.preventDefault(); }
@@ -145,27 +257,30 @@
       f.addEventListener("submit", function (ev) {
         if (f.dataset.ready === "1") { return; }
         ev.preventDefault();
-        flush().then(function () {
+        sendEverything().then(function () {
           var left = pendingCount();
+          var answers = unsyncedAnswers();
           var drafts = draftKeys().length;
-          var lost = [];
-          if (left) { lost.push(left + " 条记录尚未提交到服务器（可能因为没有网络）"); }
-          if (drafts) { lost.push(drafts + " 份填写中的草稿"); }
-          if (lost.length && !window.confirm("还有 " + lost.join("，") + "。退出会丢弃这些内容，确定退出吗？")) {
+          var unsent = [];
+          if (left) { unsent.push(left + " 条记录尚未提交到服务器（可能因为没有网络）"); }
+          if (answers) { unsent.push(answers + " 道测验题的答案尚未保存到服务器"); }
+          if (drafts) { unsent.push(drafts + " 份填写中的草稿"); }
+          if (unsent.length && !window.confirm("还有 " + unsent.join("，") + "。退出会丢弃这些内容，确定退出吗？")) {
             return;
           }
-          for (var i = localStorage.length - 1; i >= 0; i--) {
-            var k = localStorage.key(i);
-            if (ownKey(k, "lms.pending.")) { localStorage.removeItem(k); }
-          }
-          draftKeys().forEach(function (k) { localStorage.removeItem(k); });
+          // Nothing of this user stays on a shared tablet: queues, quiz answers (and the papers), drafts.
+          // Scripts still running on this page (a quiz's retry) stop writing first.
+          document.dispatchEvent(new CustomEvent("lms:logout"));
+          ownKeys("lms.pending.").concat(ownKeys("lms.quiz."), draftKeys()).forEach(function (k) {
+            localStorage.removeItem(k);
+          });
           tellWorker({type: "logout"}).then(function () { f.dataset.ready = "1"; f.submit(); });
         });
       });
     });
     showOffline();
-    window.addEventListener("online", function () { showOffline(); flush(); });
-    window.addEventListener("offline", showOffline);
+    window.addEventListener("online", function () { showOffline(); probe(); flush(); });
+    window.addEventListener("offline", function () { announce(false); });
     setInterval(flush, 15000);
     flush();
     var secure = location.protocol === "https:" || location.hostname === "127.0.0.1" || location.hostname === "localhost";

@@ -169,6 +169,8 @@
         idField.value = waiting[waiting.length - 1].id;
         form.setAttribute("data-queued", "");
         status.textContent = "有 " + waiting.length + " 份上报保存在本机，联网后自动提交。";
+      } else {
+        idField.value = newId();  // a copy the service worker kept offline may carry an id already recorded
       }
       form.addEventListener("input", saveDraft);
       form.addEventListener("change", saveDraft);

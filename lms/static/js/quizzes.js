@@ -1,6 +1,7 @@
 /* Answering screen: one question per screen, autosave with per-attempt sequence numbers,
- * answers kept in localStorage (user + attempt) and retried when the connection returns,
- * countdown on the server's clock, submit confirmation listing unanswered questions. */
+ * answers kept in localStorage under "lms.quiz.<user id>.<attempt>" and retried when the connection returns
+ * (app.js counts, sends and clears these keys at logout), countdown on the server's clock, submit
+ * confirmation listing unanswered questions. */
 (function () {
   "use strict";
 
@@ -10,7 +11,18 @@
   var attemptId = app.dataset.attemptId;
   var apiUrl = app.dataset.api;
   var resultUrl = app.dataset.resultUrl;
-  var storeKey = "lms.quiz." + app.dataset.user + "." + attemptId;
+  var LMS = window.LMS || null;
+  // Keyed by the user's id like every other per-user key, so app.js can match it exactly at logout.
+  var storeKey = "lms.quiz." + (LMS && LMS.user ? LMS.user : app.dataset.user) + "." + attemptId;
+  var legacyKey = "lms.quiz." + app.dataset.user + "." + attemptId;  // before ids: by username
+  try {
+    if (legacyKey !== storeKey && window.localStorage.getItem(legacyKey) !== null) {
+      if (window.localStorage.getItem(storeKey) === null) {
+        window.localStorage.setItem(storeKey, window.localStorage.getItem(legacyKey));
+      }
+      window.localStorage.removeItem(legacyKey);
+    }
+  } catch (e) { /* storage blocked */ }
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.content : "";
   var TYPES = { single: "单选题", multiple: "多选题", judge: "判断题", fill: "填空题" };
@@ -23,6 +35,7 @@
   var again = false;
   var closed = false;
   var submitting = false;
+  var finished = false;      // submitted or closed: nothing of this attempt is kept any more
   var online = navigator.onLine !== false;
   var state = load();
 
@@ -38,7 +51,25 @@
   }
 
   function persist() {
+    if (finished) { return; }
+    state.api = apiUrl;  // lets the logout guard send what is left from any page
     try { window.localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* storage full or blocked */ }
+  }
+
+  function forget() {
+    finished = true;
+    try { window.localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+  }
+
+  // The site-wide banner (app.js) follows our requests too: a failed save means the server is unreachable.
+  function reached(response) {
+    if (!LMS) { return; }
+    if (response && response.status >= 502 && response.status <= 504) { LMS.connection.lost(); }
+    else { LMS.connection.restored(); }
+  }
+
+  function unreachable() {
+    if (LMS) { LMS.connection.lost(); }
   }
 
   function showMessage(text) {
@@ -242,6 +273,7 @@
 
   function attemptClosed() {
     closed = true;
+    forget();  // answers can no longer be saved: nothing to keep or to warn about at logout
     showMessage("作答已结束（已交卷或时间已到），正在打开成绩……");
     window.setTimeout(function () { window.location.assign(resultUrl); }, 1500);
   }
@@ -254,6 +286,7 @@
       body: JSON.stringify({ answer: entry.answer, seq: sentSeq })
     }).then(function (response) {
       setNetwork(true);
+      reached(response);
       if (response.ok) {
         return response.json().then(function (reply) {
           var now = state.answers[qid];
@@ -273,6 +306,7 @@
       return false;
     }, function () {
       setNetwork(false);
+      unreachable();
       return false;
     });
   }
@@ -355,9 +389,13 @@
       }
       return fetch(apiUrl + "/submit", { method: "POST", credentials: "same-origin", headers: headers() })
         .then(function (response) {
+          reached(response);
           if (!response.ok && response.status !== 409) { throw new Error("submit failed"); }
-          try { window.localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+          forget();
           window.location.assign(resultUrl);
+        }, function (error) {
+          unreachable();
+          throw error;
         })
         .catch(function () {
           setNetwork(false);
@@ -416,12 +454,29 @@
   }
   window.addEventListener("online", function () { setNetwork(true); flush(); });
   window.addEventListener("offline", function () { setNetwork(false); });
+  // The outbox or the /healthz probe (app.js) found the server gone or back.
+  document.addEventListener("lms:connection", function (ev) {
+    var isOnline = Boolean(ev.detail && ev.detail.online);
+    if (isOnline === online) { return; }
+    setNetwork(isOnline);
+    if (isOnline && !flushing && unsavedCount()) { flush(); }
+  });
+  // Logout has cleared this user's keys: keep nothing more on the tablet.
+  document.addEventListener("lms:logout", function () { finished = true; closed = true; });
   setNetwork(online);
+  if (LMS && LMS.claim) {
+    // Logout sends this attempt's answers through this page (it holds the newest state).
+    LMS.claim(storeKey, function () { return waitForFlush().then(flush); });
+  }
 
   fetch(apiUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
     .then(function (response) {
+      reached(response);
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
+    }, function (error) {
+      unreachable();
+      throw error;
     })
     .then(function (data) {
       if (data.status !== "open") { attemptClosed(); return; }
