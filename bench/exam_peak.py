@@ -22,13 +22,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import free_port, login, prepare, sample_answer, start_server  # noqa: E402  (path set above)
+from bench.run import free_port, login, prepare, sample_answer  # noqa: E402  (path set above)
 
 #: gunicorn's default keep-alive is 2 s; a connection idle longer than this is reopened before use
 IDLE_REOPEN_S = 1.5
@@ -235,6 +236,43 @@ def verify(env: dict, workers: list[Worker], folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    """gunicorn 2 workers × 4 threads (as bench/run.py), its stderr (tracebacks) kept in ``log``."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+         "lms:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start:\n" + log.read_text(errors="replace")[-3000:])
+
+
+def login_retrying(base: str, username: str, password: str, failures: list) -> tuple[str, str]:
+    """login(), tried up to 3 times; each failure is kept (and reported: logins are not part of the window)."""
+    for attempt in range(3):
+        try:
+            return login(base, username, password)
+        except OSError as exc:  # urllib's HTTPError and connection errors
+            failures.append(f"{username}: {exc}")
+            if attempt == 2:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def server_errors(log: Path) -> list[str]:
+    """The last lines of each traceback gunicorn's workers wrote (the exception lines)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if line and not line.startswith((" ", "Traceback", "[")) and ":" in line]
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of a process (the gunicorn workers of a master)."""
     try:
@@ -293,15 +331,20 @@ def main() -> None:
         usernames = prepare(env, args.workers, folder)
         print(f"data: {len(usernames)} workers in {time.monotonic() - began:.1f} s", flush=True)
         port = free_port()
-        server = start_server(env, port)
+        server_log = folder / "gunicorn-stderr.log"
+        server = start_server(env, port, server_log)
         base = f"http://127.0.0.1:{port}"
         try:
             began = time.monotonic()
+            login_failures: list[str] = []
             with ThreadPoolExecutor(8) as pool:
-                sessions = list(pool.map(lambda u: (u, *login(base, u, BENCH_PASSWORD)), usernames))
+                sessions = list(pool.map(lambda u: (u, *login_retrying(base, u, BENCH_PASSWORD, login_failures)),
+                                         usernames))
             login_s = time.monotonic() - began
             print(f"logins: {len(sessions)} in {login_s:.1f} s ({len(sessions) / login_s:.1f}/s), "
-                  "before the timed window", flush=True)
+                  f"before the timed window; failed tries (then retried): {len(login_failures)}", flush=True)
+            for line in login_failures[:5] + server_errors(server_log)[:5]:
+                print("   ", line, flush=True)
             workers = [Worker(*s) for s in sessions]
             events = schedule(workers, args.compress, rng)
             # Each worker's events stay on one client thread, so its saves follow its start in order.
@@ -346,6 +389,7 @@ def main() -> None:
                 server.wait()
         records = [r for rs in records_per_client for r in rs]
         checks = verify(env, workers, folder)
+        errors_logged = server_errors(server_log)
 
     db_kind = "PostgreSQL" if args.database_url else "SQLite"
     errors = sum(1 for r in records if not 200 <= r[4] < 300)
@@ -368,6 +412,9 @@ def main() -> None:
              f"attempts: {checks['attempts']} for {checks['users_with_attempts']} workers · missing: "
              f"{checks['missing_attempts']} · not submitted: {checks['not_submitted']} · not graded exactly once: "
              f"{checks['not_graded_once']} · score differs from the submit reply: {checks['score_differs']}"]
+    if errors_logged:
+        distinct = sorted(set(errors_logged), key=errors_logged.index)
+        lines.append(f"server tracebacks: {len(errors_logged)}; distinct: " + " | ".join(distinct[:5]))
     latencies = [r[3] * 1000 for r in records if r[4] >= 0]
     ok = (errors == 0 and checks["lost"] == 0 and checks["mismatched"] == 0 and checks["extra"] == 0
           and checks["not_submitted"] == 0 and checks["not_graded_once"] == 0 and checks["missing_attempts"] == 0
