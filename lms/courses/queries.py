@@ -76,38 +76,11 @@ def assignments_for(user) -> list[Assignment]:
                                    .order_by(Assignment.due_on, Assignment.id)))
 
 
-def _visible_clause(user):
-    """Published courses owned by an ancestor of user's unit or assigned to them; retired only once started."""
-    started = sa.select(CourseEnrollment.course_id).where(CourseEnrollment.user_id == user.id)
-    assigned = sa.select(Assignment.course_id).where(_assignment_filter(user), Assignment.course_id.is_not(None))
-    return sa.and_(
-        Course.is_published,
-        sa.or_(Course.org_id.in_(_ancestor_ids(user.org)), Course.id.in_(assigned)),
-        sa.or_(~Course.is_retired, Course.id.in_(started)),
-    )
-
-
-def visible_courses(user, level: CourseLevel | str | None = None, q: str | None = None) -> list[Course]:
-    """Courses user may learn, optionally one level and a title/tag substring."""
-    if getattr(user, "org", None) is None:
-        return []
-    query = sa.select(Course).where(_visible_clause(user))
-    if level:
-        query = query.where(Course.level == CourseLevel(level))
-    courses = list(db.session.scalars(query.order_by(Course.level, Course.code)))
-    if q:
-        # Tags live in a JSON list: match in Python (a county has tens of courses, not thousands).
-        needle = q.strip().casefold()
-        courses = [c for c in courses if needle in c.title.casefold() or
-                   any(needle in str(t).casefold() for t in (c.tags or []))]
-    return courses
-
-
 def get_visible_course(user, code: str) -> Course | None:
     """The course if user may learn it; None otherwise (callers answer 404 either way)."""
     if getattr(user, "org", None) is None:
         return None
-    return db.session.scalar(sa.select(Course).where(Course.code == code, _visible_clause(user)))
+    return db.session.scalar(_VISIBLE_COURSE, {"code": code, **learner_context(user)})
 
 
 def progress_by_course(user, course_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -129,22 +102,6 @@ def done_lesson_ids(user, course: Course) -> set[int]:
     return set(db.session.scalars(sa.select(LessonProgress.lesson_id).where(
         LessonProgress.user_id == user.id, LessonProgress.course_id == course.id,
         LessonProgress.completed_at.is_not(None))))
-
-
-def due_by_course(user) -> dict[int, dt.date]:
-    """The earliest due date per assigned course."""
-    due: dict[int, dt.date] = {}
-    for a in assignments_for(user):
-        if a.course_id is not None and (a.course_id not in due or a.due_on < due[a.course_id]):
-            due[a.course_id] = a.due_on
-    return due
-
-
-def enrollments_by_course(user, course_ids: list[int]) -> dict[int, CourseEnrollment]:
-    if not course_ids:
-        return {}
-    return {e.course_id: e for e in db.session.scalars(sa.select(CourseEnrollment).where(
-        CourseEnrollment.user_id == user.id, CourseEnrollment.course_id.in_(course_ids)))}
 
 
 def completed_course_codes(user) -> set[str]:
@@ -216,35 +173,6 @@ def authored_courses(user, scope_clause) -> list[Course]:
     """Courses an author may manage (filter given by the permission module)."""
     return list(db.session.scalars(sa.select(Course).join(OrgUnit, OrgUnit.id == Course.org_id)
                                    .where(scope_clause).order_by(Course.level, Course.code)))
-
-
-def course_cards(user, courses: list[Course], today: dt.date | None = None) -> list[dict]:
-    """Per course: progress (done, total, percent), due date, overdue, completion — for lists and the API."""
-    ids = [c.id for c in courses]
-    progress = progress_by_course(user, ids)
-    due = due_by_course(user)
-    enrollments = enrollments_by_course(user, ids)
-    cards = []
-    for course in courses:
-        done, total = progress.get(course.id, (0, 0))
-        enrollment = enrollments.get(course.id)
-        due_on = due.get(course.id)
-        complete = bool(enrollment and enrollment.completed_at)
-        cards.append({"course": course, "done": done, "total": total,
-                      "percent": round(100 * done / total) if total else 0, "due": due_on,
-                      "overdue": bool(due_on and today and due_on < today and not complete),
-                      "complete": complete, "started": enrollment is not None,
-                      "last_lesson_id": enrollment.last_lesson_id if enrollment else None})
-    return cards
-
-
-def resume_lesson(user, course: Course) -> Lesson | None:
-    """Where the learner left off: the last opened lesson if not done, else the first not done, else the first."""
-    lessons = active_lessons(course)
-    if not lessons:
-        return None
-    enrollment = get_enrollment(user, course)
-    return pick_resume(lessons, done_lesson_ids(user, course), enrollment.last_lesson_id if enrollment else None)
 
 
 def local_today() -> dt.date:
@@ -384,7 +312,10 @@ def _reaches_user():
 
 
 def _visible_bound():
-    """_visible_clause with bind parameters (see learner_context)."""
+    """Published courses owned by an ancestor of the user's unit or assigned to them; retired only once started.
+
+    With bind parameters (see learner_context): the statements using it are built once.
+    """
     started = sa.select(CourseEnrollment.course_id).where(CourseEnrollment.user_id == sa.bindparam("uid"))
     assigned = sa.select(Assignment.course_id).where(_reaches_user(), Assignment.course_id.is_not(None))
     return sa.and_(
@@ -394,6 +325,7 @@ def _visible_bound():
     )
 
 
+_VISIBLE_COURSE = sa.select(Course).where(Course.code == sa.bindparam("code"), _visible_bound())
 _VISIBLE_COURSE_ROW = sa.select(Course.id, Course.code, Course.title, Course.version, Course.updated_at).where(
     Course.code == sa.bindparam("code"), _visible_bound())
 
@@ -434,7 +366,7 @@ def lesson_state(user, course_id: int) -> LessonState:
     return LessonState(frozenset(done), enrolled, last_id, last_at)
 
 
-def _cards_statement(with_level: bool):
+def _cards_statement(with_level: bool = False, with_code: bool = False):
     done = (sa.select(sa.func.count()).select_from(LessonProgress).join(Lesson, Lesson.id == LessonProgress.lesson_id)
             .where(LessonProgress.user_id == sa.bindparam("uid"), LessonProgress.course_id == Course.id,
                    LessonProgress.completed_at.is_not(None), ~Lesson.is_retired)
@@ -444,39 +376,54 @@ def _cards_statement(with_level: bool):
     due = (sa.select(sa.func.min(Assignment.due_on)).where(Assignment.course_id == Course.id, _reaches_user())
            .scalar_subquery())
     query = (sa.select(Course, done, total, due, CourseEnrollment.id, CourseEnrollment.completed_at,
-                       CourseEnrollment.last_lesson_id)
+                       CourseEnrollment.last_lesson_id, CourseEnrollment.quiz_passed_at)
              .outerjoin(CourseEnrollment, sa.and_(CourseEnrollment.course_id == Course.id,
                                                   CourseEnrollment.user_id == sa.bindparam("uid")))
              .where(_visible_bound()))
     if with_level:
         query = query.where(Course.level == sa.bindparam("level"))
+    if with_code:
+        query = query.where(Course.code == sa.bindparam("code"))
     return query.order_by(Course.level, Course.code)
 
 
-_CARDS = {False: _cards_statement(False), True: _cards_statement(True)}
+_CARDS = {False: _cards_statement(), True: _cards_statement(with_level=True)}
+_CARD_BY_CODE = _cards_statement(with_code=True)
+
+
+def _card(row, today) -> dict:
+    course, done, total, due_on, enrollment_id, completed_at, last_lesson_id, quiz_passed_at = row
+    complete = completed_at is not None
+    return {"course": course, "done": done, "total": total, "percent": round(100 * done / total) if total else 0,
+            "due": due_on, "overdue": bool(due_on and today and due_on < today and not complete),
+            "complete": complete, "started": enrollment_id is not None, "last_lesson_id": last_lesson_id,
+            "quiz_passed": quiz_passed_at is not None}
 
 
 def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = None,
                   today: dt.date | None = None) -> list[dict]:
-    """course_cards(user, visible_courses(user, level, q), today) in ONE query, whatever the number of courses."""
+    """Courses user may learn (optionally one level, a title/tag substring), each with progress (done, total,
+    percent), due date, overdue, completion — in ONE query, whatever the number of courses."""
     if getattr(user, "org", None) is None:
         return []
     params = learner_context(user)
     if level:
         params["level"] = CourseLevel(level)
-    cards = []
-    for course, done, total, due_on, enrollment_id, completed_at, last_lesson_id in db.session.execute(
-            _CARDS[bool(level)], params):
-        complete = completed_at is not None
-        cards.append({"course": course, "done": done, "total": total,
-                      "percent": round(100 * done / total) if total else 0, "due": due_on,
-                      "overdue": bool(due_on and today and due_on < today and not complete),
-                      "complete": complete, "started": enrollment_id is not None, "last_lesson_id": last_lesson_id})
+    cards = [_card(row, today) for row in db.session.execute(_CARDS[bool(level)], params)]
     if q:
+        # Tags live in a JSON list: match in Python (a county has tens of courses, not thousands).
         needle = q.strip().casefold()
         cards = [card for card in cards if needle in card["course"].title.casefold() or
                  any(needle in str(t).casefold() for t in (card["course"].tags or []))]
     return cards
+
+
+def visible_card(user, code: str, today: dt.date | None = None) -> dict | None:
+    """The card (as visible_cards) of one course if user may learn it, else None; one query."""
+    if getattr(user, "org", None) is None:
+        return None
+    row = db.session.execute(_CARD_BY_CODE, {"code": code, **learner_context(user)}).first()
+    return _card(row, today) if row is not None else None
 
 
 _DONE_IN_COURSES = (sa.select(LessonProgress.course_id, LessonProgress.lesson_id)

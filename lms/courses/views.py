@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from lms.accounts.models import ROLE_LABELS, Role
 from lms.accounts.permissions import Permission, has_permission, require, scope_clause, scope_orgs
 from lms.courses import queries, services
-from lms.courses.api import lesson_or_404, reading, remember_opened, today, visible_course_or_404
+from lms.courses.api import COURSE_NOT_FOUND, lesson_or_404, reading, remember_opened, today, visible_course_or_404
 from lms.courses.forms import AssignmentForm, CourseEditForm, CourseForm, LessonForm, UploadForm
 from lms.courses.models import LEVEL_LABELS, Assignment, CourseLevel
 from lms.courses.render import render_markdown, trusted
@@ -53,18 +53,18 @@ def learning():
 @bp.get("/courses/<code>")
 @login_required
 def course(code):
-    course = visible_course_or_404(code)
-    lessons = queries.active_lessons(course)
-    done = queries.done_lesson_ids(current_user, course)
-    enrollment = queries.get_enrollment(current_user, course)
-    resume = queries.resume_lesson(current_user, course)
-    card = queries.course_cards(current_user, [course], today())[0]
+    user = current_user._get_current_object()
+    card = queries.visible_card(user, code, today())
+    if card is None:
+        raise NotFound(COURSE_NOT_FOUND)
+    course = card["course"]
+    lessons = queries.outlines([course])[course.id].lessons
+    state = queries.lesson_state(user, course.id)
     return render_template("courses/course.html", course=course, card=card, summary=trusted(course.summary_html),
-                           lessons=[{"lesson": lesson, "done": lesson.id in done} for lesson in lessons],
-                           resume=resume, started=enrollment is not None,
-                           complete=bool(enrollment and enrollment.completed_at),
-                           quiz_passed=bool(enrollment and enrollment.quiz_passed_at),
-                           can_edit=services.can_author(current_user, course.level, course.org))
+                           lessons=[{"lesson": lesson, "done": lesson.id in state.done} for lesson in lessons],
+                           resume=queries.pick_resume(lessons, state.done, state.last_lesson_id),
+                           started=card["started"], complete=card["complete"], quiz_passed=card["quiz_passed"],
+                           can_edit=services.can_author(user, course.level, course.org))
 
 
 @bp.get("/courses/<code>/lessons/<slug>")

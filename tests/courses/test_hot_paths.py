@@ -95,6 +95,12 @@ def test_lesson_page_issues_at_most_three_statements(learner):
     assert count(learner, "/api/v1/courses/c1/lessons/l3") <= 3
 
 
+def test_course_page_issues_at_most_three_statements(learner):
+    make_course("c1", lessons=5)
+    # session with its user; the course with its card if visible; done lessons and where I left off
+    assert count(learner, "/courses/c1") <= 3
+
+
 def test_every_request_still_checks_the_session_in_the_database(learner, app):
     make_course("c1", lessons=2)
     get_ok(learner, "/courses/c1/lessons/l1")
