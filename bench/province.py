@@ -773,7 +773,8 @@ def main() -> None:
         return f"{statistics.median(values):.1f} / {percentile(values, .99):.1f}" if values else "—"
 
     generated = ("reused a kept database (no generation)" if args.reuse else
-                 f"generated in {generation:.0f} s (" + ", ".join(f"{k} {v:.0f} s" for k, v in result["seconds"].items())
+                 f"generated in {generation:.0f} s ("
+                 + ", ".join(f"{k} {v:.0f} s" for k, v in result["seconds"].items())
                  + ")")
     lines = [f"Machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
              f"PostgreSQL · scale {args.scale} · {args.requests} requests per page after {args.warmup} warm-up, "
@@ -783,7 +784,8 @@ def main() -> None:
              f"{counts['lesson_progress']:,} lesson-progress rows, {counts['course_enrollments']:,} enrollments, "
              f"{counts['quiz_attempts']:,} quiz attempts, {counts['drill_reports']:,} drill reports, "
              f"{counts['certificates']:,} certificates, {counts['attendances']:,} attendances ({size}); {generated}",
-             "", "| page | as | in-process median / p99 ms | gunicorn server median / p99 ms | client median ms | target |",
+             "", "| page | as | in-process median / p99 ms | gunicorn server median / p99 ms | client median ms "
+             "| target |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for name, path, who, target in pages:
         m = measured[name]

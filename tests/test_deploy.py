@@ -175,7 +175,8 @@ def test_deploy_files_agree_on_port_paths_and_environment():
     assert bind.startswith("127.0.0.1:")  # gunicorn only on loopback; nginx is the way in
     assert unit["WorkingDirectory"] == SERVICE_ROOT and unit["EnvironmentFile"] == ENV_FILE
     assert f"alias {SERVICE_ROOT}/lms/static/;" in nginx
-    assert unit["ExecStart"].startswith(f"{SERVICE_ROOT}/.venv/bin/gunicorn ") and "lms:create_app()" in unit["ExecStart"]
+    assert unit["ExecStart"].startswith(f"{SERVICE_ROOT}/.venv/bin/gunicorn ")
+    assert unit["ExecStart"].endswith(" lms:create_app()")
     assert f"cd {SERVICE_ROOT} " in cron and f". {ENV_FILE} " in cron and unit["User"] in cron.split()
     assert f"{SERVICE_ROOT}/instance" in unit["ReadWritePaths"]
     # Uploads: nginx lets through at least what the app accepts, so the app's own message answers anything larger.
@@ -251,7 +252,8 @@ def served(deployment):
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;", "listen [::]:443 ssl http2;": "",
         "listen 80;": f"listen 127.0.0.1:{http_port};", "listen [::]:80;": "",
         "/etc/ssl/grid-lms/lms.crt": str(folder / "lms.crt"), "/etc/ssl/grid-lms/lms.key": str(folder / "lms.key"),
-        f"{SERVICE_ROOT}/lms/static/": f"{ROOT}/lms/static/", "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};"})
+        f"{SERVICE_ROOT}/lms/static/": f"{ROOT}/lms/static/",
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};"})
     (folder / "grid-lms.conf").write_text(site, encoding="utf-8")
     temp = {name: folder / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read the checkout and the temp folders
@@ -342,7 +344,8 @@ def test_uploads_up_to_the_apps_limit_reach_the_app(served):
 # --- the wheelhouse ----------------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not any(WHEELHOUSE.glob("grid_lms-*.whl")),
-                    reason="no wheelhouse: `make wheelhouse` first (or LMS_TEST_WHEELHOUSE=DIR); nothing is downloaded here")
+                    reason="no wheelhouse: `make wheelhouse` first (or LMS_TEST_WHEELHOUSE=DIR); "
+                           "nothing is downloaded here")
 def test_wheelhouse_installs_with_no_package_index(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
@@ -358,7 +361,7 @@ def test_wheelhouse_installs_with_no_package_index(tmp_path):
     upgraded = subprocess.run([str(venv / "bin/flask"), "--app", "lms", "db", "upgrade"], env=env, cwd=ROOT,
                               capture_output=True, text=True)
     assert upgraded.returncode == 0, upgraded.stderr[-2000:]
-    served = subprocess.run([str(venv / "bin/python"), "-c",
-                             "from lms import create_app; print(create_app().test_client().get('/healthz').status_code)"],
+    probe = "from lms import create_app; print(create_app().test_client().get('/healthz').status_code)"
+    served = subprocess.run([str(venv / "bin/python"), "-c", probe],
                             env=env, cwd=ROOT, capture_output=True, text=True)
     assert served.stdout.strip() == "200", served.stderr[-2000:]
