@@ -94,19 +94,19 @@ def _memoised_url_for(app: Flask, max_entries: int = 4096):
     build = app.url_for
 
     def cached_url_for(endpoint: str, **values) -> str:
-        if (app.debug or app.jinja_env.auto_reload or endpoint[:1] == "." or not has_request_context()
-                or any(name[:1] == "_" for name in values)):
+        if app.debug or app.jinja_env.auto_reload or endpoint[:1] == "." or not has_request_context():
             return build(endpoint, **values)
+        key = (request.script_root, endpoint, *values.items())
         try:
-            key = (request.script_root, endpoint, *sorted(values.items()))
             url = cache.get(key)
         except TypeError:  # an unhashable value
             return build(endpoint, **values)
         if url is None:
             url = build(endpoint, **values)
-            if len(cache) >= max_entries:
-                cache.clear()
-            cache[key] = url
+            if not any(name[:1] == "_" for name in values):  # never _external, _anchor, _scheme, ...
+                if len(cache) >= max_entries:
+                    cache.clear()
+                cache[key] = url
         return url
 
     return cached_url_for

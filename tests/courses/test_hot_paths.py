@@ -151,3 +151,19 @@ def test_unpublished_course_disappears_from_the_reader_at_once(learner, app):
     assert author.client.post("/author/courses/c1/publish",
                               data={"csrf_token": author.csrf, "action": "unpublish"}).status_code == 302
     assert learner.get("/courses/c1/lessons/l1").status_code == 404
+
+
+def test_remembered_template_urls_respect_script_root_and_external(app):
+    from flask import render_template_string
+    source = "{{ url_for('courses.catalog') }}|{{ url_for('courses.catalog', _external=True) }}|" \
+             "{{ url_for('courses.lesson', code='c1', slug='l2') }}|{{ url_for('static', filename='css/app.css') }}"
+    for _ in range(2):  # the second time from memory
+        with app.test_request_context("/"):
+            plain, external, lesson, static = render_template_string(source).split("|")
+        assert (plain, external, lesson) == ("/courses", "http://localhost/courses", "/courses/c1/lessons/l2")
+        assert static.startswith("/static/css/app.css?v=")
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/lms"}):
+            assert render_template_string(source).split("|")[:3] == [
+                "/lms/courses", "http://localhost/lms/courses", "/lms/courses/c1/lessons/l2"]
+        with app.test_request_context("/", base_url="https://other.test"):
+            assert render_template_string(source).split("|")[:2] == ["/courses", "https://other.test/courses"]
