@@ -74,11 +74,16 @@ class PoolEntry:
     id: str
     tags: tuple
     difficulty: int
+    version: int = 1
+    content_hash: str = ""
 
 
 #: bank id → (signature of its live questions, [PoolEntry]); per process, rebuilt when the signature changes
 _POOLS: dict[int, tuple[tuple, list[PoolEntry]]] = {}
 _POOLS_LOCK = threading.Lock()
+#: (qid, version, content hash) → the question as it was at that version; per process (a version never changes)
+_QUESTIONS: dict[tuple[str, int, str], QuestionValue] = {}
+_QUESTIONS_MAX = 50_000
 
 
 def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
@@ -101,9 +106,11 @@ def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
         signature = tuple(signature)
         cached = _POOLS.get(bank_id)
         if cached is None or cached[0] != signature:
-            entries = [PoolEntry(qid, tuple(tags or ()), difficulty) for qid, tags, difficulty in db.session.execute(
-                sa.select(Question.qid, Question.tags, Question.difficulty)
-                .where(Question.bank_id == bank_id, Question.is_retired.is_(False)))]
+            entries = [PoolEntry(qid, tuple(tags or ()), difficulty, version, content_hash or "")
+                       for qid, tags, difficulty, version, content_hash in db.session.execute(
+                           sa.select(Question.qid, Question.tags, Question.difficulty, Question.version,
+                                     Question.content_hash)
+                           .where(Question.bank_id == bank_id, Question.is_retired.is_(False)))]
             cached = (signature, entries)
             with _POOLS_LOCK:
                 _POOLS[bank_id] = cached
@@ -111,17 +118,32 @@ def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
     return pools
 
 
-def _load_questions(qids: list[str]) -> dict[str, tuple[QuestionValue, int]]:
-    """qid → (question, version) for the given questions, in one query."""
+def _drawn_questions(entries: list[PoolEntry]) -> dict[str, tuple[QuestionValue, int]]:
+    """qid → (question, version) of the drawn pool entries: from this process's cache at the version the pool
+    read, the others in one query."""
+    out, missing = {}, []
+    for entry in entries:
+        question = _QUESTIONS.get((entry.id, entry.version, entry.content_hash))
+        if question is None:
+            missing.append(entry.id)
+        else:
+            out[entry.id] = (question, entry.version)
+    if not missing:
+        return out
     columns = (Question.qid, Question.type, Question.stem, Question.options, Question.answer, Question.explanation,
-               Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version)
-    out = {}
-    for qid, qtype, stem, options, answer, explanation, source, difficulty, tags, text_format, version in \
-            db.session.execute(sa.select(*columns).where(Question.qid.in_(qids))):
-        out[qid] = (QuestionValue(id=qid, type=qtype, stem=stem, options=dict(options or {}),
-                                  answer=answer_from_json(qtype, answer), explanation=explanation or "",
-                                  source=source or "", difficulty=difficulty, tags=tuple(tags or ()),
-                                  text_format=text_format), version)
+               Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version,
+               Question.content_hash)
+    for qid, qtype, stem, options, answer, explanation, source, difficulty, tags, text_format, version, digest in \
+            db.session.execute(sa.select(*columns).where(Question.qid.in_(missing))):
+        question = QuestionValue(id=qid, type=qtype, stem=stem, options=dict(options or {}),
+                                 answer=answer_from_json(qtype, answer), explanation=explanation or "",
+                                 source=source or "", difficulty=difficulty, tags=tuple(tags or ()),
+                                 text_format=text_format)
+        out[qid] = (question, version)
+        with _POOLS_LOCK:
+            if len(_QUESTIONS) >= _QUESTIONS_MAX:
+                _QUESTIONS.clear()
+            _QUESTIONS[(qid, version, digest or "")] = question
     return out
 
 
@@ -201,7 +223,7 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
         picked = drawing.choose(draw_specs(quiz), draw_pools(quiz), rng)
     except drawing.DrawError as exc:
         raise Conflict(f"题库中的题目不足，暂时无法组卷：{exc}", code="draw_failed") from None
-    loaded = _load_questions([entry.id for _, entry in picked])
+    loaded = _drawn_questions([entry for _, entry in picked])
     if len(loaded) != len(picked):
         # A question left between the pool read and this one (deleted): never hand out a short paper.
         raise Conflict("题库正在更新，请稍后重试", code="draw_failed")
