@@ -180,17 +180,20 @@ def local_today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
 
-def my_learning(user, today: dt.date | None = None) -> list[dict]:
-    """Assigned courses visible to user, overdue first, then by due date (completed last)."""
+def my_learning(user, today: dt.date | None = None, *, brief: bool = False) -> list[dict]:
+    """Assigned courses visible to user, overdue first, then by due date (completed last).
+
+    brief: card["course"] is only (id, code, title) — cheaper where nothing else is shown (home tiles).
+    """
     today = today or local_today()
-    cards = [card for card in visible_cards(user, today=today) if card["due"] is not None]
+    cards = [card for card in visible_cards(user, today=today, brief=brief) if card["due"] is not None]
     cards.sort(key=lambda card: (card["complete"], not card["overdue"], card["due"], card["course"].code))
     return cards
 
 
 def progress_summary(user, today: dt.date | None = None) -> dict:
     """{"done": assigned courses complete, "total": assigned, "overdue": [titles]} (mentoring's dashboard)."""
-    cards = my_learning(user, today)
+    cards = my_learning(user, today, brief=True)
     return {"done": sum(1 for c in cards if c["complete"]), "total": len(cards),
             "overdue": [c["course"].title for c in cards if c["overdue"]]}
 
@@ -366,7 +369,7 @@ def lesson_state(user, course_id: int) -> LessonState:
     return LessonState(frozenset(done), enrolled, last_id, last_at)
 
 
-def _cards_statement(with_level: bool = False, with_code: bool = False):
+def _cards_statement(with_level: bool = False, with_code: bool = False, brief: bool = False):
     done = (sa.select(sa.func.count()).select_from(LessonProgress).join(Lesson, Lesson.id == LessonProgress.lesson_id)
             .where(LessonProgress.user_id == sa.bindparam("uid"), LessonProgress.course_id == Course.id,
                    LessonProgress.completed_at.is_not(None), ~Lesson.is_retired)
@@ -375,8 +378,10 @@ def _cards_statement(with_level: bool = False, with_code: bool = False):
              .scalar_subquery())
     due = (sa.select(sa.func.min(Assignment.due_on)).where(Assignment.course_id == Course.id, _reaches_user())
            .scalar_subquery())
-    query = (sa.select(Course, done, total, due, CourseEnrollment.id, CourseEnrollment.completed_at,
-                       CourseEnrollment.last_lesson_id, CourseEnrollment.quiz_passed_at)
+    # brief: the course as a row of id, code and title, not an ORM object with its unit
+    query = (sa.select(*((Course.id, Course.code, Course.title) if brief else (Course,)), done, total, due,
+                       CourseEnrollment.id, CourseEnrollment.completed_at, CourseEnrollment.last_lesson_id,
+                       CourseEnrollment.quiz_passed_at)
              .outerjoin(CourseEnrollment, sa.and_(CourseEnrollment.course_id == Course.id,
                                                   CourseEnrollment.user_id == sa.bindparam("uid")))
              .where(_visible_bound()))
@@ -389,10 +394,21 @@ def _cards_statement(with_level: bool = False, with_code: bool = False):
 
 _CARDS = {False: _cards_statement(), True: _cards_statement(with_level=True)}
 _CARD_BY_CODE = _cards_statement(with_code=True)
+_BRIEF_CARDS = _cards_statement(brief=True)
 
 
-def _card(row, today) -> dict:
-    course, done, total, due_on, enrollment_id, completed_at, last_lesson_id, quiz_passed_at = row
+class BriefCourse(NamedTuple):
+    id: int
+    code: str
+    title: str
+
+
+def _card(row, today, brief: bool = False) -> dict:
+    if brief:
+        course, row = BriefCourse(*row[:3]), row[3:]
+    else:
+        course, row = row[0], row[1:]
+    done, total, due_on, enrollment_id, completed_at, last_lesson_id, quiz_passed_at = row
     complete = completed_at is not None
     return {"course": course, "done": done, "total": total, "percent": round(100 * done / total) if total else 0,
             "due": due_on, "overdue": bool(due_on and today and due_on < today and not complete),
@@ -401,7 +417,7 @@ def _card(row, today) -> dict:
 
 
 def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = None,
-                  today: dt.date | None = None) -> list[dict]:
+                  today: dt.date | None = None, *, brief: bool = False) -> list[dict]:
     """Courses user may learn (optionally one level, a title/tag substring), each with progress (done, total,
     percent), due date, overdue, completion — in ONE query, whatever the number of courses."""
     if getattr(user, "org", None) is None:
@@ -409,7 +425,10 @@ def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = 
     params = learner_context(user)
     if level:
         params["level"] = CourseLevel(level)
-    cards = [_card(row, today) for row in db.session.execute(_CARDS[bool(level)], params)]
+    if brief and not level:
+        cards = [_card(row, today, brief=True) for row in _conn().execute(_BRIEF_CARDS, params)]
+    else:
+        cards = [_card(row, today) for row in db.session.execute(_CARDS[bool(level)], params)]
     if q:
         # Tags live in a JSON list: match in Python (a county has tens of courses, not thousands).
         needle = q.strip().casefold()
