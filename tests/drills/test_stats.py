@@ -164,3 +164,16 @@ def test_failed_rules_ignores_odd_check_entries():
               {"rule": "department", "passed": True}]
     assert stats.failed_rules(checks) == ("urgency",)
     assert stats.failed_rules(None) == ()
+
+
+def test_the_database_reads_failed_rules_like_python_even_from_odd_checks(tree, reports):
+    report = reports["a_gas_1"]
+    report.checks = [{"rule": "urgency", "passed": False}, "x", None, 7, {"rule": "nope", "passed": False},
+                     {"rule": "department", "passed": True}, {"passed": False}]
+    db.session.commit()
+    rows = {(r.drill_code, r.user_id, r.created_at): r.rules for r in stats.report_rows(tree["county"])}
+    assert len(rows) == len(reports)
+    assert rows[(GAS, report.user_id, report.created_at)] == ("urgency",) == stats.failed_rules(report.checks)
+    for made in reports.values():
+        if made is not report:
+            assert rows[(made.drill.code, made.user_id, made.created_at)] == stats.failed_rules(made.checks)
