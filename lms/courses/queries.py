@@ -8,12 +8,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
-from lms.accounts.models import RoleGrant, User, UserStatus
+from lms.accounts.models import Role, RoleGrant, User, UserStatus
 from lms.courses.models import (Assignment, Course, CourseAsset, CourseEnrollment, CourseLevel, Lesson,
                                 LessonProgress, LessonVersion)
 from lms.db import SHANGHAI, is_write_intent
 from lms.extensions import db
-from lms.org.models import OrgUnit, subtree_clause
+from lms.org.models import KIND_ORDER, OrgUnit, subtree_clause
 
 
 def _ancestor_ids(org: OrgUnit) -> list[int]:
@@ -303,15 +303,36 @@ def _conn():
     return db.session.connection()
 
 
+# Fixed-size lists of bind parameters, not "expanding" ones: SQLAlchemy re-renders a statement's SQL on every
+# execution for an expanding IN. A unit's kind lies below its parent's, so a path has at most one unit per kind;
+# short lists are padded by repeating a member (or NULL, which matches nothing).
+_ANCESTOR_SLOTS = len(KIND_ORDER)
+_ROLE_SLOTS = len(Role)
+
+
+def _slots(prefix: str, count: int) -> list:
+    return [sa.bindparam(f"{prefix}{i}") for i in range(count)]
+
+
+def _fill(params: dict, prefix: str, values: list, count: int) -> None:
+    if len(values) > count:
+        raise ValueError(f"{prefix}: {len(values)} values for {count} parameters")
+    for i in range(count):
+        params[f"{prefix}{i}"] = values[min(i, len(values) - 1)] if values else None
+
+
 def learner_context(user) -> dict:
     """Bind parameters that place user: their unit's ancestors (incl. itself), roles and id."""
-    return {"uid": user.id, "ancestors": _ancestor_ids(user.org), "roles": sorted(_user_roles(user))}
+    params = {"uid": user.id}
+    _fill(params, "ancestor", _ancestor_ids(user.org), _ANCESTOR_SLOTS)
+    _fill(params, "role", sorted(_user_roles(user)), _ROLE_SLOTS)
+    return params
 
 
 def _reaches_user():
     """Assignment condition: made to an ancestor of the user's unit, for everyone or one of their roles."""
-    return sa.and_(Assignment.org_id.in_(sa.bindparam("ancestors", expanding=True)),
-                   sa.or_(Assignment.role.is_(None), Assignment.role.in_(sa.bindparam("roles", expanding=True))))
+    return sa.and_(Assignment.org_id.in_(_slots("ancestor", _ANCESTOR_SLOTS)),
+                   sa.or_(Assignment.role.is_(None), Assignment.role.in_(_slots("role", _ROLE_SLOTS))))
 
 
 def _visible_bound():
@@ -323,7 +344,7 @@ def _visible_bound():
     assigned = sa.select(Assignment.course_id).where(_reaches_user(), Assignment.course_id.is_not(None))
     return sa.and_(
         Course.is_published,
-        sa.or_(Course.org_id.in_(sa.bindparam("ancestors", expanding=True)), Course.id.in_(assigned)),
+        sa.or_(Course.org_id.in_(_slots("ancestor", _ANCESTOR_SLOTS)), Course.id.in_(assigned)),
         sa.or_(~Course.is_retired, Course.id.in_(started)),
     )
 
