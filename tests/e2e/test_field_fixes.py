@@ -286,7 +286,9 @@ _CELLS = """() => Array.from(document.querySelectorAll('.cert-table tbody tr > *
 
 @pytest.mark.parametrize("width, height", [(360, 800), (768, 1024)])
 def test_my_certificates_read_at_phone_and_tablet_width(certificates_issued, browser, width, height):
-    context = _context(browser, width, height)
+    from tests.e2e.a11y import serious_violations
+
+    context = _context(browser, width, height, bypass_csp=True)  # axe is an injected script
     page = context.new_page()
     try:
         login(page, certificates_issued, "leader")
@@ -305,6 +307,7 @@ def test_my_certificates_read_at_phone_and_tablet_width(certificates_issued, bro
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         targets = page.locator(".cert-table a.btn")
         assert all(targets.nth(i).bounding_box()["height"] >= 44 for i in range(targets.count()))
+        assert serious_violations(page) == []
         shot(page, f"field-fixes-06-my-certificates-{width}x{height}")
     finally:
         context.close()
