@@ -5,6 +5,11 @@ labelled with the reviewer's verdict and the exact rules that must fail. A
 report agrees when the verdict matches AND the failed rules are exactly the
 labelled ones. Only the ``tune`` split is asserted on; the ``holdout`` split is
 measured once, by hand, with ``python -m tests.drills.corpus --split holdout``.
+
+Recorded when the rules were tuned (issue #5; tune first, holdout run once afterwards, no change since):
+tune 145/145 exact (100 %), 145/145 verdict; holdout 33/36 exact (91.7 %), 36/36 verdict (100 %).
+Holdout confusion: every rule 0 false / 0 missed fails except key_facts, 3 false fails (3 reports the
+reviewer returned for other rules that the engine also returned for a missing key fact).
 """
 from __future__ import annotations
 
