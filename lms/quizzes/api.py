@@ -79,8 +79,8 @@ def result_json(attempt) -> dict:
 
 
 def own_attempt(attempt_id: int, *, lock: bool = False):
-    """The current user's attempt; someone else's is as absent as a missing one (404)."""
-    attempt = queries.get_attempt(attempt_id, lock=lock)
+    """The current user's attempt (with its quiz); someone else's is as absent as a missing one (404)."""
+    attempt = queries.get_attempt(attempt_id, lock=lock, with_quiz=not lock)
     if attempt is None or attempt.user_id != current_user.id:
         raise NotFound("找不到这次作答")
     return attempt

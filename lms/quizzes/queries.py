@@ -5,6 +5,7 @@ import datetime as dt
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from lms.accounts.models import User
 from lms.db import SHANGHAI
@@ -30,11 +31,14 @@ def get_bank(code: str) -> Bank | None:
     return db.session.execute(sa.select(Bank).where(Bank.code == code)).scalar_one_or_none()
 
 
-def get_attempt(attempt_id: int, *, lock: bool = False) -> Attempt | None:
-    """An attempt by id; ``lock`` holds a shared row lock (PostgreSQL) so a save cannot race the submit."""
+def get_attempt(attempt_id: int, *, lock: bool = False, with_quiz: bool = False) -> Attempt | None:
+    """An attempt by id; ``lock`` holds a shared row lock (PostgreSQL) so a save cannot race the submit;
+    ``with_quiz`` loads its quiz in the same query (not with ``lock``: PostgreSQL would lock the quiz too)."""
     stmt = sa.select(Attempt).where(Attempt.id == attempt_id).execution_options(populate_existing=True)
     if lock:
         stmt = stmt.with_for_update(read=True)
+    elif with_quiz:
+        stmt = stmt.options(orm.joinedload(Attempt.quiz))
     return db.session.execute(stmt).scalar_one_or_none()
 
 
