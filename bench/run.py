@@ -1,7 +1,7 @@
 """`make bench`: county-scale data, a live gunicorn, wrk against each route, ratios to the bare route.
 
 Usage: python bench/run.py [--database-url URL] [--workers 2000] [--duration 10] [--connections 32]
-                           [--only lesson,catalog] [--gunicorn-workers 2] [--gunicorn-threads 4]
+                           [--only lesson,catalog] [--bare-each-row] [--gunicorn-workers 2] [--gunicorn-threads 4]
 Prints one table (rps, ratio to /healthz in the same run, p99, load average) and writes it to bench/last-run.md.
 --only runs the bare row and the rows whose names contain one of the words, and skips logins, submits and
 the import (a quick check of a few pages on a shared machine).
@@ -103,6 +103,24 @@ def start_server(env: dict, port: int, workers: int = 2, threads: int = 4) -> su
     raise SystemExit("gunicorn did not start")
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's master and workers, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ..., utime (field 14) and stime (15) of the whole line
+        if int(entry) == master_pid or int(fields[1]) == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def login(base: str, username: str, password: str) -> tuple[str, str]:
     """Session cookie and CSRF token of one worker."""
     jar = http.cookiejar.CookieJar()
@@ -141,7 +159,8 @@ def sample_answer(question: dict):
     return ["答案"] * blanks
 
 
-def run_wrk(base: str, specs: list[tuple], *, connections: int, duration: int) -> dict:
+def run_wrk(base: str, specs: list[tuple], *, connections: int, duration: int, server_pid: int | None = None) -> dict:
+    cpu_before = server_cpu_seconds(server_pid) if server_pid else None
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
         for spec in specs:
             handle.write("\t".join(spec) + "\n")
@@ -157,8 +176,12 @@ def run_wrk(base: str, specs: list[tuple], *, connections: int, duration: int) -
     if not match:
         raise SystemExit("wrk failed:\n" + done.stdout + done.stderr)
     rps, p50, p99, errors, non2xx, requests = match.groups()
-    return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors) + int(non2xx),
-            "requests": int(requests)}
+    result = {"rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors) + int(non2xx),
+              "requests": int(requests), "cpu_ms": None}
+    if cpu_before is not None and int(requests):
+        # Server CPU per request barely depends on what else runs on the machine, unlike rps.
+        result["cpu_ms"] = (server_cpu_seconds(server_pid) - cpu_before) * 1000 / int(requests)
+    return result
 
 
 def lesson_specs(ctx):
@@ -299,6 +322,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--submits", type=int, default=400, help="attempts submitted in the submit row")
     parser.add_argument("--only", help="comma-separated words: only the rows whose names contain one (and bare)")
+    parser.add_argument("--bare-each-row", action="store_true",
+                        help="measure the bare route again before every row and divide by that (shared machines)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--gunicorn-threads", type=int, default=4)
     args = parser.parse_args()
@@ -322,12 +347,20 @@ def main() -> None:
             sessions = [login(base, u, BENCH_PASSWORD) for u in usernames[:64]]
             ctx = {"sessions": sessions, "usernames": usernames, "base": base}
             results = []
-            bare = None
+            bare = bare_cpu = None
             for name, target, make_specs in rows:
-                result = run_wrk(base, make_specs(ctx), connections=args.connections, duration=args.duration)
+                if args.bare_each_row and target is not None:
+                    # On a shared machine the load changes from row to row: divide by a bare run just before.
+                    bare = run_wrk(base, ROWS[0][2](ctx), connections=args.connections, duration=args.duration)["rps"]
+                result = run_wrk(base, make_specs(ctx), connections=args.connections, duration=args.duration,
+                                 server_pid=server.pid)
                 bare = bare or result["rps"]
+                bare_cpu = bare_cpu or result["cpu_ms"]
+                result["bare"] = bare
                 results.append((name, target, result))
-                print(f"{name}: {result['rps']:.0f} rps, p99 {result['p99']:.1f} ms", flush=True)
+                print(f"{name}: {result['rps']:.0f} rps ({result['rps'] / bare:.0%} of bare {bare:.0f}), "
+                      f"p99 {result['p99']:.1f} ms, server CPU {result['cpu_ms'] or 0:.2f} ms/request, "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
             if only is None:
                 logins = bench_logins(base, usernames[64:], BENCH_PASSWORD)
                 submit_sessions = [login(base, u, BENCH_PASSWORD) for u in usernames[-args.submits:]]
@@ -343,25 +376,32 @@ def main() -> None:
              f"{db_kind} · gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads · "
              f"wrk {args.connections} connections × {args.duration} s · load average (1 min) before/after the rows: "
              f"{load_before[0]:.2f} / {load_after[0]:.2f}",
-             "", "| work | rps | ratio to bare | target | p99 ms | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "", "| work | rps | ratio to bare | target | p99 ms | errors | server CPU ms/request (bare ÷ this) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, target, r in results:
-        ratio = r["rps"] / bare
+        ratio = r["rps"] / r["bare"]
         verdict = "" if target is None else (" ✓" if ratio >= target else " ✗")
+        cpu = f"{r['cpu_ms']:.2f}" if r["cpu_ms"] else ""
+        if r["cpu_ms"] and bare_cpu and target is not None:
+            cpu += f" ({bare_cpu / r['cpu_ms']:.0%})"
         lines.append(f"| {name} | {r['rps']:.0f} | {ratio:.0%}{verdict} | {'' if target is None else f'≥ {target:.0%}'} "
-                     f"| {r['p99']:.1f} | {r['errors']} |")
+                     f"| {r['p99']:.1f} | {r['errors']} | {cpu} |")
     if submits:
         sub, sub_bare = submits["submit"], submits["bare"]
         ratio = sub["rps"] / sub_bare["rps"]
         lines.append(f"| quiz submit, 20 questions (8 clients; bare /healthz by the same client: "
                      f"{sub_bare['rps']:.0f} rps) | {sub['rps']:.0f} | {ratio:.0%}{' ✓' if ratio >= 0.08 else ' ✗'} "
-                     f"| ≥ 8% | {sub['p99']:.1f} | {sub['errors']} |")
+                     f"| ≥ 8% | {sub['p99']:.1f} | {sub['errors']} | |")
     if logins:
         lines.append(f"| logins (8 clients, argon2id m=19 MiB t=2) | {logins['per_second']:.1f}/s | | ≥ 30/s | | "
-                     f"{logins['failed']} |")
+                     f"{logins['failed']} | |")
     if imports:
-        lines.append(f"| import 1,000 lessons + 10,000 questions (CLI, fresh database) | {imports['first']:.1f} s | | ≤ 10 s | | |")
-        lines.append(f"| unchanged re-import | {imports['again']:.1f} s | | ≤ 3 s | | |")
+        lines.append(f"| import 1,000 lessons + 10,000 questions (CLI, fresh database) | {imports['first']:.1f} s | | ≤ 10 s "
+                     "| | | |")
+        lines.append(f"| unchanged re-import | {imports['again']:.1f} s | | ≤ 3 s | | | |")
     lines.append("")
+    if args.bare_each_row:
+        lines.append("Each ratio divides by a bare /healthz run made just before that row (--bare-each-row).")
     if only is not None:
         lines.append(f"Only the rows matching --only {args.only}: logins, submits and the import were skipped.")
     lines.append("Not measured yet: the exam-peak scenario, the 100,000-row certificate export, province scale (bench-pg).")
