@@ -28,7 +28,7 @@ def init_app(app):
     def learning_section(user):
         if not learns(user):
             return None
-        cards = queries.my_learning(user, api.today(), brief=True)[:3]
+        cards = queries.my_learning(user, api.today())[:3]
         tiles = []
         for card in cards:
             state = "已完成" if card["complete"] else f"已学 {card['done']}/{card['total']} 课"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from lms.accounts.models import Role, RoleGrant, User, UserStatus
-from lms.courses.models import (Assignment, Course, CourseAsset, CourseEnrollment, CourseLevel, Lesson,
+from lms.courses.models import (LEVEL_LABELS, Assignment, Course, CourseAsset, CourseEnrollment, CourseLevel, Lesson,
                                 LessonProgress, LessonVersion)
 from lms.db import SHANGHAI, is_write_intent
 from lms.extensions import db
@@ -180,20 +180,17 @@ def local_today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
 
-def my_learning(user, today: dt.date | None = None, *, brief: bool = False) -> list[dict]:
-    """Assigned courses visible to user, overdue first, then by due date (completed last).
-
-    brief: card["course"] is only (id, code, title) — cheaper where nothing else is shown (home tiles).
-    """
+def my_learning(user, today: dt.date | None = None) -> list[dict]:
+    """Assigned courses visible to user, overdue first, then by due date (completed last); cards as visible_cards."""
     today = today or local_today()
-    cards = [card for card in visible_cards(user, today=today, brief=brief) if card["due"] is not None]
+    cards = [card for card in visible_cards(user, today=today) if card["due"] is not None]
     cards.sort(key=lambda card: (card["complete"], not card["overdue"], card["due"], card["course"].code))
     return cards
 
 
 def progress_summary(user, today: dt.date | None = None) -> dict:
     """{"done": assigned courses complete, "total": assigned, "overdue": [titles]} (mentoring's dashboard)."""
-    cards = my_learning(user, today, brief=True)
+    cards = my_learning(user, today)
     return {"done": sum(1 for c in cards if c["complete"]), "total": len(cards),
             "overdue": [c["course"].title for c in cards if c["overdue"]]}
 
@@ -390,7 +387,25 @@ def lesson_state(user, course_id: int) -> LessonState:
     return LessonState(frozenset(done), enrolled, last_id, last_at)
 
 
-def _cards_statement(with_level: bool = False, with_code: bool = False, brief: bool = False):
+class CardCourse(NamedTuple):
+    """What a course card shows of its course: a plain row, not an ORM object (lists of cards are hot)."""
+
+    id: int
+    code: str
+    title: str
+    level: CourseLevel
+    hours: float
+    tags: list
+    org_name: str
+    version: int
+    updated_at: dt.datetime
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+def _cards_statement(with_level: bool = False, with_code: bool = False, rows: bool = True):
     done = (sa.select(sa.func.count()).select_from(LessonProgress).join(Lesson, Lesson.id == LessonProgress.lesson_id)
             .where(LessonProgress.user_id == sa.bindparam("uid"), LessonProgress.course_id == Course.id,
                    LessonProgress.completed_at.is_not(None), ~Lesson.is_retired)
@@ -399,13 +414,16 @@ def _cards_statement(with_level: bool = False, with_code: bool = False, brief: b
              .scalar_subquery())
     due = (sa.select(sa.func.min(Assignment.due_on)).where(Assignment.course_id == Course.id, _reaches_user())
            .scalar_subquery())
-    # brief: the course as a row of id, code and title, not an ORM object with its unit
-    query = (sa.select(*((Course.id, Course.code, Course.title) if brief else (Course,)), done, total, due,
-                       CourseEnrollment.id, CourseEnrollment.completed_at, CourseEnrollment.last_lesson_id,
-                       CourseEnrollment.quiz_passed_at)
+    # rows: the CardCourse columns; otherwise the ORM Course (the course page shows more of it)
+    course = (Course.id, Course.code, Course.title, Course.level, Course.hours, Course.tags, OrgUnit.name,
+              Course.version, Course.updated_at) if rows else (Course,)
+    query = (sa.select(*course, done, total, due, CourseEnrollment.id, CourseEnrollment.completed_at,
+                       CourseEnrollment.last_lesson_id, CourseEnrollment.quiz_passed_at)
              .outerjoin(CourseEnrollment, sa.and_(CourseEnrollment.course_id == Course.id,
                                                   CourseEnrollment.user_id == sa.bindparam("uid")))
              .where(_visible_bound()))
+    if rows:
+        query = query.join(OrgUnit, OrgUnit.id == Course.org_id)
     if with_level:
         query = query.where(Course.level == sa.bindparam("level"))
     if with_code:
@@ -414,21 +432,13 @@ def _cards_statement(with_level: bool = False, with_code: bool = False, brief: b
 
 
 _CARDS = {False: _cards_statement(), True: _cards_statement(with_level=True)}
-_CARD_BY_CODE = _cards_statement(with_code=True)
-_BRIEF_CARDS = _cards_statement(brief=True)
+_CARD_BY_CODE = _cards_statement(with_code=True, rows=False)
+_COURSE_COLUMNS = len(CardCourse._fields)
 
 
-class BriefCourse(NamedTuple):
-    id: int
-    code: str
-    title: str
-
-
-def _card(row, today, brief: bool = False) -> dict:
-    if brief:
-        course, row = BriefCourse(*row[:3]), row[3:]
-    else:
-        course, row = row[0], row[1:]
+def _card(row, today, course=None) -> dict:
+    if course is None:
+        course, row = CardCourse._make(row[:_COURSE_COLUMNS]), row[_COURSE_COLUMNS:]
     done, total, due_on, enrollment_id, completed_at, last_lesson_id, quiz_passed_at = row
     complete = completed_at is not None
     return {"course": course, "done": done, "total": total, "percent": round(100 * done / total) if total else 0,
@@ -438,18 +448,18 @@ def _card(row, today, brief: bool = False) -> dict:
 
 
 def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = None,
-                  today: dt.date | None = None, *, brief: bool = False) -> list[dict]:
+                  today: dt.date | None = None) -> list[dict]:
     """Courses user may learn (optionally one level, a title/tag substring), each with progress (done, total,
-    percent), due date, overdue, completion — in ONE query, whatever the number of courses."""
+    percent), due date, overdue, completion — in ONE query, whatever the number of courses.
+
+    card["course"] is a CardCourse (id, code, title, level, hours, tags, org_name, version, updated_at).
+    """
     if getattr(user, "org", None) is None:
         return []
     params = learner_context(user)
     if level:
         params["level"] = CourseLevel(level)
-    if brief and not level:
-        cards = [_card(row, today, brief=True) for row in _conn().execute(_BRIEF_CARDS, params)]
-    else:
-        cards = [_card(row, today) for row in db.session.execute(_CARDS[bool(level)], params)]
+    cards = [_card(row, today) for row in _conn().execute(_CARDS[bool(level)], params)]
     if q:
         # Tags live in a JSON list: match in Python (a county has tens of courses, not thousands).
         needle = q.strip().casefold()
@@ -459,11 +469,12 @@ def visible_cards(user, level: CourseLevel | str | None = None, q: str | None = 
 
 
 def visible_card(user, code: str, today: dt.date | None = None) -> dict | None:
-    """The card (as visible_cards) of one course if user may learn it, else None; one query."""
+    """The card (as visible_cards, but card["course"] is the ORM Course) of one course if user may learn it,
+    else None; one query."""
     if getattr(user, "org", None) is None:
         return None
     row = db.session.execute(_CARD_BY_CODE, {"code": code, **learner_context(user)}).first()
-    return _card(row, today) if row is not None else None
+    return _card(row[1:], today, course=row[0]) if row is not None else None
 
 
 _DONE_IN_COURSES = (sa.select(LessonProgress.course_id, LessonProgress.lesson_id)
