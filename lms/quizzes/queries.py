@@ -21,9 +21,12 @@ from lms.quizzes.questions import question_from_dict
 GRADED = (AttemptStatus.submitted, AttemptStatus.closed)
 
 
+_QUIZ_BY_CODE = sa.select(Quiz).where(Quiz.code == sa.bindparam("code"))  # built once: every start reads it
+
+
 def get_quiz(code: str) -> Quiz | None:
     """The quiz with this code (retired ones too), or None."""
-    return db.session.execute(sa.select(Quiz).where(Quiz.code == code)).scalar_one_or_none()
+    return db.session.execute(_QUIZ_BY_CODE, {"code": code}).scalar_one_or_none()
 
 
 def get_bank(code: str) -> Bank | None:

@@ -86,6 +86,29 @@ _QUESTIONS: dict[tuple[str, int, str], QuestionValue] = {}
 _QUESTIONS_MAX = 50_000
 
 
+# Hot statements of start/submit, built once: constructing them per request cost about as much CPU as running them.
+_POOL_SIGNATURES = (
+    sa.select(Bank.id, Bank.code, sa.func.count(Question.id), sa.func.sum(Question.id), sa.func.sum(Question.version),
+              sa.func.max(Question.updated_at))
+    .select_from(Bank).outerjoin(Question, sa.and_(Question.bank_id == Bank.id, Question.is_retired.is_(False)))
+    .where(Bank.code.in_(sa.bindparam("codes", expanding=True)), Bank.is_retired.is_(False))
+    .group_by(Bank.id, Bank.code))
+_POOL_ENTRIES = sa.select(Question.qid, Question.tags, Question.difficulty, Question.version, Question.content_hash) \
+    .where(Question.bank_id == sa.bindparam("bank_id"), Question.is_retired.is_(False))
+_QUESTION_ROWS = sa.select(
+    Question.qid, Question.type, Question.stem, Question.options, Question.answer, Question.explanation,
+    Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version, Question.content_hash,
+).where(Question.qid.in_(sa.bindparam("qids", expanding=True)))
+_LOCK_USER = sa.select(User.id).where(User.id == sa.bindparam("user_id")).with_for_update()
+_MY_ATTEMPTS = sa.select(Attempt.id, Attempt.status, Attempt.number).where(
+    Attempt.quiz_id == sa.bindparam("quiz_id"), Attempt.user_id == sa.bindparam("user_id"))
+_SAVED_ANSWERS = sa.select(AttemptAnswer.qid, AttemptAnswer.answer, AttemptAnswer.seq).where(
+    AttemptAnswer.attempt_id == sa.bindparam("attempt_id"))
+_SET_GRADE = sa.update(Attempt).where(Attempt.id == sa.bindparam("attempt_id")).values(
+    score=sa.bindparam("score"), passed=sa.bindparam("passed"), marks=sa.bindparam("marks")) \
+    .execution_options(synchronize_session=False)
+
+
 def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
     """Current questions (not retired) of the live banks the quiz draws from, by bank code, as PoolEntry.
 
@@ -95,22 +118,15 @@ def draw_pools(quiz: Quiz) -> dict[str, list[PoolEntry]]:
     the bank's ids, tags and difficulties read again.
     """
     codes = sorted({d["bank"] for d in quiz.draws})
-    live = sa.and_(Question.bank_id == Bank.id, Question.is_retired.is_(False))
-    rows = db.session.execute(
-        sa.select(Bank.id, Bank.code, sa.func.count(Question.id), sa.func.sum(Question.id),
-                  sa.func.sum(Question.version), sa.func.max(Question.updated_at))
-        .select_from(Bank).outerjoin(Question, live)
-        .where(Bank.code.in_(codes), Bank.is_retired.is_(False)).group_by(Bank.id, Bank.code)).all()
+    rows = db.session.connection().execute(_POOL_SIGNATURES, {"codes": codes}).all()
     pools: dict[str, list[PoolEntry]] = {}
     for bank_id, code, *signature in rows:
         signature = tuple(signature)
         cached = _POOLS.get(bank_id)
         if cached is None or cached[0] != signature:
             entries = [PoolEntry(qid, tuple(tags or ()), difficulty, version, content_hash or "")
-                       for qid, tags, difficulty, version, content_hash in db.session.execute(
-                           sa.select(Question.qid, Question.tags, Question.difficulty, Question.version,
-                                     Question.content_hash)
-                           .where(Question.bank_id == bank_id, Question.is_retired.is_(False)))]
+                       for qid, tags, difficulty, version, content_hash in db.session.connection().execute(
+                           _POOL_ENTRIES, {"bank_id": bank_id})]
             cached = (signature, entries)
             with _POOLS_LOCK:
                 _POOLS[bank_id] = cached
@@ -130,11 +146,8 @@ def _drawn_questions(entries: list[PoolEntry]) -> dict[str, tuple[QuestionValue,
             out[entry.id] = (question, entry.version)
     if not missing:
         return out
-    columns = (Question.qid, Question.type, Question.stem, Question.options, Question.answer, Question.explanation,
-               Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version,
-               Question.content_hash)
     for qid, qtype, stem, options, answer, explanation, source, difficulty, tags, text_format, version, digest in \
-            db.session.execute(sa.select(*columns).where(Question.qid.in_(missing))):
+            db.session.connection().execute(_QUESTION_ROWS, {"qids": missing}):
         question = QuestionValue(id=qid, type=qtype, stem=stem, options=dict(options or {}),
                                  answer=answer_from_json(qtype, answer), explanation=explanation or "",
                                  source=source or "", difficulty=difficulty, tags=tuple(tags or ()),
@@ -202,10 +215,9 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
     now = now or utcnow()
     # Serialise this learner's starts: under READ COMMITTED a concurrent start could otherwise commit
     # between the read below and the insert, and the unique attempt number alone would let a second one in.
-    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    db.session.connection().execute(_LOCK_USER, {"user_id": user.id})
     # The learner's attempts of this quiz, small rows: how many were used and which one is still open.
-    mine = db.session.execute(sa.select(Attempt.id, Attempt.status, Attempt.number).where(
-        Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)).all()
+    mine = db.session.connection().execute(_MY_ATTEMPTS, {"quiz_id": quiz.id, "user_id": user.id}).all()
     open_ids = sorted(((number, attempt_id) for attempt_id, status, number in mine if status == AttemptStatus.open),
                       reverse=True)
     if open_ids:
@@ -352,8 +364,7 @@ def save_answer(attempt, qid: str, raw, seq, *, now: dt.datetime | None = None) 
 
 def saved_answers(attempt: Attempt) -> dict[str, dict]:
     """``{qid: {answer, seq}}`` of what the server holds for the attempt."""
-    rows = db.session.execute(sa.select(AttemptAnswer.qid, AttemptAnswer.answer, AttemptAnswer.seq)
-                              .where(AttemptAnswer.attempt_id == attempt.id)).all()
+    rows = db.session.connection().execute(_SAVED_ANSWERS, {"attempt_id": attempt.id}).all()
     return {qid: {"answer": answer, "seq": seq} for qid, answer, seq in rows}
 
 
@@ -415,9 +426,8 @@ def _grade(attempt: Attempt, now: dt.datetime) -> None:
     score = round(100.0 * sum(marks.values()) / total, 2) if total else 0.0
     quiz = attempt.quiz
     passed = score >= quiz.pass_score
-    db.session.execute(sa.update(Attempt).where(Attempt.id == attempt.id)
-                       .values(score=score, passed=passed, marks=marks)
-                       .execution_options(synchronize_session=False))
+    db.session.connection().execute(_SET_GRADE, {"attempt_id": attempt.id, "score": score, "passed": passed,
+                                                 "marks": marks})
     for key, value in (("score", score), ("passed", passed), ("marks", marks)):
         set_committed_value(attempt, key, value)
     # results() in the same request reuses what was just read (no save can follow: the attempt is closed).
