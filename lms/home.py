@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from flask import current_app, url_for
+from lms.web import cached_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +43,7 @@ def _unproxied(user):
 
 def nav_items(user, current_endpoint: str) -> list[dict]:
     user = _unproxied(user)
-    link = current_app.extensions.get("lms.url_for", url_for)
-    return [{"label": e.label, "url": link(e.endpoint), "active": e.endpoint == current_endpoint}
+    return [{"label": e.label, "url": cached_url(e.endpoint), "active": e.endpoint == current_endpoint}
             for e in _NAV if e.visible(user)]
 
 

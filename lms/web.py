@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 
-from flask import Flask, g, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 
 from lms.db import local, reset_write_intent, set_write_intent
 
@@ -110,6 +110,11 @@ def _memoised_url_for(app: Flask, max_entries: int = 4096):
         return url
 
     return cached_url_for
+
+
+def cached_url(endpoint: str, **values) -> str:
+    """url_for remembered per process, as templates' url_for is (see _memoised_url_for)."""
+    return current_app.extensions["lms.url_for"](endpoint, **values)
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ def init_app(app):
     from lms.home import register_nav, register_section
     from lms.signals import quiz_passed
 
-    from lms.web import offline_capable
+    from lms.web import cached_url, offline_capable
 
     app.register_blueprint(views.bp)
     # Assigned lessons stay readable on the walk between villages once opened.
@@ -33,11 +33,11 @@ def init_app(app):
         for card in cards:
             state = "已完成" if card["complete"] else f"已学 {card['done']}/{card['total']} 课"
             due = f" · 截止 {card['due']:%m月%d日}" + ("（已逾期）" if card["overdue"] else "") if card["due"] else ""
-            tiles.append({"label": card["course"].title, "url": url_for("courses.course", code=card["course"].code),
+            tiles.append({"label": card["course"].title, "url": cached_url("courses.course", code=card["course"].code),
                           "description": state + due})
-        tiles.append({"label": "我的学习", "url": url_for("courses.learning"),
+        tiles.append({"label": "我的学习", "url": cached_url("courses.learning"),
                       "description": "指派给我的课程、截止日期和进度"})
-        tiles.append({"label": "课程目录", "url": url_for("courses.catalog"), "description": "县训、乡培、村练"})
+        tiles.append({"label": "课程目录", "url": cached_url("courses.catalog"), "description": "县训、乡培、村练"})
         return {"title": "学习", "tiles": tiles}
 
     def authoring_section(user):

@@ -17,7 +17,7 @@ from lms.errors import LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit
 from lms.org.queries import get_org, list_subtree
-from lms.web import client_addr
+from lms.web import cached_url, client_addr
 
 bp = Blueprint("courses", __name__)
 
@@ -45,8 +45,8 @@ def learning():
     resume = queries.resume_lessons(user, cards)
     for card in cards:
         lesson = resume[card["course"].id]
-        card["resume_url"] = url_for("courses.lesson", code=card["course"].code, slug=lesson.slug) if lesson \
-            else url_for("courses.course", code=card["course"].code)
+        card["resume_url"] = cached_url("courses.lesson", code=card["course"].code, slug=lesson.slug) if lesson \
+            else cached_url("courses.course", code=card["course"].code)
     return render_template("courses/learning.html", cards=cards)
 
 
