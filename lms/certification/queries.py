@@ -171,7 +171,10 @@ def _valid_on_clause(day: dt.date):
         Certificate.issued_on <= day, Certificate.expires_on >= day,
         sa.or_(Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
                sa.and_(Certificate.status == CertificateStatus.revoked, Certificate.revoked_at >= next_day)),
-        ~sa.exists().where(renewal.renewal_of_id == Certificate.id, renewal.issued_on <= day))
+        # The redundant IS NOT NULL lets PostgreSQL probe ix_certificates_renewal_of_id instead of hashing
+        # every certificate per call (province bench: ~30 ms -> 0.6 ms per certified_share).
+        ~sa.exists().where(renewal.renewal_of_id.is_not(None), renewal.renewal_of_id == Certificate.id,
+                           renewal.issued_on <= day))
 
 
 def certificate_stats(org: OrgUnit, first_day: dt.date, last_day: dt.date) -> dict:
