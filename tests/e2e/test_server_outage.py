@@ -70,7 +70,7 @@ def test_quiz_answers_survive_a_stopped_server(outage, browser):
         outage.stop()
         _answer_current(page)
         state.filter(has_text="尚未保存").wait_for()
-        assert "网络已断开" in network.inner_text()
+        network.filter(has_text="网络已断开").wait_for()
         page.get_by_role("button", name="下一题").click()
         _answer_current(page)
         state.filter(has_text="尚未保存").wait_for()
@@ -81,7 +81,7 @@ def test_quiz_answers_survive_a_stopped_server(outage, browser):
         assert page.url == attempt_url
         assert page.locator(UNSAVED).count() == 2
         assert page.locator(".quiz-map button", has_text="已答").count() == 2
-        assert "网络已断开" in network.inner_text()
+        network.filter(has_text="网络已断开").wait_for()
         shot(page, "outage-01-quiz-server-down-768x1024")
 
         outage.start()  # same port, same database
