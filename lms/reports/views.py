@@ -139,15 +139,19 @@ def _org_choices(user) -> list[SelectChoice]:
     return choices
 
 
-@bp.get("/stats")
-@require(Permission.VIEW_STATS)
-def stats_page():
-    error, status = None, 200
+def _page_request():
+    """The stats pages' org and period: (org, start, end, error, status); a bad query shows its message, 422."""
     try:
         org, start, end = stats_request(request.args)
     except ValidationError as exc:
-        error, status = exc.message, 422
-        org, (start, end) = None, default_period(utcnow().astimezone(SHANGHAI).date())
+        return None, *default_period(utcnow().astimezone(SHANGHAI).date()), exc.message, 422
+    return org, start, end, None, 200
+
+
+@bp.get("/stats")
+@require(Permission.VIEW_STATS)
+def stats_page():
+    org, start, end, error, status = _page_request()
     result = org_stats(org, start, end) if org else None
     columns = [c for c in COLUMNS if result and c[0] in result]
     rows = []
@@ -180,12 +184,7 @@ def stats_figures(org, start: dt.date, end: dt.date) -> dict:
 @bp.get("/stats/dashboard")
 @require(Permission.VIEW_STATS)
 def dashboard_page():
-    error, status = None, 200
-    try:
-        org, start, end = stats_request(request.args)
-    except ValidationError as exc:
-        error, status = exc.message, 422
-        org, (start, end) = None, default_period(utcnow().astimezone(SHANGHAI).date())
+    org, start, end, error, status = _page_request()
     result = stats_figures(org, start, end) if org else None
     headings, rows = dashboard.table(result) if result else ([], [])
     return render_template("reports/dashboard.html", org=org, charts=dashboard.charts(result) if result else [],

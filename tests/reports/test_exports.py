@@ -198,7 +198,8 @@ def test_iter_xlsx_streams_the_workbook_while_reading_the_rows():
     assert values[-1] == ("网格员49999", 49999, dt.datetime(2026, 1, 1) + dt.timedelta(days=49999 % 365))
 
 
-def test_iter_xlsx_closes_the_rows_when_the_download_is_abandoned():
+@pytest.mark.parametrize("writer", [iter_xlsx, iter_csv], ids=["xlsx", "csv"])
+def test_the_writer_closes_the_rows_when_the_download_is_abandoned(writer):
     closed = False
 
     def rows():
@@ -209,25 +210,7 @@ def test_iter_xlsx_closes_the_rows_when_the_download_is_abandoned():
         finally:
             closed = True
 
-    stream = iter_xlsx(["a"], rows(), chunk_size=512)
-    next(stream), next(stream)  # the rows are being read
-    assert not closed
-    stream.close()
-    assert closed
-
-
-def test_iter_csv_closes_the_rows_when_the_download_is_abandoned():
-    closed = False
-
-    def rows():
-        nonlocal closed
-        try:
-            for i in range(50_000):
-                yield [f"网格员{i}"]
-        finally:
-            closed = True
-
-    stream = iter_csv(["a"], rows(), chunk_size=512)
+    stream = writer(["a"], rows(), chunk_size=512)
     next(stream), next(stream)  # the rows are being read
     assert not closed
     stream.close()
