@@ -595,14 +595,9 @@ def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
          "--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s",
          "lms:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
+    from bench.run import wait_until_serving
+
+    return wait_until_serving(server, port)
 
 
 def measure_live(base: str, access_log: Path, username: str, password: str, path: str, warmup: int,

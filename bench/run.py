@@ -94,6 +94,11 @@ def start_server(env: dict, port: int, workers: int = 2, threads: int = 4) -> su
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "lms:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_until_serving(server, port)
+
+
+def wait_until_serving(server: subprocess.Popen, port: int) -> subprocess.Popen:
+    """The server once /healthz answers (up to 30 s); killed and the run stopped if it never does."""
     for _ in range(150):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
