@@ -11,21 +11,10 @@ from lms.drills.rules import MAX_FIELD_CHARS
 from lms.extensions import db
 from lms.inbox.models import Message
 from lms.signals import drill_accepted
-from tests.drills.factories import NOISE, POOR, import_noise, model_report
+from tests.drills.factories import NOISE, POOR, model_report
 from tests.factories import make_user
 
 URL = f"/api/v1/drills/{NOISE}/reports"
-
-
-@pytest.fixture
-def noise(tree, tmp_path):
-    import_noise(tmp_path)
-    return queries.get_drill(NOISE)
-
-
-@pytest.fixture
-def worker(tree, noise):
-    return make_user("w-qs", "worker", tree["g1"], name="张小明")
 
 
 @pytest.fixture

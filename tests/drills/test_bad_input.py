@@ -4,22 +4,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from lms.drills import queries
 from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES
 from lms.drills.models import DrillReport
 from lms.drills.rules import MAX_FIELD_CHARS
 from lms.extensions import db
-from tests.drills.factories import NOISE, POOR, import_noise, model_report
+from tests.drills.factories import NOISE, POOR, model_report
 from tests.factories import make_user
 
 URL = f"/api/v1/drills/{NOISE}/reports"
 FULL_WIDTH = str.maketrans("0123456789:", "０１２３４５６７８９：")
-
-
-@pytest.fixture
-def noise(tree, tmp_path):
-    import_noise(tmp_path)
-    return queries.get_drill(NOISE)
 
 
 @pytest.fixture

@@ -4,24 +4,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from lms.drills import queries
 from lms.extensions import db
 from lms.inbox.models import Message
-from tests.drills.factories import NOISE, POOR, import_noise, model_report
+from tests.drills.factories import NOISE, POOR, model_report
 from tests.factories import make_user
 
 URL = f"/api/v1/drills/{NOISE}/reports"
-
-
-@pytest.fixture
-def noise(tree, tmp_path):
-    import_noise(tmp_path)
-    return queries.get_drill(NOISE)
-
-
-@pytest.fixture
-def worker(tree, noise):
-    return make_user("w-qs", "worker", tree["g1"], name="张小明")
 
 
 def _as(api, username):

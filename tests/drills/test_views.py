@@ -12,19 +12,8 @@ from lms.drills.definition import from_definition
 from lms.drills.forms import form_from_definition
 from lms.drills.models import DrillOrigin, DrillReport, DrillVersion
 from lms.extensions import db
-from tests.drills.factories import NOISE, POOR, import_noise, model_report
+from tests.drills.factories import NOISE, POOR, model_report
 from tests.factories import make_user
-
-
-@pytest.fixture
-def noise(tree, tmp_path):
-    import_noise(tmp_path)
-    return queries.get_drill(NOISE)
-
-
-@pytest.fixture
-def worker(tree, noise):
-    return make_user("w-qs", "worker", tree["g1"], name="张小明")
 
 
 def _post_form(api, url, data):
