@@ -78,9 +78,9 @@ def result_json(attempt) -> dict:
             "results": services.results(attempt)}
 
 
-def own_attempt(attempt_id: int, *, lock: bool = False):
+def own_attempt(attempt_id: int, *, lock: bool | str = False):
     """The current user's attempt (with its quiz); someone else's is as absent as a missing one (404)."""
-    attempt = queries.get_attempt(attempt_id, lock=lock, with_quiz=not lock)
+    attempt = queries.get_attempt(attempt_id, lock=lock, with_quiz=True)
     if attempt is None or attempt.user_id != current_user.id:
         raise NotFound("找不到这次作答")
     return attempt
@@ -159,8 +159,10 @@ def save_answer(attempt_id, qid):
           response_schema=SUBMIT_SCHEMA, errors=(404,))
 @login_required
 def submit_attempt(attempt_id):
-    attempt = own_attempt(attempt_id)
-    services.submit_attempt(attempt, now=utcnow())
+    # The row held for the whole submit (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the database): in-flight
+    # saves finish first, a concurrent submit waits and then sees it closed; grading is one UPDATE.
+    attempt = own_attempt(attempt_id, lock="update")
+    services.submit_attempt(attempt, now=utcnow(), locked=True)
     reply = result_json(attempt)  # before the commit, which would expire the graded attempt
     db.session.commit()
     return jsonify(reply)

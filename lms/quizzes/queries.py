@@ -34,14 +34,18 @@ def get_bank(code: str) -> Bank | None:
     return db.session.execute(sa.select(Bank).where(Bank.code == code)).scalar_one_or_none()
 
 
-def get_attempt(attempt_id: int, *, lock: bool = False, with_quiz: bool = False) -> Attempt | None:
-    """An attempt by id; ``lock`` holds a shared row lock (PostgreSQL) so a save cannot race the submit;
-    ``with_quiz`` loads its quiz in the same query (not with ``lock``: PostgreSQL would lock the quiz too)."""
+def get_attempt(attempt_id: int, *, lock: bool | str = False, with_quiz: bool = False) -> Attempt | None:
+    """An attempt by id; ``lock`` holds a shared row lock (PostgreSQL) so a save cannot race the submit,
+    ``lock="update"`` the row's exclusive (no key) lock, as the submit's UPDATE would take it;
+    ``with_quiz`` loads its quiz in the same query (the lock then covers the attempt's row only)."""
     stmt = sa.select(Attempt).where(Attempt.id == attempt_id).execution_options(populate_existing=True)
-    if lock:
-        stmt = stmt.with_for_update(read=True)
-    elif with_quiz:
+    if with_quiz:
         stmt = stmt.options(orm.joinedload(Attempt.quiz))
+    if lock == "update":
+        # NO KEY UPDATE: answer inserts' foreign-key checks (KEY SHARE) of other attempts never wait on it.
+        stmt = stmt.with_for_update(key_share=True, of=Attempt.__table__)
+    elif lock:
+        stmt = stmt.with_for_update(read=True, of=Attempt.__table__ if with_quiz else None)
     return db.session.execute(stmt).scalar_one_or_none()
 
 
