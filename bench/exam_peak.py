@@ -1,6 +1,7 @@
-"""Exam peak (DESIGN.md): a county's workers sit the 20-question `bench-20` exam at once, time-compressed.
+"""Exam peak (DESIGN.md): a county's workers sit the 20-question `bench-exam` exam at once, time-compressed.
 
 Usage: python bench/exam_peak.py [--database-url URL] [--workers 2000] [--compress 10] [--clients 64]
+`make bench` (bench/run.py) runs the same scenario through run_exam_peak() on its county server.
 
 In real time 2,000 workers start within 60 s, save 20 answers over 20 minutes
 and submit within the last 60 s; `--compress 10` runs it in 6 s / 2 min / 6 s.
@@ -22,14 +23,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import free_port, login, prepare, sample_answer  # noqa: E402  (path set above)
+from bench.run import (free_port, login, prepare, sample_answer, start_server,  # noqa: E402  (path set above)
+                       stop_server)
 
 #: gunicorn's default keep-alive is 2 s; a connection idle longer than this is reopened before use
 IDLE_REOPEN_S = 1.5
@@ -130,7 +131,12 @@ def schedule(workers: list[Worker], compress: float, rng: random.Random) -> list
     return events
 
 
-def drive(port: int, events: list, t0: float, cutoff: float, records: list, rng: random.Random) -> Client:
+#: the exam the peak sits: a copy of bench-20 nobody else in `make bench` starts (its verification counts attempts)
+EXAM_QUIZ = "bench-exam"
+
+
+def drive(port: int, events: list, t0: float, cutoff: float, records: list, rng: random.Random,
+          quiz: str = EXAM_QUIZ) -> Client:
     """Run one client thread's events in time order; append (phase, scheduled, sent, latency, status) to records.
 
     Status -1: skipped because the worker's start failed; -2: dropped because
@@ -149,7 +155,7 @@ def drive(port: int, events: list, t0: float, cutoff: float, records: list, rng:
             continue
         sent = time.perf_counter()
         if phase == "start":
-            status, reply = client.request("POST", "/api/v1/quizzes/bench-20/attempts", worker.cookie, worker.csrf)
+            status, reply = client.request("POST", f"/api/v1/quizzes/{quiz}/attempts", worker.cookie, worker.csrf)
             if status in (200, 201) and isinstance(reply, dict):
                 worker.attempt_id = reply["id"]
                 worker.questions = list(reply["questions"])
@@ -183,7 +189,7 @@ from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Quiz
 sent = json.load(open(sys.argv[1], encoding="utf-8"))
 app = create_app()
 with app.app_context():
-    quiz_id = db.session.scalar(sa.select(Quiz.id).where(Quiz.code == "bench-20"))
+    quiz_id = db.session.scalar(sa.select(Quiz.id).where(Quiz.code == sys.argv[2]))
     attempts = db.session.execute(sa.select(Attempt.id, User.username, Attempt.status, Attempt.submitted_at,
                                             Attempt.graded_at, Attempt.score, Attempt.marks)
                                   .join(User, User.id == Attempt.user_id).where(Attempt.quiz_id == quiz_id)).all()
@@ -223,32 +229,17 @@ print(json.dumps(out))
 """
 
 
-def verify(env: dict, workers: list[Worker], folder: Path) -> dict:
+def verify(env: dict, workers: list[Worker], folder: Path, quiz: str = EXAM_QUIZ) -> dict:
     """Read the database: stored answers vs the last one sent per question, submitted and graded once."""
     sent = {str(w.attempt_id): {"user": w.username, "answers": w.sent, "score": w.submit_score}
             for w in workers if w.attempt_id is not None}
     path = folder / "sent.json"
     path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", VERIFY_CODE, str(path)], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", VERIFY_CODE, str(path), quiz], env=env, cwd=ROOT,
                           capture_output=True, text=True)
     if done.returncode:
         raise SystemExit("verification failed:\n" + done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    """gunicorn 2 workers × 4 threads (as bench/run.py), its stderr (tracebacks) kept in ``log``."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "lms:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start:\n" + log.read_text(errors="replace")[-3000:])
 
 
 def login_retrying(base: str, username: str, password: str, failures: list) -> tuple[str, str]:
@@ -308,6 +299,111 @@ def report(records: list, elapsed: float) -> list[str]:
     return lines
 
 
+def run_window(port: int, usernames: list[str], *, compress: float = 10, clients: int = 64, seed: int = 2026,
+               max_window: float = 0, quiz: str = EXAM_QUIZ, server_log: Path | None = None,
+               log=print) -> dict:
+    """Log every worker in (untimed), then run the compressed exam against a live server on port.
+
+    Returns what summarize() needs: records (phase, scheduled, sent, latency, status), workers, clients, loads.
+    """
+    from bench.generate import BENCH_PASSWORD
+
+    rng = random.Random(seed)
+    base = f"http://127.0.0.1:{port}"
+    began = time.monotonic()
+    login_failures: list[str] = []
+    with ThreadPoolExecutor(8) as pool:
+        sessions = list(pool.map(lambda u: (u, *login_retrying(base, u, BENCH_PASSWORD, login_failures)),
+                                 usernames))
+    login_s = time.monotonic() - began
+    log(f"logins: {len(sessions)} in {login_s:.1f} s ({len(sessions) / login_s:.1f}/s), "
+        f"before the timed window; failed tries (then retried): {len(login_failures)}")
+    for line in login_failures[:5] + (server_errors(server_log)[:5] if server_log else []):
+        log(f"    {line}")
+    workers = [Worker(*s) for s in sessions]
+    events = schedule(workers, compress, rng)
+    # Each worker's events stay on one client thread, so its saves follow its start in order.
+    per_client: list[list] = [[] for _ in range(clients)]
+    slot = {id(w): i % clients for i, w in enumerate(workers)}
+    for event in events:
+        per_client[slot[id(event[2])]].append(event)
+    records_per_client: list[list] = [[] for _ in range(clients)]
+    client_objs: list[Client] = [None] * clients
+    cutoff = max_window or 2 * 1200 / compress
+    t0 = time.perf_counter() + 1.0
+
+    def run(i: int):
+        client_objs[i] = drive(port, per_client[i], t0, cutoff, records_per_client[i], random.Random(seed + i), quiz)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    load_before = os.getloadavg()
+    for thread in threads:
+        thread.start()
+    last_print = time.perf_counter()
+    while any(thread.is_alive() for thread in threads):
+        threads[0].join(timeout=1) if threads[0].is_alive() else time.sleep(1)
+        if time.perf_counter() - last_print >= 15:
+            last_print = time.perf_counter()
+            done = [r for rs in records_per_client for r in list(rs)]
+            recent = sorted(r[3] for r in done if r[4] >= 0 and r[2] + r[3] > last_print - t0 - 15)
+            log(f"  t={last_print - t0:5.0f} s: {sum(1 for r in done if r[4] >= 0)} sent, "
+                f"{sum(1 for r in done if not 200 <= r[4] < 300)} errors, last 15 s: {len(recent)} done, "
+                f"p99 {percentile(recent, 99) * 1000:.0f} ms, load {os.getloadavg()[0]:.2f}")
+    return {"records": [r for rs in records_per_client for r in rs], "workers": workers, "clients": client_objs,
+            "elapsed": time.perf_counter() - t0, "load_before": load_before, "load_after": os.getloadavg(),
+            "compress": compress, "n_clients": clients, "expected": len(usernames)}
+
+
+def summarize(window: dict, checks: dict, db_kind: str, errors_logged: list[str]) -> dict:
+    """The report lines and the verdict of one run: {"lines", "ok", "p99", "errors", "lost", "rate", ...}."""
+    records, compress = window["records"], window["compress"]
+    errors = sum(1 for r in records if not 200 <= r[4] < 300)
+    statuses: dict = {}
+    for r in records:
+        statuses[r[4]] = statuses.get(r[4], 0) + 1
+    lines = [f"Exam peak, {db_kind}: {window['expected']} workers, {compress:g}× compressed "
+             f"(starts in {60 / compress:g} s, saves over {1200 / compress:g} s, submits in the last "
+             f"{60 / compress:g} s); gunicorn 2 workers × 4 threads; {window['n_clients']} client threads "
+             f"with keep-alive connections; {os.cpu_count()} cores",
+             f"load average before/after the window: {window['load_before'][0]:.2f} / {window['load_after'][0]:.2f}; "
+             f"window took {window['elapsed']:.1f} s",
+             f"requests planned: {len(records)} · sent: {sum(1 for r in records if r[4] >= 0)} · errors (non-2xx, exceptions, skipped, dropped): {errors} · statuses: "
+             + ", ".join(f"{STATUS_NAMES.get(k, k)}={v}" for k, v in sorted(statuses.items())),
+             f"connections reopened: {sum(c.reopened for c in window['clients'] if c)} · resent after a keep-alive "
+             f"close: {sum(c.retries for c in window['clients'] if c)}",
+             "", *report(records, window["elapsed"]), "",
+             f"answers sent: {checks['sent_answers']} · lost: {checks['lost']} · mismatched: {checks['mismatched']} "
+             f"(of those after a failed save: {checks['lost_after_error']}) · stored but never sent: {checks['extra']}",
+             f"attempts: {checks['attempts']} for {checks['users_with_attempts']} workers · missing: "
+             f"{checks['missing_attempts']} · not submitted: {checks['not_submitted']} · not graded exactly once: "
+             f"{checks['not_graded_once']} · score differs from the submit reply: {checks['score_differs']}"]
+    if errors_logged:
+        distinct = sorted(set(errors_logged), key=errors_logged.index)
+        lines.append(f"server tracebacks: {len(errors_logged)}; distinct: " + " | ".join(distinct[:5]))
+    done = [r for r in records if r[4] >= 0]
+    latencies = [r[3] * 1000 for r in done]
+    p99 = percentile(latencies, 99)
+    lost = checks["lost"] + checks["mismatched"]
+    ok = (errors == 0 and lost == 0 and checks["extra"] == 0
+          and checks["not_submitted"] == 0 and checks["not_graded_once"] == 0 and checks["missing_attempts"] == 0
+          and checks["attempts"] == window["expected"] and p99 <= 300)
+    lines.append(f"target (0 errors, 0 lost answers, every attempt submitted once, p99 ≤ 300 ms): "
+                 f"{'met ✓' if ok else 'NOT met ✗'}")
+    first = min((r[2] for r in done), default=0)
+    last = max((r[2] + r[3] for r in done), default=0)
+    return {"lines": lines, "ok": ok, "p99": p99, "errors": errors, "lost": lost, "requests": len(records),
+            "rate": len(done) / max(last - first, 1e-9), "checks": checks, "load_before": window["load_before"][0],
+            "load_after": window["load_after"][0]}
+
+
+def run_exam_peak(env: dict, port: int, usernames: list[str], folder: Path, *, db_kind: str,
+                  server_log: Path | None = None, log=print, **options) -> dict:
+    """The whole scenario against a server already serving the county on port: window, verification, summary."""
+    window = run_window(port, usernames, server_log=server_log, log=log, **options)
+    checks = verify(env, window["workers"], folder, options.get("quiz", EXAM_QUIZ))
+    return summarize(window, checks, db_kind, server_errors(server_log) if server_log else [])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="an EMPTY database (default: SQLite in a temporary folder)")
@@ -319,9 +415,7 @@ def main() -> None:
                         help="drop requests not sent this many seconds into the window (default: twice the "
                              "compressed exam), so an overloaded server cannot stretch the run without bound")
     args = parser.parse_args()
-    from bench.generate import BENCH_PASSWORD
 
-    rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = {**os.environ, "LMS_SECRET_KEY": "bench", "LMS_IDLE_TIMEOUT_MINUTES": "120",
@@ -332,96 +426,16 @@ def main() -> None:
         print(f"data: {len(usernames)} workers in {time.monotonic() - began:.1f} s", flush=True)
         port = free_port()
         server_log = folder / "gunicorn-stderr.log"
-        server = start_server(env, port, server_log)
-        base = f"http://127.0.0.1:{port}"
+        server = start_server(env, port, log=server_log)
         try:
-            began = time.monotonic()
-            login_failures: list[str] = []
-            with ThreadPoolExecutor(8) as pool:
-                sessions = list(pool.map(lambda u: (u, *login_retrying(base, u, BENCH_PASSWORD, login_failures)),
-                                         usernames))
-            login_s = time.monotonic() - began
-            print(f"logins: {len(sessions)} in {login_s:.1f} s ({len(sessions) / login_s:.1f}/s), "
-                  f"before the timed window; failed tries (then retried): {len(login_failures)}", flush=True)
-            for line in login_failures[:5] + server_errors(server_log)[:5]:
-                print("   ", line, flush=True)
-            workers = [Worker(*s) for s in sessions]
-            events = schedule(workers, args.compress, rng)
-            # Each worker's events stay on one client thread, so its saves follow its start in order.
-            per_client: list[list] = [[] for _ in range(args.clients)]
-            slot = {id(w): i % args.clients for i, w in enumerate(workers)}
-            for event in events:
-                per_client[slot[id(event[2])]].append(event)
-            records_per_client: list[list] = [[] for _ in range(args.clients)]
-            clients: list[Client] = [None] * args.clients
-            cutoff = args.max_window or 2 * 1200 / args.compress
-            t0 = time.perf_counter() + 1.0
-
-            def run(i: int):
-                clients[i] = drive(port, per_client[i], t0, cutoff, records_per_client[i],
-                                   random.Random(args.seed + i))
-
-            threads = [threading.Thread(target=run, args=(i,)) for i in range(args.clients)]
-            load_before = os.getloadavg()
-            for thread in threads:
-                thread.start()
-            last_print = time.perf_counter()
-            while any(thread.is_alive() for thread in threads):
-                threads[0].join(timeout=1) if threads[0].is_alive() else time.sleep(1)
-                if time.perf_counter() - last_print >= 15:
-                    last_print = time.perf_counter()
-                    done = [r for rs in records_per_client for r in list(rs)]
-                    recent = sorted(r[3] for r in done if r[4] >= 0 and r[2] + r[3] > last_print - t0 - 15)
-                    print(f"  t={last_print - t0:5.0f} s: {sum(1 for r in done if r[4] >= 0)} sent, "
-                          f"{sum(1 for r in done if not 200 <= r[4] < 300)} errors, last 15 s: {len(recent)} done, "
-                          f"p99 {percentile(recent, 99) * 1000:.0f} ms, load {os.getloadavg()[0]:.2f}", flush=True)
-            elapsed = time.perf_counter() - t0
-            load_after = os.getloadavg()
+            window = run_window(port, usernames, compress=args.compress, clients=args.clients, seed=args.seed,
+                                max_window=args.max_window, server_log=server_log,
+                                log=lambda line: print(line, flush=True))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                print("gunicorn did not stop within 30 s of SIGTERM (requests still queued): killed", flush=True)
-                for pid in child_pids(server.pid):
-                    os.kill(pid, 9)
-                server.kill()
-                server.wait()
-        records = [r for rs in records_per_client for r in rs]
-        checks = verify(env, workers, folder)
-        errors_logged = server_errors(server_log)
-
-    db_kind = "PostgreSQL" if args.database_url else "SQLite"
-    errors = sum(1 for r in records if not 200 <= r[4] < 300)
-    statuses: dict = {}
-    for r in records:
-        statuses[r[4]] = statuses.get(r[4], 0) + 1
-    lines = [f"Exam peak, {db_kind}: {args.workers} workers, {args.compress:g}× compressed "
-             f"(starts in {60 / args.compress:g} s, saves over {1200 / args.compress:g} s, submits in the last "
-             f"{60 / args.compress:g} s); gunicorn 2 workers × 4 threads; {args.clients} client threads "
-             f"with keep-alive connections; {os.cpu_count()} cores",
-             f"load average before/after the window: {load_before[0]:.2f} / {load_after[0]:.2f}; "
-             f"window took {elapsed:.1f} s",
-             f"requests planned: {len(records)} · sent: {sum(1 for r in records if r[4] >= 0)} · errors (non-2xx, exceptions, skipped, dropped): {errors} · statuses: "
-             + ", ".join(f"{STATUS_NAMES.get(k, k)}={v}" for k, v in sorted(statuses.items())),
-             f"connections reopened: {sum(c.reopened for c in clients)} · resent after a keep-alive close: "
-             f"{sum(c.retries for c in clients)}",
-             "", *report(records, elapsed), "",
-             f"answers sent: {checks['sent_answers']} · lost: {checks['lost']} · mismatched: {checks['mismatched']} "
-             f"(of those after a failed save: {checks['lost_after_error']}) · stored but never sent: {checks['extra']}",
-             f"attempts: {checks['attempts']} for {checks['users_with_attempts']} workers · missing: "
-             f"{checks['missing_attempts']} · not submitted: {checks['not_submitted']} · not graded exactly once: "
-             f"{checks['not_graded_once']} · score differs from the submit reply: {checks['score_differs']}"]
-    if errors_logged:
-        distinct = sorted(set(errors_logged), key=errors_logged.index)
-        lines.append(f"server tracebacks: {len(errors_logged)}; distinct: " + " | ".join(distinct[:5]))
-    latencies = [r[3] * 1000 for r in records if r[4] >= 0]
-    ok = (errors == 0 and checks["lost"] == 0 and checks["mismatched"] == 0 and checks["extra"] == 0
-          and checks["not_submitted"] == 0 and checks["not_graded_once"] == 0 and checks["missing_attempts"] == 0
-          and checks["attempts"] == args.workers and percentile(latencies, 99) <= 300)
-    lines.append(f"target (0 errors, 0 lost answers, every attempt submitted once, p99 ≤ 300 ms): "
-                 f"{'met ✓' if ok else 'NOT met ✗'}")
-    print("\n" + "\n".join(lines))
+            stop_server(server)
+        checks = verify(env, window["workers"], folder)
+        result = summarize(window, checks, "PostgreSQL" if args.database_url else "SQLite", server_errors(server_log))
+    print("\n" + "\n".join(result["lines"]))
 
 
 if __name__ == "__main__":

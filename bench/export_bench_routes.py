@@ -168,6 +168,53 @@ def count_rows(fmt: str, body: bytes) -> int:
     return count
 
 
+CERTIFICATES_CODE = ("import json, sys; from lms import create_app; "
+                     "from bench.export_bench_routes import generate_certificates; "
+                     "app = create_app(); ctx = app.app_context(); ctx.push(); "
+                     "print(json.dumps(generate_certificates(int(sys.argv[1]))))")
+
+
+def make_certificates(env: dict, rows: int) -> dict:
+    """generate_certificates(rows) in the database of env (a subprocess, as the server would see it)."""
+    done = subprocess.run([sys.executable, "-c", CERTIFICATES_CODE, str(rows)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit("certificate generation failed:\n" + done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_downloads(port: int, master_pid: int, repeat: int = 2, log=print) -> list[dict]:
+    """Download both exports `repeat` times as the demo hr from the server on port; one result dict each."""
+    from lms.accounts.demo import DEMO_PASSWORD
+
+    cookie, _ = login(f"http://127.0.0.1:{port}", "hr", DEMO_PASSWORD)
+    pids = worker_pids(master_pid)
+    results = []
+    for fmt in ("csv", "xlsx"):
+        for run in range(1, repeat + 1):
+            load = os.getloadavg()[0]
+            before = {pid: status_kb(pid, "VmRSS") for pid in pids}
+            reset = all(reset_peak(pid) for pid in pids)
+            cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+            status, body, first, elapsed = download(port, f"/exports/certificates.{fmt}", cookie)
+            cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in pids}
+            peaks = {pid: status_kb(pid, "VmHWM") for pid in pids}
+            grew = max(pids, key=lambda pid: cpu[pid])  # the worker that served it
+            rows = count_rows(fmt, body) if status == 200 else -1
+            results.append({"fmt": fmt, "run": run, "status": status, "seconds": elapsed, "first": first,
+                            "bytes": len(body), "rows": rows, "rss_before": before[grew] / 1024,
+                            "peak": peaks[grew] / 1024, "max_peak": max(peaks.values()) / 1024,
+                            "reset": reset, "load": load, "cpu": cpu[grew]})
+            log(f"{fmt} #{run}: {status} {elapsed:.2f} s, worker CPU {cpu[grew]:.2f} s, {rows} rows, "
+                f"worker peak RSS {peaks[grew] / 1024:.0f} MB, load {load:.2f}")
+    return results
+
+
+def met(result: dict, expected_rows: int) -> bool:
+    return (result["status"] == 200 and result["seconds"] <= TARGETS[result["fmt"]]
+            and result["peak"] <= RSS_TARGET_MB and result["rows"] == expected_rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="an EMPTY database (default: SQLite in a temporary folder)")
@@ -175,7 +222,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20_000, help="generated holders")
     parser.add_argument("--repeat", type=int, default=2, help="downloads per format")
     args = parser.parse_args()
-    from lms.accounts.demo import DEMO_PASSWORD
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -183,38 +229,13 @@ def main() -> None:
                "LMS_SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/bench.sqlite3"}
         env.pop("LMS_TEST_DATABASE_URL", None)
         began = time.monotonic()
-        prepare(env, args.workers, folder)
-        code = ("import json; from lms import create_app; from bench.export_bench_routes import generate_certificates; "
-                f"app = create_app(); ctx = app.app_context(); ctx.push(); "
-                f"print(json.dumps(generate_certificates({args.rows})))")
-        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit("certificate generation failed:\n" + done.stderr[-3000:])
-        made = json.loads(done.stdout.strip().splitlines()[-1])
+        prepare(env, args.workers, folder, attempts=0)
+        made = make_certificates(env, args.rows)
         print(f"data: {made} in {time.monotonic() - began:.1f} s", flush=True)
         port = free_port()
         server = start_server(env, port)
-        results = []
         try:
-            cookie, _ = login(f"http://127.0.0.1:{port}", "hr", DEMO_PASSWORD)
-            pids = worker_pids(server.pid)
-            for fmt in ("csv", "xlsx"):
-                for run in range(1, args.repeat + 1):
-                    load = os.getloadavg()[0]
-                    before = {pid: status_kb(pid, "VmRSS") for pid in pids}
-                    reset = all(reset_peak(pid) for pid in pids)
-                    cpu_before = {pid: cpu_seconds(pid) for pid in pids}
-                    status, body, first, elapsed = download(port, f"/exports/certificates.{fmt}", cookie)
-                    cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in pids}
-                    peaks = {pid: status_kb(pid, "VmHWM") for pid in pids}
-                    grew = max(pids, key=lambda pid: cpu[pid])  # the worker that served it
-                    rows = count_rows(fmt, body) if status == 200 else -1
-                    results.append({"fmt": fmt, "run": run, "status": status, "seconds": elapsed, "first": first,
-                                    "bytes": len(body), "rows": rows, "rss_before": before[grew] / 1024,
-                                    "peak": peaks[grew] / 1024, "max_peak": max(peaks.values()) / 1024,
-                                    "reset": reset, "load": load, "cpu": cpu[grew]})
-                    print(f"{fmt} #{run}: {status} {elapsed:.2f} s, worker CPU {cpu[grew]:.2f} s, {rows} rows, "
-                          f"worker peak RSS {peaks[grew] / 1024:.0f} MB", flush=True)
+            results = run_downloads(port, server.pid, args.repeat, log=lambda line: print(line, flush=True))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -229,14 +250,13 @@ def main() -> None:
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: |"]
     ok = True
     for r in results:
-        met = (r["status"] == 200 and r["seconds"] <= TARGETS[r["fmt"]] and r["peak"] <= RSS_TARGET_MB
-               and r["rows"] == made["certificates"])
-        ok &= met
+        ok &= met(r, made["certificates"])
         lines.append(f"| {r['fmt'].upper()} | {r['run']} | {r['status']} | {r['seconds']:.2f} | {r['first']:.2f} | "
                      f"{r['cpu']:.2f} | "
                      f"{r['bytes'] / 1e6:.1f} | {r['rows']:,} | {'✓' if r['rows'] == made['certificates'] else '✗'} | "
                      f"{r['rss_before']:.0f} | {r['peak']:.0f}{'' if r['reset'] else ' (since start)'} | "
-                     f"≤ {TARGETS[r['fmt']]:g} s, ≤ {RSS_TARGET_MB} MB {'✓' if met else '✗'} | {r['load']:.2f} |")
+                     f"≤ {TARGETS[r['fmt']]:g} s, ≤ {RSS_TARGET_MB} MB {'✓' if met(r, made['certificates']) else '✗'} "
+                     f"| {r['load']:.2f} |")
     lines.append("")
     lines.append(f"highest VmHWM of any gunicorn worker during the downloads: "
                  f"{max(r['max_peak'] for r in results):.0f} MB; targets {'met ✓' if ok else 'NOT all met ✗'}")

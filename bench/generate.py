@@ -83,3 +83,117 @@ def generate(workers: int, seed: int = 7) -> list[str]:
         fn(usernames, rng)
         db.session.commit()
     return usernames
+
+
+# County content (issue #8): 30 courses with lessons, 2,000 questions, 20,000 graded attempts. Courses and
+# questions are written as files and go through `content import` like shipped content (lesson HTML, versions,
+# hashes made by the real importer); attempts are bulk-inserted.
+
+LESSON_BODY = "\n\n".join(f"## 第 {k} 节\n\n网格员每天走访辖区，发现问题及时上报。" * 3 for k in range(4))
+QUESTION_KINDS = (
+    ("single", "options: {A: 劝导清理并上报, B: 视而不见, C: 自行处罚, D: 拍照发朋友圈}", "A"),
+    ("multiple", "options: {A: 核实情况, B: 及时上报, C: 隐瞒不报, D: 做好记录}", "[A, B, D]"),
+    ("judge", None, "true"),
+)
+
+
+def write_courses(folder, count: int, lessons: int, prefix: str = "gen", level: str = "county",
+                  org: str = "HX") -> int:
+    """count courses of `lessons` Markdown lessons each under folder/<prefix>-NNN; returns the lessons written."""
+    from pathlib import Path
+
+    for c in range(count):
+        course = Path(folder) / f"{prefix}-{c:03d}"
+        course.mkdir(parents=True)
+        (course / "course.md").write_text(f"---\ncode: {prefix}-{c:03d}\ntitle: 生成课程 {c}\nlevel: {level}\n"
+                                          f"org: {org}\nhours: 2\ntags: [生成]\n---\n这是基准测试生成的课程 {c}。\n",
+                                          encoding="utf-8")
+        for n in range(1, lessons + 1):
+            (course / f"{n:02d}-part-{n}.md").write_text(f"---\ntitle: 第 {n} 课\nminutes: 8\n---\n{LESSON_BODY}\n",
+                                                       encoding="utf-8")
+    return count * lessons
+
+
+def write_bank(path, code: str, count: int, org: str = "HX", kinds=QUESTION_KINDS[:1]) -> None:
+    """One YAML bank of count questions, the kinds taken in turn (single only unless told)."""
+    from pathlib import Path
+
+    lines = [f"bank: {code}", f"title: 生成题库 {code}", f"org: {org}", "questions:"]
+    for q in range(count):
+        kind, options, answer = kinds[q % len(kinds)]
+        lines += [f"  - id: {code}-{q:05d}", f"    type: {kind}",
+                  f"    stem: 第 {q} 题：网格员发现消防通道被占用，应当怎么做？"]
+        lines += [f"    {options}"] if options else []
+        lines += [f"    answer: {answer}", "    explanation: 先劝导，劝导无效及时上报。",
+                  "    source: 《中华人民共和国消防法》第二十八条", "    difficulty: 2", "    tags: [消防]"]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def shipped_counts(courses_dir, questions_dir) -> tuple[int, int]:
+    """(courses, questions) in content folders as shipped: what the county generator tops up."""
+    from pathlib import Path
+
+    import yaml
+
+    courses = sum(1 for p in Path(courses_dir).glob("*/course.md"))
+    questions = 0
+    for bank in Path(questions_dir).glob("*.yaml"):
+        data = yaml.safe_load(bank.read_text(encoding="utf-8")) or {}
+        questions += len(data.get("questions") or [])
+    return courses, questions
+
+
+def write_county_content(courses_dir, questions_dir, courses: int = 30, questions: int = 2000,
+                         lessons_per_course: int = 8) -> dict:
+    """Top up content folders (copies of the shipped ones) to `courses` county courses and `questions` questions."""
+    from pathlib import Path
+
+    have_courses, have_questions = shipped_counts(courses_dir, questions_dir)
+    new_courses, new_questions = max(0, courses - have_courses), max(0, questions - have_questions)
+    lessons = write_courses(courses_dir, new_courses, lessons_per_course, prefix="county-gen")
+    if new_questions:
+        write_bank(Path(questions_dir) / "county-gen.yaml", "county-gen", new_questions, kinds=QUESTION_KINDS)
+    return {"courses": have_courses + new_courses, "generated_courses": new_courses, "generated_lessons": lessons,
+            "questions": have_questions + new_questions, "generated_questions": new_questions}
+
+
+def generate_attempts(total: int, rng: random.Random, exclude: tuple[str, ...] = ("bench-",)) -> int:
+    """total graded attempts spread evenly over the generated workers (bw…) and the published quizzes; commits.
+
+    Attempt numbers run 1.. per worker and quiz, never past a quiz's limit (3 when unlimited). The bench's own
+    quizzes (codes starting with `exclude`) stay untouched for the live rows. Returns the rows inserted.
+    """
+    from bench.province import Loader
+    from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+
+    people = db.session.execute(sa.select(User.id, User.org_id).where(User.username.like("bw%"))
+                                .order_by(User.id)).all()
+    quizzes = [q for q in db.session.execute(
+        sa.select(Quiz.id, Quiz.code, Quiz.pass_score, Quiz.time_limit_minutes, Quiz.max_attempts)
+        .where(Quiz.is_retired.is_(False)).order_by(Quiz.code)).all() if not q.code.startswith(exclude)]
+    if not total or not people or not quizzes:
+        return 0
+    slots = [(q, n) for n in range(1, 4) for q in quizzes if n <= (q.max_attempts or 3)]
+    if total > len(people) * len(slots):
+        raise SystemExit(f"{total} attempts do not fit {len(people)} workers × {len(slots)} quiz slots")
+    now = utcnow()
+    loader = Loader(db.session)
+    ids = iter(loader.ids(Attempt.__table__, total))
+
+    def rows():
+        for i in range(total):
+            uid, org_id = people[i % len(people)]
+            # A worker's k-th attempt takes the k-th slot: first attempts at every quiz, then second ones.
+            quiz, number = slots[i // len(people)]
+            graded = now - dt.timedelta(days=rng.randrange(365), minutes=rng.randrange(24 * 60))
+            score = float(rng.randrange(20, 101, 5))
+            yield (next(ids), quiz.id, uid, org_id, number, AttemptStatus.submitted,
+                   graded - dt.timedelta(minutes=20), graded + dt.timedelta(minutes=quiz.time_limit_minutes - 20),
+                   graded, graded, score, score >= quiz.pass_score, [], {})
+
+    count = loader.load(Attempt.__table__, ["id", "quiz_id", "user_id", "org_id", "number", "status", "started_at",
+                                            "deadline", "submitted_at", "graded_at", "score", "passed", "paper",
+                                            "marks"], rows())
+    loader.sync_sequences()
+    db.session.commit()
+    return count

@@ -1,11 +1,15 @@
 """`make bench`: county-scale data, a live gunicorn, wrk against each route, ratios to the bare route.
 
-Usage: python bench/run.py [--database-url URL] [--workers 2000] [--duration 10] [--connections 32]
-                           [--only lesson,catalog] [--warmup 1] [--bare-each-row] [--gunicorn-workers 2]
-                           [--gunicorn-threads 4]
+Usage: python bench/run.py [--database-url EMPTY-DB-URL | --pg] [--workers 2000] [--courses 30] [--questions 2000]
+                           [--attempts 20000] [--duration 10] [--connections 32] [--only lesson,catalog]
+                           [--skip-long] [--warmup 1] [--bare-each-row] [--gunicorn-workers 2] [--gunicorn-threads 4]
+Generates the county of issue #8 (2,000 workers, 30 courses, 2,000 questions, 20,000 graded attempts), serves it
+with gunicorn and measures every row of DESIGN.md's targets on it: the learner pages and the autosave with wrk,
+quiz submits, logins, the exam peak (bench/exam_peak.py, its own quiz), the 100,000-row certificate export
+(bench/export_bench_routes.py, certificates added to the same database) and, on SQLite, the content import.
 Prints one table (rps, ratio to /healthz in the same run, p99, load average) and writes it to bench/last-run.md.
---only runs the bare row and the rows whose names contain one of the words, and skips logins, submits and
-the import (a quick check of a few pages on a shared machine).
+--only runs the bare row and the rows whose names contain one of the words (e.g. `--only lesson,exam`);
+--skip-long leaves out the exam peak and the export (a few minutes together).
 """
 from __future__ import annotations
 
@@ -35,26 +39,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-BENCH_QUIZ = """code: bench-20
+BENCH_QUIZ = """code: {code}
 title: 基准测试用测验（20 题）
 org: HX
 draw:
-  - {bank: grid-duties, count: 20}
+  - {{bank: grid-duties, count: 20}}
 time_limit_minutes: 600
 pass_score: 60
 shuffle_options: true
 """
 
 
-def bench_content(folder: Path) -> Path:
-    """The shipped question bank plus a 20-question quiz with no attempt limit."""
-    target = folder / "question_bank"
-    shutil.copytree(ROOT / "question_bank", target)
-    (target / "quizzes" / "bench-20.yaml").write_text(BENCH_QUIZ, encoding="utf-8")
-    return target
+def bench_content(folder: Path, courses: int = 30, questions: int = 2000) -> tuple[Path, Path, dict]:
+    """Copies of the shipped courses and question bank, topped up to the county's counts, plus two 20-question
+    quizzes with no attempt limit: bench-20 (the autosave and submit rows) and bench-exam (the exam peak)."""
+    from bench.generate import write_county_content
+
+    courses_dir, questions_dir = folder / "courses", folder / "question_bank"
+    shutil.copytree(ROOT / "courses", courses_dir)
+    shutil.copytree(ROOT / "question_bank", questions_dir)
+    for code in ("bench-20", "bench-exam"):
+        (questions_dir / "quizzes" / f"{code}.yaml").write_text(BENCH_QUIZ.format(code=code), encoding="utf-8")
+    return courses_dir, questions_dir, write_county_content(courses_dir, questions_dir, courses, questions)
 
 
-def assign_courses(due_in_days: int = 30) -> None:
+def assign_courses(due_in_days: int = 30) -> int:
     """Every published course assigned to the whole demo county, so my-learning and home show real cards."""
     import datetime as dt
 
@@ -66,35 +75,89 @@ def assign_courses(due_in_days: int = 30) -> None:
     from lms.org.queries import get_org
 
     county, now = get_org("HX"), utcnow()
-    for course in db.session.scalars(sa.select(Course).where(Course.is_published)):
+    courses = list(db.session.scalars(sa.select(Course).where(Course.is_published)))
+    for course in courses:
         db.session.add(Assignment(course=course, org=county, due_on=now.date() + dt.timedelta(days=due_in_days),
                                   created_at=now))
     db.session.commit()
+    return len(courses)
 
 
-def prepare(env: dict, workers: int, folder: Path) -> list[str]:
+GENERATE_CODE = """
+import json, random, sys, time
+import sqlalchemy as sa
+from lms.extensions import db
+from lms import create_app
+from bench.generate import generate, generate_attempts
+from bench.run import assign_courses
+workers, attempts = int(sys.argv[1]), int(sys.argv[2])
+app = create_app()
+with app.app_context():
+    began = time.perf_counter()
+    users = generate(workers)
+    made = time.perf_counter()
+    count = generate_attempts(attempts, random.Random(11))
+    attempted = time.perf_counter()
+    assigned = assign_courses()
+    if db.engine.dialect.name == "postgresql":
+        # Planner statistics for the bulk-loaded tables, as autovacuum keeps them on a live server.
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    print(json.dumps({"users": users, "attempts": count, "assigned": assigned, "seconds": {
+        "workers": made - began, "attempts": attempted - made, "assignments": time.perf_counter() - attempted}}))
+"""
+
+
+def prepare(env: dict, workers: int, folder: Path, *, courses: int = 30, questions: int = 2000,
+            attempts: int = 20000, log=lambda line: print(line, flush=True)) -> list[str]:
+    """Migrate, demo org, county content imported, workers and graded attempts generated; logs what took how long.
+
+    Returns the generated workers' usernames (all with BENCH_PASSWORD)."""
     flask = [sys.executable, "-m", "flask", "--app", "lms"]
-    questions = bench_content(folder)
-    for args in (["db", "upgrade"], ["demo"], ["content", "import", "--questions", str(questions)]):
+    courses_dir, questions_dir, content = bench_content(folder, courses, questions)
+    seconds = {}
+    for name, args in (("migrate", ["db", "upgrade"]), ("demo", ["demo"]),
+                       ("content import", ["content", "import", "--courses", str(courses_dir),
+                                           "--questions", str(questions_dir)])):
+        started = time.perf_counter()
         done = subprocess.run(flask + args, env=env, cwd=ROOT, capture_output=True, text=True)
+        seconds[name] = time.perf_counter() - started
         if done.returncode:
             raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    code = ("import json, sys; from lms import create_app; from bench.generate import generate; "
-            "from bench.run import assign_courses; "
-            f"app = create_app(); ctx = app.app_context(); ctx.push(); users = generate({workers}); assign_courses(); "
-            "print(json.dumps(users))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", GENERATE_CODE, str(workers), str(attempts)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
     if done.returncode:
         raise SystemExit("data generation failed:\n" + done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds.update(made["seconds"])
+    log(f"data: {len(made['users']):,} workers, {content['courses']} courses ({content['generated_courses']} "
+        f"generated with {content['generated_lessons']} lessons; {made['assigned']} assigned to the county), "
+        f"{content['questions']:,} questions ({content['generated_questions']:,} generated), "
+        f"{made['attempts']:,} graded attempts — " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+    return made["users"]
 
 
-def start_server(env: dict, port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int = 2, threads: int = 4, log: Path | None = None) -> subprocess.Popen:
+    """gunicorn serving the app on port; its stderr (tracebacks) kept in ``log`` when given."""
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "lms:create_app()"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("ab") if log else subprocess.DEVNULL)
     return wait_until_serving(server, port)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM; workers still busy with queued requests after 30 s are killed (and said so)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        print("gunicorn did not stop within 30 s of SIGTERM (requests still queued): killed", flush=True)
+        for task in Path(f"/proc/{server.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                os.kill(int(child), 9)
+        server.kill()
+        server.wait()
 
 
 def wait_until_serving(server: subprocess.Popen, port: int) -> subprocess.Popen:
@@ -260,29 +323,15 @@ def bench_submits(base: str, sessions: list[tuple[str, str]]) -> dict:
 
 def bench_import(folder: Path, env: dict, lessons: int = 1000, questions: int = 10000) -> dict:
     """Time `content import` of generated files into a fresh database, then again unchanged."""
+    from bench.generate import write_bank, write_courses
+
     courses_dir, bank_dir = folder / "gen-courses", folder / "gen-bank"
     (bank_dir / "quizzes").mkdir(parents=True)
-    per_course = 10
-    for c in range(lessons // per_course):
-        course = courses_dir / f"gen-{c:03d}"
-        course.mkdir(parents=True)
-        (course / "course.md").write_text(f"---\ncode: gen-{c:03d}\ntitle: 生成课程 {c}\nlevel: county\norg: HX\n"
-                                          f"hours: 2\ntags: [生成]\n---\n这是用于导入基准的课程 {c}。\n",
-                                          encoding="utf-8")
-        for n in range(1, per_course + 1):
-            body = "\n\n".join(f"## 第 {k} 节\n\n网格员每天走访辖区，发现问题及时上报。" * 3 for k in range(4))
-            (course / f"{n:02d}-part-{n}.md").write_text(f"---\ntitle: 第 {n} 课\nminutes: 8\n---\n{body}\n",
-                                                       encoding="utf-8")
-    per_bank = 1000
+    courses_dir.mkdir()
+    per_course, per_bank = 10, 1000
+    write_courses(courses_dir, lessons // per_course, per_course, prefix="gen")
     for b in range(questions // per_bank):
-        lines = [f"bank: gen-{b:02d}", f"title: 生成题库 {b}", "org: HX", "questions:"]
-        for q in range(per_bank):
-            lines += [f"  - id: gen{b:02d}-{q:05d}", "    type: single",
-                      f"    stem: 第 {q} 题：网格员发现消防通道被占用，首先应当怎么做？",
-                      "    options: {A: 劝导清理并上报, B: 视而不见, C: 自行处罚, D: 拍照发朋友圈}",
-                      "    answer: A", "    explanation: 先劝导，劝导无效及时上报。",
-                      "    source: 《中华人民共和国消防法》第二十八条", "    difficulty: 2", "    tags: [消防]"]
-        (bank_dir / f"gen-{b:02d}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_bank(bank_dir / f"gen-{b:02d}.yaml", f"gen-{b:02d}", per_bank)
     env = {**env, "LMS_SQLALCHEMY_DATABASE_URI": env["LMS_SQLALCHEMY_DATABASE_URI"].replace("bench.sqlite3", "imp.sqlite3")}
     flask = [sys.executable, "-m", "flask", "--app", "lms"]
     for args in (["db", "upgrade"], ["demo"]):
@@ -320,40 +369,76 @@ def bench_logins(base: str, usernames: list[str], password: str, seconds: float 
     return {"per_second": counter["ok"] / elapsed, "failed": counter["failed"]}
 
 
+#: the rows after the wrk rows, in the order they run; the long ones are left out by --skip-long
+EXTRA_ROWS = ("quiz submit", "logins", "exam peak", "certificate export", "import")
+LONG_ROWS = ("exam peak", "certificate export")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="an EMPTY database (default: SQLite in a temporary folder)")
     parser.add_argument("--workers", type=int, default=2000)
+    parser.add_argument("--courses", type=int, default=30, help="courses in the county (shipped + generated)")
+    parser.add_argument("--questions", type=int, default=2000, help="questions in the banks (shipped + generated)")
+    parser.add_argument("--attempts", type=int, default=20000, help="graded attempts generated over the workers")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--submits", type=int, default=400, help="attempts submitted in the submit row")
     parser.add_argument("--only", help="comma-separated words: only the rows whose names contain one (and bare)")
+    parser.add_argument("--skip-long", action="store_true", help="leave out the exam peak and the certificate export")
+    parser.add_argument("--certificates", type=int, default=100_000, help="rows of the certificate export")
+    parser.add_argument("--compress", type=float, default=10, help="time compression of the exam peak")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured wrk before each GET row")
     parser.add_argument("--bare-each-row", action="store_true",
                         help="measure the bare route again before every row and divide by that (shared machines)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--pg", action="store_true",
+                        help="PostgreSQL: a scratch database lms_bench (dropped and created) on --admin-url")
+    parser.add_argument("--admin-url", default=os.environ.get("LMS_BENCH_ADMIN_URL",
+                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     only = [word.strip() for word in args.only.split(",") if word.strip()] if args.only else None
-    rows = [row for row in ROWS if only is None or row[1] is None or any(word in row[0] for word in only)]
+    if args.pg:
+        from bench.province import _admin
+
+        with _admin(args.admin_url).connect() as conn:
+            conn.exec_driver_sql('DROP DATABASE IF EXISTS "lms_bench" WITH (FORCE)')
+            conn.exec_driver_sql('CREATE DATABASE "lms_bench"')
+        args.database_url = args.admin_url.rsplit("/", 1)[0] + "/lms_bench"
+
+    def wanted(name: str) -> bool:
+        return (only is None or any(word in name for word in only)) and not (args.skip_long and name in LONG_ROWS)
+
+    rows = [row for row in ROWS if row[1] is None or wanted(row[0])]
+    extra = [name for name in EXTRA_ROWS if wanted(name)]
+    if args.database_url:
+        extra = [name for name in extra if name != "import"]  # the import bench makes its own SQLite files
+    from bench import exam_peak, export_bench_routes
     from bench.generate import BENCH_PASSWORD
 
-    with tempfile.TemporaryDirectory() as folder:
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    db_kind = "PostgreSQL" if args.database_url else "SQLite"
+    results, logins, submits, exam, exports, imports = [], None, None, None, None, None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
         env = {**os.environ, "LMS_SECRET_KEY": "bench", "LMS_IDLE_TIMEOUT_MINUTES": "120",
                "LMS_SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/bench.sqlite3"}
         env.pop("LMS_TEST_DATABASE_URL", None)
         started = time.monotonic()
-        usernames = prepare(env, args.workers, Path(folder))
-        print(f"data: {len(usernames)} workers in {time.monotonic() - started:.1f} s", flush=True)
+        usernames = prepare(env, args.workers, folder, courses=args.courses, questions=args.questions,
+                            attempts=args.attempts, log=log)
+        log(f"data ready in {time.monotonic() - started:.1f} s")
         port = free_port()
-        server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads)
+        server_log = folder / "gunicorn-stderr.log"
+        server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads, log=server_log)
         base = f"http://127.0.0.1:{port}"
-        logins = submits = None
         load_before = os.getloadavg()
         try:
             sessions = [login(base, u, BENCH_PASSWORD) for u in usernames[:64]]
             ctx = {"sessions": sessions, "usernames": usernames, "base": base}
-            results = []
             bare = bare_cpu = None
             for name, target, make_specs in rows:
                 if args.bare_each_row and target is not None:
@@ -369,28 +454,60 @@ def main() -> None:
                 bare = bare or result["rps"]
                 bare_cpu = bare_cpu or result["cpu_ms"]
                 result["bare"] = bare
+                result["load"] = os.getloadavg()[0]
                 results.append((name, target, result))
-                print(f"{name}: {result['rps']:.0f} rps ({result['rps'] / bare:.0%} of bare {bare:.0f}), "
-                      f"p99 {result['p99']:.1f} ms, server CPU {result['cpu_ms'] or 0:.2f} ms/request, "
-                      f"load {os.getloadavg()[0]:.2f}", flush=True)
-            if only is None:
+                log(f"{name}: {result['rps']:.0f} rps ({result['rps'] / bare:.0%} of bare {bare:.0f}), "
+                    f"p99 {result['p99']:.1f} ms, server CPU {result['cpu_ms'] or 0:.2f} ms/request, "
+                    f"load {result['load']:.2f}")
+            if "logins" in extra:
                 logins = bench_logins(base, usernames[64:], BENCH_PASSWORD)
+                logins["load"] = os.getloadavg()[0]
+                log(f"logins: {logins['per_second']:.1f}/s, load {logins['load']:.2f}")
+            if "quiz submit" in extra:
                 submit_sessions = [login(base, u, BENCH_PASSWORD) for u in usernames[-args.submits:]]
                 submits = bench_submits(base, submit_sessions)
-                print(f"submit: {submits['submit']['rps']:.0f} rps vs bare {submits['bare']['rps']:.0f}", flush=True)
+                submits["load"] = os.getloadavg()[0]
+                log(f"submit: {submits['submit']['rps']:.0f} rps vs bare {submits['bare']['rps']:.0f}, "
+                    f"load {submits['load']:.2f}")
+            if "exam peak" in extra:
+                # Its own quiz (bench-exam) on the same server and county data; every worker logs in first.
+                log(f"exam peak: {len(usernames)} workers, {args.compress:g}× compressed …")
+                exam = exam_peak.run_exam_peak(env, port, usernames, folder, db_kind=db_kind, server_log=server_log,
+                                               log=log, compress=args.compress)
+                log("\n".join(exam["lines"]))
+            if "certificate export" in extra:
+                began = time.perf_counter()
+                made = export_bench_routes.make_certificates(env, args.certificates)
+                log(f"certificates: {made['certificates']:,} over {made['holders']:,} workers in "
+                    f"{time.perf_counter() - began:.1f} s")
+                # A fresh server on the same database: the peak RSS target is the export's own memory, not what
+                # the workers kept from the rows before (they sit at ~200 MB after the exam peak).
+                rss = [export_bench_routes.status_kb(pid, "VmRSS") // 1024
+                       for pid in export_bench_routes.worker_pids(server.pid)]
+                stop_server(server)
+                server = start_server(env, port, args.gunicorn_workers, args.gunicorn_threads, log=server_log)
+                log(f"gunicorn restarted for the export (worker RSS before the restart: {rss} MB)")
+                exports = {"made": made, "results": export_bench_routes.run_downloads(port, server.pid, log=log),
+                           "rss_before_restart": rss}
+        except BaseException:
+            log("server log (last lines):\n" + "\n".join(server_log.read_text(errors="replace").splitlines()[-30:]))
+            raise
         finally:
             load_after = os.getloadavg()
-            server.terminate()
-            server.wait(timeout=10)
-        imports = bench_import(Path(folder), env) if not args.database_url and only is None else None
-    db_kind = "PostgreSQL" if args.database_url else "SQLite"
+            stop_server(server)
+        tracebacks = exam_peak.server_errors(server_log)
+        if "import" in extra:
+            imports = bench_import(folder, env)
+            imports["load"] = os.getloadavg()[0]
     lines = [f"Machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
              f"{db_kind} · gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads · "
              f"wrk {args.connections} connections × {args.duration} s (GET rows after {args.warmup} s unmeasured) · "
-             "load average (1 min) before/after the rows: "
+             f"county data: {args.workers:,} workers, {args.courses} courses, {args.questions:,} questions, "
+             f"{args.attempts:,} attempts · load average (1 min) before/after the server rows: "
              f"{load_before[0]:.2f} / {load_after[0]:.2f}",
-             "", "| work | rps | ratio to bare | target | p99 ms | errors | server CPU ms/request (bare ÷ this) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "", "| work | rps | ratio to bare | target | p99 ms | errors | server CPU ms/request (bare ÷ this) "
+             "| load |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, target, r in results:
         ratio = r["rps"] / r["bare"]
         verdict = "" if target is None else (" ✓" if ratio >= target else " ✗")
@@ -398,26 +515,56 @@ def main() -> None:
         if r["cpu_ms"] and bare_cpu and target is not None:
             cpu += f" ({bare_cpu / r['cpu_ms']:.0%})"
         lines.append(f"| {name} | {r['rps']:.0f} | {ratio:.0%}{verdict} | {'' if target is None else f'≥ {target:.0%}'} "
-                     f"| {r['p99']:.1f} | {r['errors']} | {cpu} |")
+                     f"| {r['p99']:.1f} | {r['errors']} | {cpu} | {r['load']:.2f} |")
     if submits:
         sub, sub_bare = submits["submit"], submits["bare"]
         ratio = sub["rps"] / sub_bare["rps"]
         lines.append(f"| quiz submit, 20 questions (8 clients; bare /healthz by the same client: "
                      f"{sub_bare['rps']:.0f} rps) | {sub['rps']:.0f} | {ratio:.0%}{' ✓' if ratio >= 0.08 else ' ✗'} "
-                     f"| ≥ 8% | {sub['p99']:.1f} | {sub['errors']} | |")
+                     f"| ≥ 8% | {sub['p99']:.1f} | {sub['errors']} | | {submits['load']:.2f} |")
     if logins:
         lines.append(f"| logins (8 clients, argon2id m=19 MiB t=2) | {logins['per_second']:.1f}/s | | ≥ 30/s | | "
-                     f"{logins['failed']} | |")
+                     f"{logins['failed']} | | {logins['load']:.2f} |")
+    if exam:
+        c = exam["checks"]
+        lines.append(f"| exam peak: {len(usernames):,} workers, {args.compress:g}× compressed, {exam['requests']:,} "
+                     f"requests; answers sent {c['sent_answers']:,}, lost {exam['lost']}, attempts "
+                     f"{c['attempts']:,} (not submitted {c['not_submitted']}) | {exam['rate']:.0f} | | "
+                     f"0 errors, 0 lost, p99 ≤ 300 ms{' ✓' if exam['ok'] else ' ✗'} | {exam['p99']:.1f} | "
+                     f"{exam['errors']} | | {exam['load_before']:.2f} / {exam['load_after']:.2f} |")
+    if exports:
+        expected = exports["made"]["certificates"]
+        for fmt in ("csv", "xlsx"):
+            runs = [r for r in exports["results"] if r["fmt"] == fmt]
+            ok = all(export_bench_routes.met(r, expected) for r in runs)
+
+            def each(key, runs=runs):
+                return " / ".join(f"{r[key]:.2f}" for r in runs)
+
+            lines.append(
+                f"| certificate export {fmt.upper()}, {expected:,} rows (demo hr, fresh gunicorn; worker RSS "
+                f"{min(r['rss_before'] for r in runs):.0f} → peak {max(r['peak'] for r in runs):.0f} MB; "
+                f"worker CPU {each('cpu')} s) "
+                f"| {each('seconds')} s | | ≤ {export_bench_routes.TARGETS[fmt]:g} s, "
+                f"≤ {export_bench_routes.RSS_TARGET_MB} MB{' ✓' if ok else ' ✗'} | | "
+                f"{sum(1 for r in runs if r['status'] != 200 or r['rows'] != expected)} | | {each('load')} |")
     if imports:
         lines.append(f"| import 1,000 lessons + 10,000 questions (CLI, fresh database) | {imports['first']:.1f} s "
-                     "| | ≤ 10 s | | | |")
-        lines.append(f"| unchanged re-import | {imports['again']:.1f} s | | ≤ 3 s | | | |")
+                     f"| | ≤ 10 s | | | | {imports['load']:.2f} |")
+        lines.append(f"| unchanged re-import | {imports['again']:.1f} s | | ≤ 3 s | | | | |")
     lines.append("")
     if args.bare_each_row:
         lines.append("Each ratio divides by a bare /healthz run made just before that row (--bare-each-row).")
-    if only is not None:
-        lines.append(f"Only the rows matching --only {args.only}: logins, submits and the import were skipped.")
-    lines.append("Not measured yet: the exam-peak scenario, the 100,000-row certificate export, province scale (bench-pg).")
+    if tracebacks:
+        distinct = sorted(set(tracebacks), key=tracebacks.index)
+        lines.append(f"Server tracebacks during the run: {len(tracebacks)}; distinct: " + " | ".join(distinct[:5]))
+    skipped = [name for name in EXTRA_ROWS if name not in extra]
+    if skipped:
+        lines.append(f"Not run this time ({'--only ' + args.only if only else ''}"
+                     f"{' --skip-long' if args.skip_long else ''}{' PostgreSQL' if args.database_url else ''}): "
+                     + ", ".join(skipped) + ".")
+    if not args.database_url:
+        lines.append("Province scale (200,000 users) runs in `make bench-pg` (bench/province.py).")
     table = "\n".join(lines)
     print("\n" + table)
     (ROOT / "bench" / "last-run.md").write_text(table + "\n", encoding="utf-8")

@@ -1,9 +1,12 @@
-"""bench/province.py's generator at a tiny scale: the counts it promises, a consistent tree, pages that open.
+"""The bench generators at a tiny scale: the counts they promise, consistent rows, pages that open.
 
-Runs on the suite's database (SQLite, or PostgreSQL where it loads with COPY), so the generator the
-province benchmark relies on cannot rot unnoticed. Behaviour only: no timings here.
+bench/province.py's province and bench/run.py's county (`make bench`). Runs on the suite's database (SQLite, or
+PostgreSQL where the province loads with COPY), so the generators the benchmarks rely on cannot rot unnoticed.
+Behaviour only: no timings here.
 """
 from __future__ import annotations
+
+import collections
 
 import sqlalchemy as sa
 
@@ -90,3 +93,55 @@ def test_shape_at_a_scale_keeps_the_province_proportions():
     assert (full.counties, full.users, full.progress, full.attempts) == (100, 200_000, 2_000_000, 1_000_000)
     assert Shape.at(1.0) == full
     assert (quick.counties, quick.users, quick.progress, quick.attempts) == (1, 2000, 20_000, 10_000)
+
+
+def test_county_generator_tops_up_content_and_spreads_graded_attempts(app, client, tmp_path):
+    """make bench's county (bench/run.py prepare) at a small scale: the stated counts, consistent attempts."""
+    import random
+
+    from bench.generate import generate as generate_county
+    from bench.generate import generate_attempts
+    from bench.run import assign_courses, bench_content
+    from lms.contentsync import run_import
+    from lms.courses.models import Assignment, Course, Lesson
+    from lms.quizzes.models import AttemptStatus, Question
+
+    from lms.accounts.demo import ensure_demo
+
+    ensure_demo()  # the demo county HX the content and the workers belong to, as `flask demo` makes it
+    db.session.commit()
+    courses_dir, questions_dir, content = bench_content(tmp_path, courses=14, questions=500)
+    assert content["courses"] == 14 and content["questions"] == 500
+    report = run_import(courses_dir, questions_dir)
+    assert not report.errors
+    db.session.commit()
+    users = generate_county(40)
+    assert generate_attempts(300, random.Random(1)) == 300
+    assert assign_courses() == 14
+
+    assert len(users) == 40 and _count(User, User.username.like("bw%")) == 40
+    assert db.session.scalar(sa.select(sa.func.count(sa.distinct(User.password_hash)))
+                             .where(User.username.like("bw%"))) == 1
+    assert _count(Course, Course.is_published.is_(True)) == 14
+    assert _count(Assignment, Assignment.org_id == get_org("HX").id) == 14
+    generated = content["generated_courses"]
+    assert generated > 0 and _count(Lesson, Lesson.course_id.in_(
+        sa.select(Course.id).where(Course.code.like("county-gen-%")))) == content["generated_lessons"] > 0
+    assert _count(Question) == 500
+    assert {"bench-20", "bench-exam"} <= set(db.session.scalars(sa.select(Quiz.code)))
+
+    attempts = db.session.execute(sa.select(Attempt, Quiz).join(Quiz, Quiz.id == Attempt.quiz_id)).all()
+    assert len(attempts) == 300
+    assert all(a.status == AttemptStatus.submitted and a.graded_at and a.score is not None for a, _ in attempts)
+    assert not [q for _, q in attempts if q.code.startswith("bench-")]  # the live rows' quizzes stay free
+    assert all(a.number <= (q.max_attempts or 3) for a, q in attempts)
+    keys = [(a.user_id, a.quiz_id, a.number) for a, _ in attempts]
+    assert len(set(keys)) == len(keys)
+    per_worker = collections.Counter(a.user_id for a, _ in attempts)
+    assert set(per_worker.values()) <= {7, 8} and len(per_worker) == 40  # 300 over 40, evenly
+
+    # A generated worker sees the generated courses and can start the bench quiz the autosave row uses.
+    worker = ApiClient(client)
+    assert worker.login(users[0], BENCH_PASSWORD).status_code == 200
+    assert "生成课程 0" in worker.get("/courses").get_data(as_text=True)
+    assert worker.post("/api/v1/quizzes/bench-20/attempts").status_code in (200, 201)
