@@ -226,3 +226,53 @@ def test_a_write_request_after_a_quiet_minute_does_not_wait_on_its_own_lock(app,
     assert response.status_code == 200
     assert time.monotonic() - started < 5  # the busy timeout is 10 s
     assert db.session.scalar(sa.select(UserSession.last_seen_at)) > quiet
+
+
+def test_the_password_is_checked_while_others_can_still_write(app, api, worker, monkeypatch):
+    """A login hashes for ~30 ms; meanwhile other requests must be able to write (SQLite has one write lock,
+    which a login used to hold while hashing: logins before an exam went through one at a time)."""
+    from lms.db import write_intent
+
+    writes = []
+    check = auth.verify_password
+
+    def verify_while_another_connection_writes(stored, password):
+        with write_intent(), db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")  # fail at once instead of waiting on our own lock
+            try:
+                conn.execute(sa.insert(LoginFailure).values(username="other", client_addr="10.0.0.9",
+                                                            failed_at=dt.datetime.now(dt.timezone.utc)))
+                writes.append("written")
+            finally:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+        return check(stored, password)
+
+    monkeypatch.setattr(auth, "verify_password", verify_while_another_connection_writes)
+    assert api.login("w001").status_code == 200
+    assert writes == ["written"]
+    assert api.login("w001", "wrong-password").status_code == 401
+    assert writes == ["written", "written"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)
+                             .where(LoginFailure.username == "w001")) == 1
+
+
+def test_the_session_user_comes_with_org_and_grants_and_saves_like_any_loaded_user(app, api, tree):
+    """The request's user is built from one query's columns: org and grants must be there, with their units,
+    without more queries, and a change to the user must still be saved."""
+    from lms.accounts.models import User
+
+    user = make_user("t001", ["trainer", ("mentor", tree["v1"])], tree["t1"], name="李培训")
+    old_hash = user.password_hash
+    assert api.login("t001").status_code == 200
+    body = api.get("/api/v1/me").get_json()
+    assert body["name"] == "李培训"
+    assert sorted((g["role"], g["org"]) for g in body["roles"]) == \
+        sorted([("trainer", tree["t1"].code), ("mentor", tree["v1"].code)])
+    assert body["org"]["code"] == tree["t1"].code
+    # A write through the loaded user object reaches the database.
+    response = api.post("/api/v1/password", json={"old": PASSWORD, "new": "Another-Pass-2026"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.username == "t001")) != old_hash
