@@ -93,6 +93,22 @@ def current_pairing_of(mentee: User, today: dt.date | None = None) -> Pairing | 
     return db.session.scalars(query).unique().first()
 
 
+# The home page asks this of every worker: one statement, plain values (no ORM objects to count).
+_MENTEE_HOME = sa.select(
+    sa.select(sa.func.count()).select_from(Activity)
+    .where(Activity.mentee_id == sa.bindparam("uid"), Activity.status == ActivityStatus.logged).scalar_subquery(),
+    sa.exists().where(PairingMentee.mentee_id == sa.bindparam("uid"), PairingMentee.pairing_id == Pairing.id,
+                      Pairing.ended_at.is_(None), Pairing.end_on >= sa.bindparam("today")),
+)
+
+
+def mentee_home_summary(mentee: User, today: dt.date | None = None) -> tuple[int, bool]:
+    """(activities waiting for the mentee's confirmation, whether a pairing of theirs is running)."""
+    pending, paired = db.session.connection().execute(
+        _MENTEE_HOME, {"uid": mentee.id, "today": today or local_today()}).one()
+    return pending, bool(paired)
+
+
 def activities_for_mentee(mentee: User, *, status: ActivityStatus | None = None) -> list[Activity]:
     """The mentee's activities (optionally of one status), newest first."""
     query = sa.select(Activity).where(Activity.mentee_id == mentee.id)

@@ -259,8 +259,8 @@ def register_home() -> None:
     def section(user):
         tiles = []
         if getattr(user, "id", None) is not None:
-            pending = len(queries.activities_for_mentee(user, status=ActivityStatus.logged))
-            if pending or queries.current_pairing_of(user) is not None:
+            pending, paired = queries.mentee_home_summary(user)
+            if pending or paired:
                 tiles.append({"label": f"待确认的带教活动（{pending}）", "url": url_for("mentoring.confirm_list"),
                               "description": "导师记录的跟岗学习、联合走访、案例复盘，确认后才计入"})
         if _is_mentor(user):

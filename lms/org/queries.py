@@ -32,6 +32,11 @@ def ancestors(org: OrgUnit) -> list[OrgUnit]:
     return [units[i] for i in ids if i in units]
 
 
+_NAMES = sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def path_names(org: OrgUnit) -> str:
-    """红溪县 / 青石镇 / 桃源村 — for display and the /me payload."""
-    return " / ".join(unit.name for unit in ancestors(org))
+    """红溪县 / 青石镇 / 桃源村 — for display and the /me payload (every home page: plain rows, no ORM objects)."""
+    ids = [int(part) for part in org.path.strip("/").split("/") if part]
+    names = dict(db.session.connection().execute(_NAMES, {"ids": ids}).all())
+    return " / ".join(names[i] for i in ids if i in names)

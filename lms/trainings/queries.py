@@ -59,13 +59,19 @@ def list_trainings(viewer, *, org: OrgUnit | None = None, start=None, end=None, 
     return rows[:per_page], len(rows) > per_page
 
 
-def open_trainings_for(user, now: dt.datetime, opens_before: dt.timedelta) -> list[Training]:
-    """Trainings user may check in to right now (their unit lies in the training's org)."""
+# On every home page: plain rows of what the check-in tile shows, not ORM objects.
+_OPEN_FOR = (sa.select(Training.id, Training.title, Training.starts_at, Training.place, Training.hours)
+             .where(Training.org_id.in_(sa.bindparam("org_ids", expanding=True)), Training.is_cancelled.is_(False),
+                    Training.starts_at <= sa.bindparam("opens_by"), Training.ends_at >= sa.bindparam("now"))
+             .order_by(Training.starts_at))
+
+
+def open_trainings_for(user, now: dt.datetime, opens_before: dt.timedelta) -> list:
+    """Trainings user may check in to right now (their unit lies in the training's org): rows with id, title,
+    starts_at, place, hours."""
     ancestor_ids = [int(part) for part in user.org.path.strip("/").split("/") if part]
-    return list(db.session.scalars(
-        sa.select(Training).where(Training.org_id.in_(ancestor_ids), Training.is_cancelled.is_(False),
-                                  Training.starts_at <= now + opens_before, Training.ends_at >= now)
-        .order_by(Training.starts_at)))
+    return db.session.connection().execute(
+        _OPEN_FOR, {"org_ids": ancestor_ids, "opens_by": now + opens_before, "now": now}).all()
 
 
 def roster(training: Training) -> list[tuple[User, Attendance | None]]:
