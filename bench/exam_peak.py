@@ -422,7 +422,7 @@ def main() -> None:
                "LMS_SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/bench.sqlite3"}
         env.pop("LMS_TEST_DATABASE_URL", None)
         began = time.monotonic()
-        usernames = prepare(env, args.workers, folder)
+        usernames = prepare(env, args.workers, folder, attempts=10 * args.workers)  # the county's 10 per worker
         print(f"data: {len(usernames)} workers in {time.monotonic() - began:.1f} s", flush=True)
         port = free_port()
         server_log = folder / "gunicorn-stderr.log"
