@@ -11,7 +11,7 @@ from lms.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from lms.accounts.models import ROLE_LABELS
 from lms.accounts.passwords import verify_password
 from lms.accounts.permissions import Permission, authorize, can_manage_account, has_permission, require
-from lms.audit.services import record
+from lms.audit.services import record_after_read
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.home import home_sections, nav_items
@@ -123,9 +123,9 @@ def users():
         rows.append(row)
     unmasked = [r["username"] for r in rows if r["unmasked"] and (r["id_card"] or r["phone"])]
     if unmasked:
-        record("pii.view", actor=current_user, client_addr=client_addr(), target_type="users",
-               target=f"{len(unmasked)} 人", org=org or current_user.org, details={"usernames": unmasked[:500]})
-        db.session.commit()
+        record_after_read("pii.view", actor=current_user, client_addr=client_addr(), target_type="users",
+                          target=f"{len(unmasked)} 人", org=org or current_user.org,
+                          details={"usernames": unmasked[:500]})
 
     def page_args(n):
         return urlencode({k: v for k, v in {"org": request.args.get("org", ""), "q": q, "page": n}.items() if v})

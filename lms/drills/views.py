@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from lms.accounts.masking import mask_phone
 from lms.accounts.models import User
 from lms.accounts.permissions import Permission, authorize, can, require, scope_orgs, sees_pii
-from lms.audit.services import record
+from lms.audit.services import record_after_read
 from lms.api import page_args
 from lms.contentfile import ContentErrors
 from lms.courses.render import render_markdown, trusted
@@ -487,11 +487,11 @@ def stats_export(fmt):
     data = drill_stats.breakdown(org, start, end, user=current_user, periods=(period,))
     phones = _visible_phones([r["key"] for r in data["by_worker"]]) if view == "worker" else None
     header, rows = export_table(view, data, period, phones)
-    record("export.drill_stats", actor=current_user, target_type="export", target=f"drills/stats.{fmt}",
-           org=org, client_addr=client_addr(),
-           details={"org": org.code, "from": request.args.get("from") or None, "to": request.args.get("to") or None,
-                    "view": view, "period": period, "rows": len(rows)})
-    db.session.commit()
+    record_after_read("export.drill_stats", actor=current_user, target_type="export", target=f"drills/stats.{fmt}",
+                      org=org, client_addr=client_addr(),
+                      details={"org": org.code, "from": request.args.get("from") or None,
+                               "to": request.args.get("to") or None, "view": view, "period": period,
+                               "rows": len(rows)})
     safe = "".join(ch for ch in org.code if ch.isascii() and (ch.isalnum() or ch in "-_")) or "org"
     filename = f"drill-stats-{view}-{safe}.{fmt}"
     if fmt == "csv":

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from lms.accounts.models import ROLE_LABELS
 from lms.accounts.permissions import Permission, authorize, can, has_permission, require
 from lms.accounts.queries import get_user
-from lms.audit.services import record
+from lms.audit.services import record_after_read
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.home import register_nav, register_section
@@ -206,9 +206,8 @@ def _export_row(r) -> list:
 @require(Permission.EXPORT)
 def export_pairings():
     rows = [_export_row(r) for r in queries.outcome_rows(current_user, Permission.EXPORT)]
-    record("export.pairings", actor=current_user, target_type="export", target="pairings.xlsx",
-           client_addr=client_addr(), details={"rows": len(rows), "format": "xlsx"})
-    db.session.commit()
+    record_after_read("export.pairings", actor=current_user, target_type="export", target="pairings.xlsx",
+                      client_addr=client_addr(), details={"rows": len(rows), "format": "xlsx"})
     return Response(iter_xlsx(PAIRING_EXPORT_COLUMNS, rows, "结对成效", widths=PAIRING_EXPORT_WIDTHS),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename=pairings.xlsx"})

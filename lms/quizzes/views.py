@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from lms.accounts.permissions import (
     Permission, authorize, can, has_permission, require, scope_clause, scope_orgs,
 )
-from lms.audit.services import record
+from lms.audit.services import record, record_after_read
 from lms.contentfile import ContentErrors
 from lms.db import SHANGHAI, local, utcnow
 from lms.errors import LMSError, NotFound
@@ -240,9 +240,8 @@ def results_export(code, fmt):
         raise NotFound(f"测验 {code} 不存在")
     authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
     rows = queries.result_rows(quiz, scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))
-    record("quizzes.export_results", actor=current_user, target_type="quiz", target=quiz.code, org=quiz.org,
-           client_addr=client_addr(), details={"format": fmt, "rows": len(rows)})
-    db.session.commit()
+    record_after_read("quizzes.export_results", actor=current_user, target_type="quiz", target=quiz.code,
+                      org=quiz.org, client_addr=client_addr(), details={"format": fmt, "rows": len(rows)})
     data = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows)
     mimetype = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

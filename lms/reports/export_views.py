@@ -17,12 +17,11 @@ from flask_login import current_user
 
 from lms.accounts.models import User, UserStatus
 from lms.accounts.permissions import Permission, authorize, require, scope_clause, sees_pii
-from lms.audit.services import record
+from lms.audit.services import record_after_read
 from lms.certification import present, queries
 from lms.certification.models import Certificate, Program
 from lms.certification.pdf import iter_many_zip
 from lms.certification.services import add_months
-from lms.db import write_intent
 from lms.errors import NotFound
 from lms.extensions import db
 from lms.org.models import KIND_LABELS, OrgKind, OrgUnit
@@ -88,20 +87,10 @@ def _certificate_query(filters: present.Filters, today: dt.date):
 
 
 def _audit(action: str, target: str, details: dict) -> None:
-    """Audit the export and commit, before the body streams.
-
-    An export is a GET: it reads in a deferred SQLite transaction, and when the
-    session loader has meanwhile recorded the session's activity on its own
-    connection, SQLite refuses to turn that older read into a write ("database
-    is locked", without waiting). So the read ends first and the entry is
-    written in a transaction that begins IMMEDIATE (and waits its turn).
-    """
-    db.session.commit()
-    with write_intent():
-        org = get_org(details["org"]) if details.get("org") else None
-        record(action, actor=current_user, target_type="export", target=target, client_addr=client_addr(),
-               org=org or current_user.org, details=details)
-        db.session.commit()
+    """Audit the export and commit, before the body streams."""
+    org = get_org(details["org"]) if details.get("org") else None
+    record_after_read(action, actor=current_user, target_type="export", target=target, client_addr=client_addr(),
+                      org=org or current_user.org, details=details)
 
 
 def _count_and_audit(action: str, target: str, filters: present.Filters, today: dt.date) -> int:
