@@ -31,8 +31,8 @@ def _num(value) -> str:
     return f"{float(value):g}"
 
 
-def _finish(user, kind, entry, now):
-    event_counted.send(user, kind=kind, entry=entry, now=now)
+def _finish(user, kind, entry, now, **facts):
+    event_counted.send(user, kind=kind, entry=entry, now=now, **facts)
     return entry
 
 
@@ -58,7 +58,7 @@ def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, 
     reason = f"通过测验《{label}》" + (f"（{_num(score)} 分）" if score is not None else "")
     entry = services.award(user, PointKind.quiz_pass, reason=reason, source_type="quiz_attempt",
                            source_id=attempt_id if attempt_id is not None else f"{quiz_code}?", now=now)
-    return _finish(user, PointKind.quiz_pass, entry, now)
+    return _finish(user, PointKind.quiz_pass, entry, now, quiz_code=quiz_code)
 
 
 def on_drill_accepted(user, *, report=None, now=None, **_):

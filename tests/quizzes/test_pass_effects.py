@@ -1,0 +1,65 @@
+"""What a passing submit sets off: points once, a course final quiz noted, a certificate only when reachable."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lms.certification.models import Certificate
+from lms.extensions import db
+from lms.points.models import PointEntry
+from lms.points.services import set_point_rules
+from tests.certification.factories import make_certificate, make_program
+from tests.factories import make_user
+from tests.quizzes.factories import make_bank, make_quiz, right_answers
+
+RULES = {"lesson_complete": 1, "quiz_pass": 5, "drill_accepted": 3, "training_hour": 2, "mentoring_activity": 4}
+
+
+def _pass(api, code="test-quiz") -> dict:
+    attempt = api.post(f"/api/v1/quizzes/{code}/attempts").get_json()
+    for seq, (qid, answer) in enumerate(right_answers(attempt).items(), start=1):
+        assert api.put(f"/api/v1/attempts/{attempt['id']}/answers/{qid}",
+                       json={"answer": answer, "seq": seq}).status_code == 200
+    result = api.post(f"/api/v1/attempts/{attempt['id']}/submit").get_json()
+    assert result["passed"] is True
+    return result
+
+
+def _certificates() -> list[str]:
+    db.session.rollback()
+    return sorted(c.program.code for c in db.session.scalars(sa.select(Certificate)))
+
+
+def _setup(tree):
+    set_point_rules(RULES)
+    make_bank()
+    make_quiz()
+    make_quiz("other-quiz")
+    db.session.commit()
+    return make_user("w1", "worker", tree["g1"])
+
+
+def test_pass_issues_a_program_that_requires_the_quiz_and_awards_points_once(tree, api):
+    _setup(tree)
+    make_program("QZ", "测验达人", valid_months=12, requires={"quizzes": {"test-quiz": 60}})
+    api.login("w1")
+    first = _pass(api)
+    assert _certificates() == ["QZ"]
+    again = api.post(f"/api/v1/attempts/{first['id']}/submit").get_json()
+    assert again["score"] == first["score"]
+    entries = list(db.session.scalars(sa.select(PointEntry)))
+    assert [(e.points, e.source_id) for e in entries] == [(5, str(first["id"]))]
+
+
+def test_pass_of_an_unrelated_quiz_issues_nothing_it_cannot_and_points_reach_a_held_prerequisite(tree, api):
+    worker = _setup(tree)
+    base = make_program("BASE", "上岗证", requires={"courses": ["never-done"]})
+    make_program("PTS", "积分达人", valid_months=12, requires={"certificates": ["BASE"], "points": 10}, position=1)
+    make_program("QZ", "测验达人", valid_months=12, requires={"quizzes": {"test-quiz": 60}}, position=2)
+    api.login("w1")
+    _pass(api, "other-quiz")  # 5 points; PTS needs BASE, which cannot be met now; QZ needs the other quiz
+    assert _certificates() == []
+    make_certificate(worker, base)
+    _pass(api, "other-quiz")  # 10 points and BASE held: PTS is reachable and now met
+    assert _certificates() == ["BASE", "PTS"]
+    _pass(api, "test-quiz")
+    assert _certificates() == ["BASE", "PTS", "QZ"]
