@@ -20,8 +20,10 @@ def on_event_counted(user, *, kind=None, entry=None, now=None, quiz_code=None, *
     try:
         programs = None
         if kind == PointKind.quiz_pass and quiz_code:
+            # Left by lms.courses' receiver of the same pass (it ran first); taken in any case, never stale.
+            quiz_courses = db.session.info.pop(("courses_of_quiz", quiz_code), None)
             programs = queries.list_programs()
-            if not _quiz_pass_may_issue(user, quiz_code, entry, programs, now):
+            if not _quiz_pass_may_issue(user, quiz_code, entry, programs, now, quiz_courses):
                 return []
         with db.session.begin_nested():
             return services.evaluate_holder(user, now=now, programs=programs)
@@ -30,7 +32,7 @@ def on_event_counted(user, *, kind=None, entry=None, now=None, quiz_code=None, *
         return []
 
 
-def _quiz_pass_may_issue(user, quiz_code: str, entry, programs, now) -> bool:
+def _quiz_pass_may_issue(user, quiz_code: str, entry, programs, now, quiz_courses: set[str] | None) -> bool:
     """Whether passing ``quiz_code`` can make the holder newly meet a program (else the full evaluation,
     ~12 statements on every passing submit of an exam, is skipped).
 
@@ -44,7 +46,6 @@ def _quiz_pass_may_issue(user, quiz_code: str, entry, programs, now) -> bool:
         return False
     points_changed = entry is not None and (getattr(entry, "points", 0) or 0) > 0
     rule_programs = [queries.as_rule_program(p) for p in programs]
-    quiz_courses: set[str] | None = None
 
     def touched(program: content.Program) -> bool:
         nonlocal quiz_courses

@@ -341,7 +341,10 @@ def complete_lesson(user, course: Course, lesson: Lesson, now=None) -> bool:
 def record_quiz_passed(user, quiz_code: str, now=None) -> None:
     """The quiz of some courses was passed: note it and complete those courses when their lessons are done."""
     now = now or utcnow()
-    for course in db.session.scalars(sa.select(Course).where(Course.quiz_code == quiz_code)):
+    courses = list(db.session.scalars(sa.select(Course).where(Course.quiz_code == quiz_code)))
+    # Certification's quiz-pass check (lms/certification/handlers.py) asks the same right after: told, not re-read.
+    db.session.info[("courses_of_quiz", quiz_code)] = {course.code for course in courses}
+    for course in courses:
         enrollment = _enrollment(user, course, now)
         if enrollment.quiz_passed_at is None:
             enrollment.quiz_passed_at = now

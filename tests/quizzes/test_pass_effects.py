@@ -4,10 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lms.certification.models import Certificate
+from lms.courses.services import complete_lesson
 from lms.extensions import db
 from lms.points.models import PointEntry
 from lms.points.services import set_point_rules
 from tests.certification.factories import make_certificate, make_program
+from tests.courses.factories import make_course
 from tests.factories import make_user
 from tests.quizzes.factories import make_bank, make_quiz, right_answers
 
@@ -63,3 +65,17 @@ def test_pass_of_an_unrelated_quiz_issues_nothing_it_cannot_and_points_reach_a_h
     assert _certificates() == ["BASE", "PTS"]
     _pass(api, "test-quiz")
     assert _certificates() == ["BASE", "PTS", "QZ"]
+
+
+def test_pass_that_completes_a_course_issues_the_program_requiring_that_course(tree, api):
+    worker = _setup(tree)
+    course = make_course("c-final", lessons=1, quiz="other-quiz")
+    for lesson in course.lessons:
+        complete_lesson(worker, course, lesson)
+    db.session.commit()
+    make_program("CRS", "课程结业", valid_months=12, requires={"courses": ["c-final"]})
+    api.login("w1")
+    _pass(api, "test-quiz")  # not the course's final quiz: nothing to issue
+    assert _certificates() == []
+    _pass(api, "other-quiz")
+    assert _certificates() == ["CRS"]
