@@ -13,6 +13,8 @@ def init_app(app):
     from lms.web import cached_url, offline_capable
 
     app.register_blueprint(views.bp)
+    from lms.courses.cards import course_card_html
+    app.add_template_global(course_card_html)
     # Assigned lessons stay readable on the walk between villages once opened.
     offline_capable("courses.learning", "courses.course", "courses.lesson", "courses.asset")
     register_importer(40, "courses", importer.import_courses)

@@ -459,3 +459,23 @@ def test_api_catalog_search_by_tag(api, world):
     api.login("w1")
     body = api.get("/api/v1/courses?q=上报").get_json()
     assert [c["code"] for c in body["courses"]] == ["county-c"]
+
+
+def test_my_learning_cards_follow_progress_due_dates_and_course_edits(api, world):
+    """Card HTML is remembered per process: a completed lesson, a new due date or a renamed course must show."""
+    today = dt.date.today()
+    assignment = Assignment(course=get_course("county-c"), org=world["county"], due_on=today + dt.timedelta(days=9))
+    db.session.add(assignment)
+    db.session.commit()
+    api.login("w1")
+    assert "已学 0/3 课" in page(api, "/learning")
+    form_post(api, "/courses/county-c/lessons/l1/complete")
+    html = page(api, "/learning")
+    assert "已学 1/3 课" in html and "已学 0/3 课" not in html and "继续学习" in html
+    assignment.due_on = today - dt.timedelta(days=1)
+    course = get_course("county-c")
+    course.title, course.version = "事件上报基础（修订）", course.version + 1
+    db.session.commit()
+    html = page(api, "/learning")
+    assert "事件上报基础（修订）" in html and "（已逾期）" in html
+    assert page(api, "/courses").count("事件上报基础（修订）") == 1
