@@ -40,7 +40,8 @@ def get_attempt(attempt_id: int, *, lock: bool | str = False, with_quiz: bool = 
     ``with_quiz`` loads its quiz in the same query (the lock then covers the attempt's row only)."""
     stmt = sa.select(Attempt).where(Attempt.id == attempt_id).execution_options(populate_existing=True)
     if with_quiz:
-        stmt = stmt.options(orm.joinedload(Attempt.quiz))
+        # Not the quiz's org (joined by default): no attempt route reads it, and it would be a third table.
+        stmt = stmt.options(orm.joinedload(Attempt.quiz).lazyload(Quiz.org))
     if lock == "update":
         # NO KEY UPDATE: answer inserts' foreign-key checks (KEY SHARE) of other attempts never wait on it.
         stmt = stmt.with_for_update(key_share=True, of=Attempt.__table__)

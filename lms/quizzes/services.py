@@ -101,7 +101,11 @@ _QUESTION_ROWS = sa.select(
     Question.qid, Question.type, Question.stem, Question.options, Question.answer, Question.explanation,
     Question.source, Question.difficulty, Question.tags, Question.text_format, Question.version, Question.content_hash,
 ).where(Question.qid.in_(sa.bindparam("qids", expanding=True)))
-_LOCK_USER = sa.select(User.id).where(User.id == sa.bindparam("user_id")).with_for_update()
+#: PostgreSQL: a transaction-scoped advisory lock per learner (class, user id) serialises their starts without
+#: writing a row lock into the users table (FOR UPDATE marked the user's tuple on every start).
+_START_LOCK_CLASS = 0x51A7  # "quiz start"; (class, key) keeps it apart from any other advisory lock
+_LOCK_USER = sa.select(sa.func.pg_advisory_xact_lock(sa.cast(sa.literal(_START_LOCK_CLASS), sa.Integer),
+                                                     sa.cast(sa.bindparam("user_id"), sa.Integer)))
 _MY_ATTEMPTS = sa.select(Attempt.id, Attempt.status, Attempt.number).where(
     Attempt.quiz_id == sa.bindparam("quiz_id"), Attempt.user_id == sa.bindparam("user_id"))
 _SAVED_ANSWERS = sa.select(AttemptAnswer.qid, AttemptAnswer.answer, AttemptAnswer.seq).where(
@@ -226,9 +230,10 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
     now = now or utcnow()
     dialect = _dialect()
     if dialect != "sqlite":
-        # Serialise this learner's starts: under READ COMMITTED a concurrent start could otherwise commit
-        # between the read below and the insert, and the unique attempt number alone would let a second one in.
-        # (SQLite has no row locks: one writer at a time, and the insert below tolerates a lost race.)
+        # Serialise this learner's starts (an advisory lock, released at commit): under READ COMMITTED a
+        # concurrent start could otherwise commit between the read below and the insert, and the unique
+        # attempt number alone would let a second one in. (SQLite: one writer at a time, and the insert
+        # below tolerates a lost race.)
         db.session.connection().execute(_LOCK_USER, {"user_id": user.id})
     # The learner's attempts of this quiz, small rows: how many were used and which one is still open.
     mine = db.session.connection().execute(_MY_ATTEMPTS, {"quiz_id": quiz.id, "user_id": user.id}).all()
