@@ -126,3 +126,45 @@ def test_drill_report_submitted_while_the_server_is_down_is_sent_once(outage, br
         assert page.locator("#f-location").input_value() == ""  # sent: the draft is gone
     finally:
         context.close()
+
+
+_OPEN_SESSIONS = """
+import sys, sqlalchemy as sa
+from lms import create_app
+from lms.accounts.models import User, UserSession
+from lms.extensions import db
+with create_app().app_context():
+    print(db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).join(User, User.id == UserSession.user_id)
+                            .where(User.username == sys.argv[1], UserSession.ended_at.is_(None))))
+"""
+
+
+def test_logout_without_a_connection_ends_the_server_session_when_it_returns(outage, browser):
+    """On a shared tablet the cookie outlives a logout the server never received: the next person would be
+    let in as the last one. The service worker finishes that logout before anything else reaches the server."""
+    base = outage.base
+    context, page = _browser_page(browser)
+    try:
+        login(page, base, "worker3")
+        wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        wait_until(page, "caches.has('lms-meta')")
+        assert outage.python(_OPEN_SESSIONS, "worker3").stdout.strip() == "1"
+
+        outage.stop()
+        page.get_by_role("button", name="退出").click()
+        page.get_by_role("heading", name="已在本机退出登录").wait_for()
+        shot(page, "outage-04-logout-offline-768x1024")
+        # Nothing of worker3's is served from the tablet meanwhile.
+        page.goto(base + "/learning")
+        assert "worker3" not in page.content() and "已学" not in page.content()
+
+        outage.start()
+        page.goto(base + "/")
+        page.wait_for_url(re.compile(r"/login"))
+        assert page.get_by_label("工号").is_visible()
+        assert outage.python(_OPEN_SESSIONS, "worker3").stdout.strip() == "0"
+        # The next person signs in normally.
+        login(page, base, "worker2")
+        assert page.locator('meta[name="lms-user"]').count() == 1
+    finally:
+        context.close()

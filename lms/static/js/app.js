@@ -274,7 +274,7 @@
           ownKeys("lms.pending.").concat(ownKeys("lms.quiz."), draftKeys()).forEach(function (k) {
             localStorage.removeItem(k);
           });
-          tellWorker({type: "logout"}).then(function () { f.dataset.ready = "1"; f.submit(); });
+          tellWorker({type: "logout", pending: true}).then(function () { f.dataset.ready = "1"; f.submit(); });
         });
       });
     });

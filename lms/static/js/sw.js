@@ -3,7 +3,9 @@
  * - Pages a feature marks offline-capable (header X-LMS-Offline: page) are kept in a cache of the
  *   signed-in user only, and served offline only while that user's session marker is live.
  * - Logout, or another user signing in on the shared tablet, deletes every personal cache.
- * - Never caches a request with a method other than GET, and never answers a write.
+ * - A logout the server did not receive (no connection) is finished before anything else reaches the
+ *   server: until then the next person on the tablet would be let in under the old session's cookie.
+ * - Never caches a request with a method other than GET, and never answers a write (a logout aside).
  */
 "use strict";
 const VERSION = "__VERSION__";
@@ -12,6 +14,7 @@ const SHELL_CACHE = "lms-shell-" + VERSION;
 const META_CACHE = "lms-meta";
 const MARKER_URL = "/__lms/session-marker";
 const PAGE_PREFIX = "lms-pages-";
+const PENDING_LOGOUT_URL = "/__lms/pending-logout";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -60,7 +63,10 @@ self.addEventListener("message", (event) => {
     })());
   } else if (data.type === "logout") {
     event.waitUntil((async () => {
-      await (await caches.open(META_CACHE)).delete(MARKER_URL);
+      const meta = await caches.open(META_CACHE);
+      await meta.delete(MARKER_URL);
+      // Cleared again once the server has ended the session (the logout POST, or settleLogout).
+      if (data.pending) { await meta.put(PENDING_LOGOUT_URL, new Response("1")); }
       await dropPersonalCaches(null);
       reply();
     })());
@@ -91,10 +97,58 @@ async function offlineAnswer(request) {
   return Response.error();
 }
 
+async function logoutPending() {
+  return Boolean(await (await caches.open(META_CACHE)).match(PENDING_LOGOUT_URL));
+}
+
+async function clearPendingLogout() {
+  await (await caches.open(META_CACHE)).delete(PENDING_LOGOUT_URL);
+}
+
+// Ends the session the tablet's cookie still holds: reads a page for its CSRF token and posts the logout form.
+// True when no session is left (ended now, or already ended by the server's timeouts); false without a network.
+async function settleLogout() {
+  try {
+    const page = await (await fetch("/login", {credentials: "same-origin", redirect: "follow"})).text();
+    const user = /<meta name="lms-user" content="[^"]*">/.test(page);
+    const token = (page.match(/<meta name="csrf-token" content="([^"]*)">/) || [])[1];
+    if (user && token) {
+      const body = new URLSearchParams({csrf_token: token});
+      await fetch("/logout", {method: "POST", body: body, credentials: "same-origin", redirect: "manual"});
+    }
+    await clearPendingLogout();
+    return true;
+  } catch (error) {
+    return false;
+  }
+}
+
+const LOGGED_OUT_OFFLINE = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>已在本机退出 · 网格学堂</title></head>
+<body style="font-family: sans-serif; font-size: 1.25rem; line-height: 1.7; margin: 2rem; color: #1b1b1b">
+<h1 style="font-size: 1.6rem">已在本机退出登录</h1>
+<p>当前没有网络。本机保存的个人页面和记录已经清除；网络恢复后，服务器上的登录会话会在下次打开网格学堂时自动结束，下一位使用者需要重新登录。</p>
+<p><a href="/login">返回登录页</a></p></body></html>`;
+
+async function logoutThroughWorker(request) {
+  try {
+    const response = await fetch(request);
+    await clearPendingLogout();
+    return response;
+  } catch (error) {
+    return new Response(LOGGED_OUT_OFFLINE, {headers: {"Content-Type": "text/html; charset=utf-8"}});
+  }
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname === "/sw.js") { return; }
+  if (url.origin !== self.location.origin || url.pathname === "/sw.js") { return; }
+  if (request.method === "POST" && url.pathname === "/logout") {
+    event.respondWith(logoutThroughWorker(request));
+    return;
+  }
+  if (request.method !== "GET") { return; }
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((response) => {
       if (response.ok && url.searchParams.has("v")) {
@@ -105,8 +159,9 @@ self.addEventListener("fetch", (event) => {
     })));
     return;
   }
-  if (url.pathname.startsWith("/api/") && !url.pathname.startsWith("/api/v1/courses/")) { return; }
   event.respondWith((async () => {
+    if (await logoutPending() && !(await settleLogout())) { return offlineAnswer(request); }
+    if (url.pathname.startsWith("/api/") && !url.pathname.startsWith("/api/v1/courses/")) { return fetch(request); }
     const marker = await liveMarker();
     try {
       return await fromNetworkKeeping(request, marker);
