@@ -245,9 +245,8 @@ def test_shipped_courses_import_without_errors(app, tmp_path):
     assert run_import(courses).counts["课程"]["new"] == 0
 
 
-def test_thousand_lessons_import_quickly(tmp_path, tree):
-    import time
-
+def test_thousand_lessons_import_and_reimport_unchanged(tmp_path, tree):
+    # How fast is bench/run.py's import row (DESIGN.md: timings belong in bench/, not in tests).
     for c in range(20):
         folder = _course_dir(tmp_path / "courses", f"perf-{c}", f"---\ncode: perf-{c}\ntitle: 性能{c}\nlevel: county\nhours: 1\n---\n",
                              {})
@@ -255,15 +254,10 @@ def test_thousand_lessons_import_quickly(tmp_path, tree):
             (folder / f"{n:02d}-l{n}.md").write_text(
                 f"---\ntitle: 第{n}课\nminutes: 5\n---\n## 标题{n}\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n正文" * 1,
                 encoding="utf-8")
-    started = time.perf_counter()
     report = run_import(tmp_path / "courses")
-    first = time.perf_counter() - started
     assert report.counts["课时"]["new"] == 1000 and not report.errors
-    started = time.perf_counter()
     report = run_import(tmp_path / "courses")
-    second = time.perf_counter() - started
-    assert report.counts["课时"]["unchanged"] == 1000
-    assert first < 10 and second < 3, (first, second)
+    assert report.counts["课时"]["unchanged"] == 1000 and report.counts["课时"]["new"] == 0
 
 
 def test_a_course_that_turns_bad_keeps_its_last_good_import(good):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -164,7 +163,8 @@ def test_shipped_banks_and_quizzes_import_cleanly_and_twice_is_unchanged(tree):
     assert set(again.counts["题目"]) == {"unchanged"}
 
 
-def test_ten_thousand_questions_import_in_10_s_and_reimport_unchanged_in_3_s(tmp_path, tree):
+def test_ten_thousand_questions_import_and_reimport_unchanged(tmp_path, tree):
+    # How fast is bench/run.py's import row (DESIGN.md: timings belong in bench/, not in tests).
     folder = tmp_path / "question_bank"
     for f in range(10):
         lines = [f"bank: big{f}", f"title: 大题库{f}", "questions:"]
@@ -174,13 +174,7 @@ def test_ten_thousand_questions_import_in_10_s_and_reimport_unchanged_in_3_s(tmp
                       "    explanation: 解析", "    source: 《中华人民共和国社会保险法》第二条",
                       "    difficulty: 2", "    tags: [养老保险]"]
         _write(folder, f"big{f}.yaml", "\n".join(lines) + "\n")
-    started = time.perf_counter()
     report, _ = _run(folder)
-    first = time.perf_counter() - started
     assert report.errors == [] and report.counts["题目"]["new"] == 10_000
-    started = time.perf_counter()
     again, _ = _run(folder)
-    second = time.perf_counter() - started
-    assert again.counts["题目"]["unchanged"] == 10_000
-    assert first <= 10, f"10,000 questions took {first:.1f} s"
-    assert second <= 3, f"unchanged re-import took {second:.1f} s"
+    assert again.counts["题目"]["unchanged"] == 10_000 and again.counts["题目"]["new"] == 0
