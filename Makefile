@@ -5,8 +5,6 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app lms
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
-THREADS ?= 4
 BOOTSTRAP_VERSION := 5.3.8
 AXE_VERSION := 4.14.1
 
@@ -28,7 +26,7 @@ run: venv
 
 serve: venv
 	@echo "网格学堂: http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py $(if $(WORKERS),--workers $(WORKERS)) --bind $(HOST):$(PORT) \
 		--access-logfile - 'lms:create_app()'
 
 system-deps:

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import (free_port, login, prepare, sample_answer, start_server,  # noqa: E402  (path set above)
+from bench.run import (free_port, gunicorn_shape, login, prepare, sample_answer, start_server,  # noqa: E402  (path set above)
                        stop_server)
 
 #: gunicorn's default keep-alive is 2 s; a connection idle longer than this is reopened before use
@@ -363,7 +363,7 @@ def summarize(window: dict, checks: dict, db_kind: str, errors_logged: list[str]
         statuses[r[4]] = statuses.get(r[4], 0) + 1
     lines = [f"Exam peak, {db_kind}: {window['expected']} workers, {compress:g}× compressed "
              f"(starts in {60 / compress:g} s, saves over {1200 / compress:g} s, submits in the last "
-             f"{60 / compress:g} s); gunicorn 2 workers × 4 threads; {window['n_clients']} client threads "
+             f"{60 / compress:g} s); {gunicorn_shape()}; {window['n_clients']} client threads "
              f"with keep-alive connections; {os.cpu_count()} cores",
              f"load average before/after the window: {window['load_before'][0]:.2f} / {window['load_after'][0]:.2f}; "
              f"window took {window['elapsed']:.1f} s",

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import free_port, login, prepare, start_server  # noqa: E402  (path set above)
+from bench.run import free_port, gunicorn_shape, login, prepare, start_server  # noqa: E402  (path set above)
 
 TARGETS = {"csv": 2.0, "xlsx": 8.0}
 RSS_TARGET_MB = 200
@@ -244,7 +244,7 @@ def main() -> None:
     lines = [f"Certificate exports over HTTP, {db_kind}: {made['certificates']:,} certificates "
              f"({made['valid']:,} valid, {made['expired']:,} expired, {made['revoked']:,} revoked) of "
              f"{made['holders']:,} workers in {made['programs']} programs, {made['points']:,} point entries; "
-             f"gunicorn 2 workers × 4 threads; demo hr (county scope, masked); {os.cpu_count()} cores",
+             f"{gunicorn_shape()}; demo hr (county scope, masked); {os.cpu_count()} cores",
              "", "| export | run | status | seconds (whole body) | first byte s | worker CPU s | MB | rows | rows ok | "
              "worker RSS before MB | worker peak RSS MB (VmHWM) | target | load avg |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: |"]

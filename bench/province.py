@@ -14,7 +14,7 @@ reports with their checks, certificates, township trainings with attendance, and
 
 Then it measures SERVER time, median and p99 after a warm-up, of the township dashboard (an HR of one
 township of HX) and the worker home (a worker of that township): in-process through the Flask test
-client, and through a live gunicorn (2 workers × 4 threads), whose access log gives each request's own
+client, and through a live gunicorn (deploy/gunicorn.conf.py), whose access log gives each request's own
 time (%(D)s µs). It prints one table with the targets, and the slowest SQL statements of each page.
 --scale 0.01 is a quick run (2,000 users).
 """
@@ -592,7 +592,7 @@ def explain(app, statement: str, parameters) -> str:
 
 def start_gunicorn(env: dict, port: int, access_log: Path) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
          "--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s",
          "lms:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from bench.run import wait_until_serving

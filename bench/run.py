@@ -137,10 +137,27 @@ def prepare(env: dict, workers: int, folder: Path, *, courses: int = 30, questio
     return made["users"]
 
 
-def start_server(env: dict, port: int, workers: int = 2, threads: int = 4, log: Path | None = None) -> subprocess.Popen:
-    """gunicorn serving the app on port; its stderr (tracebacks) kept in ``log`` when given."""
+#: the deployment's own settings (the systemd unit and `make serve` start from them too)
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def gunicorn_shape(workers: int | None = None, threads: int | None = None) -> str:
+    """How the benchmarked gunicorn runs, for the tables: deploy/gunicorn.conf.py unless overridden."""
+    conf: dict = {}
+    exec(GUNICORN_CONF.read_text(encoding="utf-8"), conf)
+    workers = workers or conf["workers"]
+    threads = threads or conf.get("threads", 1)
+    kind = f"{workers} sync workers" if threads == 1 else f"{workers} workers × {threads} threads"
+    return f"gunicorn {kind} ({'deploy/gunicorn.conf.py' if (workers, threads) == (conf['workers'], conf.get('threads', 1)) else 'overridden'})"
+
+
+def start_server(env: dict, port: int, workers: int | None = None, threads: int | None = None,
+                 log: Path | None = None) -> subprocess.Popen:
+    """gunicorn with deploy/gunicorn.conf.py (workers/threads overridden when given) serving the app on port;
+    its stderr (tracebacks) kept in ``log`` when given."""
+    shape = (["--workers", str(workers)] if workers else []) + (["--threads", str(threads)] if threads else [])
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), *shape,
          "--bind", f"127.0.0.1:{port}", "lms:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("ab") if log else subprocess.DEVNULL)
     return wait_until_serving(server, port)
@@ -391,8 +408,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured wrk before each GET row")
     parser.add_argument("--bare-each-row", action="store_true",
                         help="measure the bare route again before every row and divide by that (shared machines)")
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
-    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--gunicorn-workers", type=int, help="default: deploy/gunicorn.conf.py")
+    parser.add_argument("--gunicorn-threads", type=int, help="default: deploy/gunicorn.conf.py (sync workers)")
     parser.add_argument("--pg", action="store_true",
                         help="PostgreSQL: a scratch database lms_bench (dropped and created) on --admin-url")
     parser.add_argument("--admin-url", default=os.environ.get("LMS_BENCH_ADMIN_URL",
@@ -500,7 +517,7 @@ def main() -> None:
             imports = bench_import(folder, env)
             imports["load"] = os.getloadavg()[0]
     lines = [f"Machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-             f"{db_kind} · gunicorn {args.gunicorn_workers} workers × {args.gunicorn_threads} threads · "
+             f"{db_kind} · {gunicorn_shape(args.gunicorn_workers, args.gunicorn_threads)} · "
              f"wrk {args.connections} connections × {args.duration} s (GET rows after {args.warmup} s unmeasured) · "
              f"county data: {args.workers:,} workers, {args.courses} courses, {args.questions:,} questions, "
              f"{args.attempts:,} attempts · load average (1 min) before/after the server rows: "
