@@ -17,10 +17,15 @@ _MAX_CARDS = 4096
 
 def course_card_html(card: dict, resume_url: str | None = None) -> Markup:
     """The course_card macro of courses/_card.html for card (from queries.visible_cards)."""
-    app = current_app
-    macro = app.jinja_env.get_template("courses/_card.html").module.course_card
+    app = current_app._get_current_object()  # one context lookup per card, not one per attribute
+    macro = app.extensions.get("lms.course_card")
+    if macro is None or app.debug or app.jinja_env.auto_reload:
+        macro = app.jinja_env.get_template("courses/_card.html").module.course_card
+        if app.debug or app.jinja_env.auto_reload:
+            return macro(card, resume_url)
+        app.extensions["lms.course_card"] = macro
     course = card["course"]
-    if app.debug or app.jinja_env.auto_reload or not isinstance(course, CardCourse):
+    if not isinstance(course, CardCourse):
         return macro(card, resume_url)
     key = (request.script_root, course.id, course.code, course.title, course.level, course.hours,
            tuple(course.tags or ()), course.org_name, course.version, course.updated_at, card["done"], card["total"],
