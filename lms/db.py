@@ -80,6 +80,41 @@ def reset_write_intent(token: contextvars.Token) -> None:
     _write_intent.reset(token)
 
 
+_reads_first: contextvars.ContextVar[bool] = contextvars.ContextVar("lms_reads_first", default=False)
+
+
+def set_reads_first(value: bool) -> contextvars.Token:
+    """Mark the current request as one that reads before it writes (see begin_writing)."""
+    return _reads_first.set(value)
+
+
+def reset_reads_first(token: contextvars.Token) -> None:
+    _reads_first.reset(token)
+
+
+def begin_writing() -> None:
+    """Turn a request that has only read so far into a writer: its read transaction ends (objects keep their
+    loaded state) and the next one begins IMMEDIATE on SQLite, waiting its turn for the write lock.
+
+    Only in requests to endpoints registered with lms.web.reads_first (elsewhere it does nothing): they do their reading and CPU work (a quiz start draws and
+    lays out a paper) without holding SQLite's one write lock, then write in a short transaction. What they
+    read may have changed meanwhile; their writes must tolerate that (a unique key, a conditional UPDATE).
+    """
+    if _write_intent.get() or not _reads_first.get():
+        return
+    from lms.extensions import db  # late: lms.extensions imports this module
+
+    session = db.session()
+    if session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False
+        try:
+            session.commit()  # nothing written yet: ends the read
+        finally:
+            session.expire_on_commit = keep
+    _write_intent.set(True)
+
+
 @contextlib.contextmanager
 def write_intent():
     token = _write_intent.set(True)

@@ -7,7 +7,7 @@ import os
 
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 
-from lms.db import local, reset_write_intent, set_write_intent
+from lms.db import local, reset_reads_first, reset_write_intent, set_reads_first, set_write_intent
 
 #: the app shell the service worker installs (paths under static/)
 #: (no Bootstrap JS: no page loads it; app.js opens the phone menu itself)
@@ -15,6 +15,15 @@ SHELL_FILES = ["vendor/bootstrap/bootstrap.min.css", "css/app.css", "js/app.js",
 
 #: endpoints whose successful GET responses the service worker may keep for the signed-in user
 _OFFLINE_ENDPOINTS: set[str] = set()
+
+
+_READS_FIRST: set[str] = set()
+
+
+def reads_first(*endpoints: str) -> None:
+    """Unsafe-method endpoints that read before they write and call lms.db.begin_writing() before writing:
+    their requests start without SQLite's write lock."""
+    _READS_FIRST.update(endpoints)
 
 
 def offline_capable(*endpoints: str) -> None:
@@ -135,7 +144,10 @@ def init_app(app: Flask) -> None:
     app.get_send_file_max_age = _static_max_age
     @app.before_request
     def _write_intent():
-        g._write_token = set_write_intent(request.method in UNSAFE_METHODS)
+        unsafe = request.method in UNSAFE_METHODS
+        reads_first = unsafe and request.endpoint in _READS_FIRST
+        g._write_token = set_write_intent(unsafe and not reads_first)
+        g._reads_first_token = set_reads_first(reads_first)
 
     @app.teardown_request
     def _reset_write_intent(exc):
@@ -143,6 +155,9 @@ def init_app(app: Flask) -> None:
         token = g.pop("_write_token", None)
         if token is not None:
             reset_write_intent(token)
+        token = g.pop("_reads_first_token", None)
+        if token is not None:
+            reset_reads_first(token)
 
     @app.after_request
     def _security_headers(response):

@@ -11,6 +11,9 @@ def init_app(app):
     from lms.quizzes import api, cli, models, sync, views  # noqa: F401  (models register; api attaches its routes)
 
     app.register_blueprint(views.bp)
+    # A start draws and lays out its paper before it takes SQLite's write lock (services.start_attempt).
+    from lms.web import reads_first
+    reads_first("api.start_attempt")
     app.cli.add_command(cli.quizzes_cli)
     register_importer(20, "banks", sync.import_banks)
     register_importer(30, "quizzes", sync.import_quizzes)

@@ -22,7 +22,7 @@ from lms import signals
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.courses.render import render_markdown, render_plain
-from lms.db import SHANGHAI, utcnow
+from lms.db import SHANGHAI, begin_writing, utcnow
 from lms.errors import Conflict, Forbidden, LMSError, ValidationError
 from lms.extensions import db
 from lms.quizzes import draw as drawing
@@ -243,6 +243,7 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
         existing = db.session.get(Attempt, open_ids[0][1])
         if not is_overdue(existing, now):
             return existing, False
+        begin_writing()
         close_attempt(existing, now=now)
     if not quiz_is_open(quiz, now):
         raise Forbidden(_not_open_message(quiz), code="quiz_not_open")
@@ -268,6 +269,9 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
               "graded_at": None, "score": None, "passed": None, "marks": None,
               "paper": [_stored_item(item, loaded[item.qid][1]) for item in items],
               "answer_slots": {item.qid: drawing.answer_slot(item) for item in items}}
+    # The draw and the paper above were made without the write lock (the API start reads first); the unique
+    # attempt number settles a race with another start of this learner.
+    begin_writing()
     # Core INSERT … ON CONFLICT DO NOTHING RETURNING id: one statement instead of SAVEPOINT, the ORM's
     # flush (about as much CPU as the rest of the start) and RELEASE.
     row = db.session.connection().execute(_insert_attempt_statement(dialect), values).first()

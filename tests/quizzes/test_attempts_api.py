@@ -264,3 +264,38 @@ def test_unknown_ids_and_bad_paging_are_clear_errors(setup, api, tree):
     api.login("tc")
     reply = api.get("/api/v1/quizzes/nope/stats")
     assert reply.status_code == 404 and reply.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_start_draws_its_paper_while_others_can_still_write(setup, api, monkeypatch):
+    """2,000 workers start an exam within a minute: the draw and the paper are made before the start takes
+    SQLite's one write lock, which it then holds only for the insert."""
+    import sqlalchemy as sa
+
+    from lms.accounts.models import LoginFailure
+    from lms.db import write_intent
+    from lms.quizzes import draw as drawing
+
+    writes = []
+    choose = drawing.choose
+
+    def choose_while_another_connection_writes(*args, **kwargs):
+        with write_intent(), db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")  # fail at once instead of waiting on our own lock
+            try:
+                conn.execute(sa.insert(LoginFailure).values(username="other", client_addr="10.0.0.9",
+                                                            failed_at=utcnow()))
+                writes.append("written")
+            finally:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+        return choose(*args, **kwargs)
+
+    monkeypatch.setattr(drawing, "choose", choose_while_another_connection_writes)
+    api.login("w1")
+    first = _start(api)
+    assert first.status_code == 201 and writes == ["written"]
+    assert db.session.get(Attempt, first.get_json()["id"]).number == 1
+    again = _start(api)  # the open attempt again: no new draw
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"] and writes == ["written"]
+    assert db.session.query(Attempt).count() == 1
