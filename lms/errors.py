@@ -78,6 +78,28 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     return render_template("errors/error.html", status=status, code=code, message=message), status
 
 
+#: the most of a refused upload read away before answering; past this the connection is simply closed
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def _drain_request_body() -> None:
+    """Read away the body of a request refused as too large before answering it.
+
+    gunicorn's sync workers close the connection right after the response; with the body still unread the
+    kernel resets it, and nginx (which buffered the whole upload) then answers 502 instead of our 413.
+    """
+    stream = request.environ.get("wsgi.input")
+    remaining = min(request.content_length or 0, _DRAIN_LIMIT)
+    try:
+        while stream is not None and remaining > 0:
+            chunk = stream.read(min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except OSError:
+        pass  # the client went away: nothing left to answer
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(LMSError)
     def _domain_error(exc: LMSError):
@@ -87,6 +109,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.code == 413:
+            _drain_request_body()
         code, message = _DEFAULT_MESSAGES.get(exc.code or 500, ("error", exc.description or "请求有误"))
         if exc.code == 400 and getattr(exc, "description", "") and "CSRF" in str(exc.description):
             code, message = "csrf_failed", "页面已过期或缺少安全令牌（CSRF），请刷新页面后重试"
