@@ -147,7 +147,8 @@ def gunicorn_shape(workers: int | None = None, threads: int | None = None) -> st
     exec(GUNICORN_CONF.read_text(encoding="utf-8"), conf)
     workers = workers or conf["workers"]
     threads = threads or conf.get("threads", 1)
-    kind = f"{workers} workers × {threads} thread{'s' if threads > 1 else ''}"
+    sync = threads == 1 and conf.get("worker_class", "sync") == "sync"
+    kind = f"{workers} sync workers" if sync else f"{workers} workers × {threads} thread{'s' if threads > 1 else ''}"
     return f"gunicorn {kind} ({'deploy/gunicorn.conf.py' if (workers, threads) == (conf['workers'], conf.get('threads', 1)) else 'overridden'})"
 
 
