@@ -12,7 +12,7 @@ from lms.certification import content
 from lms.certification.models import Certificate, CertificateStatus, Program
 from lms.db import SHANGHAI, utcnow
 from lms.extensions import db
-from lms.org.models import OrgUnit, subtree_clause
+from lms.org.models import OrgUnit
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:
@@ -158,23 +158,69 @@ WORKER_ROLES = (Role.worker, Role.grid_leader)
 EXPIRING_DAYS = (30, 60, 90)
 
 
-def _valid_on_clause(day: dt.date):
+def _valid_on_clause(day=None, next_day=None):
     """SQL: the certificate was valid on ``day`` (local), read back from its history.
 
     Issued by then and not past its last day; marked expired or revoked only
     later does not undo that (tasks run marks expiry after the fact), and a
     certificate renewed by then yields to its renewal, so a chain counts once.
+    ``day`` and ``next_day`` (the aware start of the day after) default to the bind parameters :day and
+    :next_day (see _day_params), so that a statement using it is built once.
     """
+    day = sa.bindparam("day") if day is None else day
+    next_day = sa.bindparam("next_day") if next_day is None else next_day
     renewal = aliased(Certificate)
-    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
+    # Fixed members, not an expanding IN: the statements are built once and compiled once.
+    valid_or_expired = [sa.literal(status, Certificate.status.type)
+                        for status in (CertificateStatus.valid, CertificateStatus.expired)]
     return sa.and_(
         Certificate.issued_on <= day, Certificate.expires_on >= day,
-        sa.or_(Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
+        sa.or_(Certificate.status.in_(valid_or_expired),
                sa.and_(Certificate.status == CertificateStatus.revoked, Certificate.revoked_at >= next_day)),
         # The redundant IS NOT NULL lets PostgreSQL probe ix_certificates_renewal_of_id instead of hashing
         # every certificate per call (province bench: ~30 ms -> 0.6 ms per certified_share).
         ~sa.exists().where(renewal.renewal_of_id.is_not(None), renewal.renewal_of_id == Certificate.id,
                            renewal.issued_on <= day))
+
+
+def _day_params(org: OrgUnit, day: dt.date) -> dict:
+    # subtree_clause's range: '~' sorts after the digits and '/' that paths are made of
+    return {"org_path": org.path, "org_path_end": org.path + "~", "day": day,
+            "next_day": dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)}
+
+
+def _stats_connection():
+    if db.session.autoflush:
+        db.session.flush()  # the Core connection does not autoflush like session.execute
+    return db.session.connection()
+
+
+def _in_subtree(path_column):
+    return sa.and_(path_column >= sa.bindparam("org_path"), path_column < sa.bindparam("org_path_end"))
+
+
+# Built once with bind parameters only, so SQLAlchemy compiles each once per process: a township dashboard asks
+# for the township and each village, and building the statements anew each time cost more than running them.
+_CERTIFICATE_STATS = (
+    sa.select(sa.func.count(Certificate.id),
+              *[sa.func.coalesce(sa.func.sum(sa.case((Certificate.expires_on <= sa.bindparam(f"until_{days}"), 1),
+                                                     else_=0)), 0) for days in EXPIRING_DAYS])
+    .join(User, User.id == Certificate.holder_id).join(OrgUnit, OrgUnit.id == User.org_id)
+    .where(_in_subtree(OrgUnit.path), _valid_on_clause()))
+
+
+def _certified_share_statement():
+    worker_roles = [sa.literal(role, RoleGrant.role.type) for role in WORKER_ROLES]
+    workers = (sa.select(User.id).join(OrgUnit, OrgUnit.id == User.org_id)
+               .where(_in_subtree(OrgUnit.path), User.status == UserStatus.active,
+                      sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(worker_roles))))
+    total = sa.select(sa.func.count()).select_from(workers.subquery()).scalar_subquery()
+    certified = (sa.select(sa.func.count(sa.distinct(Certificate.holder_id)))
+                 .where(Certificate.holder_id.in_(workers), _valid_on_clause()).scalar_subquery())
+    return sa.select(total, certified)
+
+
+_CERTIFIED_SHARE = _certified_share_statement()
 
 
 def certificate_stats(org: OrgUnit, first_day: dt.date, last_day: dt.date) -> dict:
@@ -186,23 +232,15 @@ def certificate_stats(org: OrgUnit, first_day: dt.date, last_day: dt.date) -> di
     itself included, and that have not been renewed; the horizons nest.
     """
     del first_day  # a stock, not a flow: see the docstring
-    expiring = [sa.func.coalesce(sa.func.sum(sa.case(
-        (Certificate.expires_on <= last_day + dt.timedelta(days=days), 1), else_=0)), 0) for days in EXPIRING_DAYS]
-    row = db.session.execute(
-        sa.select(sa.func.count(Certificate.id), *expiring)
-        .join(User, User.id == Certificate.holder_id).join(OrgUnit, OrgUnit.id == User.org_id)
-        .where(subtree_clause(OrgUnit.path, org.path), _valid_on_clause(last_day))).one()
+    params = _day_params(org, last_day)
+    params.update({f"until_{days}": last_day + dt.timedelta(days=days) for days in EXPIRING_DAYS})
+    row = _stats_connection().execute(_CERTIFICATE_STATS, params).one()
     return {"valid": int(row[0] or 0),
             **{f"expiring_{days}": int(value or 0) for days, value in zip(EXPIRING_DAYS, row[1:], strict=True)}}
 
 
 def certified_share(org: OrgUnit, day: dt.date) -> dict:
     """Active grid workers (worker, grid leader) now in org's subtree; how many held a valid certificate on day."""
-    workers = (sa.select(User.id).join(OrgUnit, OrgUnit.id == User.org_id)
-               .where(subtree_clause(OrgUnit.path, org.path), User.status == UserStatus.active,
-                      sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(WORKER_ROLES))))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(workers.subquery())) or 0
-    certified = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Certificate.holder_id)))
-        .where(Certificate.holder_id.in_(workers), _valid_on_clause(day))) or 0
-    return {"workers": int(total), "certified": int(certified), "share": certified / total if total else 0.0}
+    total, certified = _stats_connection().execute(_CERTIFIED_SHARE, _day_params(org, day)).one()
+    total, certified = int(total or 0), int(certified or 0)
+    return {"workers": total, "certified": certified, "share": certified / total if total else 0.0}

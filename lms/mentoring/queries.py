@@ -137,6 +137,29 @@ def _as_date(value) -> dt.date:
     return value
 
 
+def _mentoring_stats_statement():
+    """(pairings, confirmed activities) of the subtree at :org_path for [:first, :last], built once.
+
+    Bind parameters only, so SQLAlchemy compiles it once per process (a township dashboard asks for the
+    township and each village), and one round trip for both counts.
+    """
+    org_path, org_end = sa.bindparam("org_path"), sa.bindparam("org_path_end")
+    first, last = sa.bindparam("first"), sa.bindparam("last")
+    pairings = (sa.select(sa.func.count()).select_from(Pairing).join(OrgUnit, OrgUnit.id == Pairing.org_id)
+                .where(OrgUnit.path >= org_path, OrgUnit.path < org_end, Pairing.start_on <= last,
+                       Pairing.end_on >= first,
+                       sa.or_(Pairing.ended_at.is_(None), Pairing.ended_at >= sa.bindparam("first_start")))
+                .scalar_subquery())
+    activities = (sa.select(sa.func.count()).select_from(Activity).join(OrgUnit, OrgUnit.id == Activity.org_id)
+                  .where(OrgUnit.path >= org_path, OrgUnit.path < org_end,
+                         Activity.status == ActivityStatus.confirmed, Activity.date >= first, Activity.date <= last)
+                  .scalar_subquery())
+    return sa.select(pairings, activities)
+
+
+_MENTORING_STATS = _mentoring_stats_statement()
+
+
 def mentoring_stats(org: OrgUnit, start, end) -> dict:
     """{"pairings": running some day of [start, end] in org's subtree, "activities_confirmed": dated then}.
 
@@ -145,14 +168,12 @@ def mentoring_stats(org: OrgUnit, start, end) -> dict:
     activity for the mentee's unit on the day it was logged.
     """
     first, last = _as_date(start), _as_date(end)
-    pairings = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Pairing).join(OrgUnit, OrgUnit.id == Pairing.org_id)
-        .where(subtree_clause(OrgUnit.path, org.path), Pairing.start_on <= last, Pairing.end_on >= first,
-               sa.or_(Pairing.ended_at.is_(None), Pairing.ended_at >= local_start(first))))
-    activities = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Activity).join(OrgUnit, OrgUnit.id == Activity.org_id)
-        .where(subtree_clause(OrgUnit.path, org.path), Activity.status == ActivityStatus.confirmed,
-               Activity.date >= first, Activity.date <= last))
+    if db.session.autoflush:
+        db.session.flush()  # the Core connection below does not autoflush like session.execute
+    # subtree_clause's range: '~' sorts after the digits and '/' that paths are made of
+    pairings, activities = db.session.connection().execute(_MENTORING_STATS, {
+        "org_path": org.path, "org_path_end": org.path + "~", "first": first, "last": last,
+        "first_start": local_start(first)}).one()
     return {"pairings": pairings or 0, "activities_confirmed": activities or 0}
 
 

@@ -107,6 +107,26 @@ def attended_hours(user) -> float:
     return float(total or 0)
 
 
+def _training_stats_statement():
+    """(sessions, attendances, hours) of the subtree at :org_path for sessions in [:since, :until), built once.
+
+    Bind parameters only, so SQLAlchemy compiles it once per process: a township dashboard asks for the
+    township and each village, and building the statement anew each time cost more than running it.
+    """
+    org_path, org_end = sa.bindparam("org_path"), sa.bindparam("org_path_end")
+    since, until = sa.bindparam("since"), sa.bindparam("until")
+    in_period = sa.and_(Training.is_cancelled.is_(False), Training.starts_at >= since, Training.starts_at < until)
+    sessions = (sa.select(sa.func.count()).select_from(Training).join(OrgUnit, OrgUnit.id == Training.org_id)
+                .where(in_period, OrgUnit.path >= org_path, OrgUnit.path < org_end).scalar_subquery())
+    attended = (sa.select(sa.func.count(Attendance.id).label("attendances"), sa.func.sum(Training.hours).label("hours"))
+                .join(Training, Training.id == Attendance.training_id).join(OrgUnit, OrgUnit.id == Attendance.org_id)
+                .where(in_period, OrgUnit.path >= org_path, OrgUnit.path < org_end).subquery("attended"))
+    return sa.select(sessions, attended.c.attendances, attended.c.hours).select_from(attended)
+
+
+_TRAINING_STATS = _training_stats_statement()
+
+
 def training_stats(org: OrgUnit, start, end) -> dict:
     """场次, 人次 and 学时 of org's subtree for sessions starting within [start, end] (dates inclusive).
 
@@ -115,12 +135,9 @@ def training_stats(org: OrgUnit, start, end) -> dict:
     hours: the sessions' hours summed over those attendances. Cancelled sessions count nowhere.
     """
     since, until = period_bounds(start, end)
-    in_period = sa.and_(Training.is_cancelled.is_(False), Training.starts_at >= since, Training.starts_at < until)
-    sessions = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Training).join(OrgUnit, OrgUnit.id == Training.org_id)
-        .where(in_period, subtree_clause(OrgUnit.path, org.path)))
-    attendances, hours = db.session.execute(
-        sa.select(sa.func.count(Attendance.id), sa.func.sum(Training.hours))
-        .join(Training, Training.id == Attendance.training_id).join(OrgUnit, OrgUnit.id == Attendance.org_id)
-        .where(in_period, subtree_clause(OrgUnit.path, org.path))).one()
+    if db.session.autoflush:
+        db.session.flush()  # the Core connection below does not autoflush like session.execute
+    # subtree_clause's range: '~' sorts after the digits and '/' that paths are made of
+    sessions, attendances, hours = db.session.connection().execute(_TRAINING_STATS, {
+        "org_path": org.path, "org_path_end": org.path + "~", "since": since, "until": until}).one()
     return {"sessions": int(sessions or 0), "attendances": int(attendances or 0), "hours": float(hours or 0)}
