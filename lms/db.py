@@ -96,8 +96,9 @@ def begin_writing() -> None:
     """Turn a request that has only read so far into a writer: its read transaction ends (objects keep their
     loaded state) and the next one begins IMMEDIATE on SQLite, waiting its turn for the write lock.
 
-    Only in requests to endpoints registered with lms.web.reads_first (elsewhere it does nothing): they do their reading and CPU work (a quiz start draws and
-    lays out a paper) without holding SQLite's one write lock, then write in a short transaction. What they
+    Only in requests to endpoints registered with lms.web.reads_first (elsewhere it does nothing): they do their
+    reading and CPU work (a login checks a hash, a quiz start draws a paper) without holding SQLite's one write
+    lock, then write in a short transaction. What they
     read may have changed meanwhile; their writes must tolerate that (a unique key, a conditional UPDATE).
     """
     if _write_intent.get() or not _reads_first.get():

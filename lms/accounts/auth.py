@@ -1,7 +1,6 @@
 """Login, lockout, server-side sessions, Bearer tokens and the request gates."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import secrets
 
@@ -14,11 +13,11 @@ from lms.accounts.models import ApiToken, Lockout, LoginFailure, RoleGrant, User
 from lms.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from lms.accounts.services import hash_secret
 from lms.audit.services import record
-from lms.db import is_write_intent, reset_write_intent, set_write_intent, utcnow, write_intent
+from lms.db import begin_writing, is_write_intent, utcnow, write_intent
 from lms.errors import LMSError, TooManyRequests, Unauthorized
 from lms.extensions import csrf, db, login_manager
 from lms.org.models import OrgUnit
-from lms.web import UNSAFE_METHODS, client_addr
+from lms.web import UNSAFE_METHODS, client_addr, reads_first
 
 # How stale last_seen may get before we write it again: one write per minute, not per request.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
@@ -42,35 +41,18 @@ def locked_until(username: str, addr: str, now: dt.datetime) -> dt.datetime | No
     return lock.locked_until if lock and lock.locked_until > now else None
 
 
-@contextlib.contextmanager
-def _outside_write_lock():
-    """Reads that need no lock, ended before the caller goes on.
-
-    A login checks an argon2 hash (~30 ms of CPU). Inside the request's write transaction (SQLite: BEGIN
-    IMMEDIATE) that would hold the database's one write lock while hashing and let only one login through at
-    a time; the lockout and the user's hash are read in a plain transaction, which ends before the hash is
-    checked. Only at the start of a request's work: a transaction already under way is left alone.
-    """
-    if db.session().in_transaction():
-        yield
-        return
-    token = set_write_intent(False)
-    try:
-        yield
-    finally:
-        db.session.rollback()  # nothing was written: just end the read
-        reset_write_intent(token)
-
-
 def authenticate(username: str, password: str, addr: str, now: dt.datetime | None = None) -> User:
-    """The user for these credentials, or InvalidCredentials / Locked; counts failures in the database."""
+    """The user for these credentials, or InvalidCredentials / Locked; counts failures in the database.
+
+    A login checks an argon2 hash (~30 ms of CPU). The login routes read first (lms.web.reads_first): the lockout
+    and the hash are read and checked without SQLite's one write lock, which otherwise let only one login
+    through at a time; begin_writing() takes it for the writes that follow.
+    """
     now = now or utcnow()
     cfg = current_app.config
     key = _key(username)
-    with _outside_write_lock():
-        until = locked_until(key, addr, now)
-        found = db.session.execute(sa.select(User.id, User.password_hash).where(User.username == username.strip())
-                                   ).first()
+    until = locked_until(key, addr, now)
+    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.username == username.strip())).first()
     if until:
         burn_verify_time(password)
         minutes = max(1, int((until - now).total_seconds() // 60) + 1)
@@ -80,6 +62,7 @@ def authenticate(username: str, password: str, addr: str, now: dt.datetime | Non
         ok = False
     else:
         ok = verify_password(found.password_hash, password)
+    begin_writing()
     user = db.session.get(User, found.id) if found is not None else None
     if ok and user.status != UserStatus.active:
         record("auth.login_refused", actor=user, client_addr=addr, target_type="user", target=user.username,
@@ -291,6 +274,7 @@ def init_app(app) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     login_manager.session_protection = None  # our own server-side sessions do this job
+    reads_first("api.login", "accounts.login")
     login_manager.user_loader(_load_session_user)
     login_manager.request_loader(_load_token_user)
 
