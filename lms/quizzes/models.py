@@ -173,3 +173,20 @@ class Mistake(db.Model):
     last_wrong_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: set when answered right in box 5: it leaves the notebook
     mastered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AttemptGrant(db.Model):
+    """补考: extra attempts a trainer or HR granted one learner for one quiz; they add to max_attempts."""
+
+    __tablename__ = "quiz_attempt_grants"
+    __table_args__ = (sa.Index("ix_quiz_attempt_grants_quiz_id_user_id", "quiz_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(sa.ForeignKey("quizzes.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: 1 … MAX_EXTRA_ATTEMPTS per grant; every grant of the pair is summed
+    extra_attempts: Mapped[int]
+    #: why (required; shown in the audit log and the person's record)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
