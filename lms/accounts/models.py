@@ -160,3 +160,29 @@ class Lockout(db.Model):
     username: Mapped[str] = mapped_column(sa.String(64))
     client_addr: Mapped[str] = mapped_column(sa.String(64))
     locked_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ImportUpload(db.Model):
+    """A roster or org list uploaded in the browser: previewed, applied once confirmed.
+
+    A roster's initial-password sheet is kept here until its first download, then dropped (downloads once).
+    """
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of the random key carried in the preview and download URLs
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: "roster" or "org"
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    #: the uploaded file; dropped once applied
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: counts of the applied import, for the result page
+    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: the initial-password sheet (XLSX); dropped at its first download
+    password_sheet: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    sheet_taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
