@@ -18,10 +18,11 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# The demo county comes before the shipped content: every content file belongs to one of its org units.
 run: venv
 	$(FLASK) db upgrade
-	@if $(FLASK) content --help >/dev/null 2>&1; then $(FLASK) content import; fi
 	@$(FLASK) demo || echo "（数据库中已有正式账号：不写入演示数据）"
+	$(FLASK) content import
 	$(MAKE) serve
 
 serve: venv

@@ -19,9 +19,24 @@ class ContentError:
     path: str
     line: int
     message: str
+    #: the org code the file names when that unit does not exist ("" when the tree is empty): the import
+    #: command then says once what to do instead of repeating it for every file
+    missing_org: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+def missing_org_error(path: str, line: int, code: str | None) -> ContentError:
+    """The file's `org` (or, without one, the tree's root) does not exist yet."""
+    message = f"组织编码“{code}”不存在" if code else "系统中还没有组织架构，无法确定所属组织（org）"
+    return ContentError(path, line, message, missing_org=code or "")
+
+
+def missing_org_hint(code: str) -> str:
+    """What to do when content names an org unit the database lacks (API.md, Set-up)."""
+    prefix = f"组织编码“{code}”不存在" if code else "系统中还没有组织架构"
+    return f"{prefix}：先导入组织架构（flask --app lms org import …）或运行 flask --app lms demo"
 
 
 class ContentErrors(Exception):

@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from lms.contentfile import ContentError, ContentErrors
+from lms.contentfile import ContentError, ContentErrors, missing_org_hint
 from lms.db import utcnow
 
 OUTCOMES = ("new", "updated", "unchanged", "retired", "skipped")
@@ -103,25 +103,45 @@ def import_command(courses_dir: Path | None, questions_dir: Path | None):
     from lms.audit.services import record
     from lms.clikit import transactional
 
+    from lms.org.queries import get_root
+
     @transactional
     def run():
         authorize(SYSTEM, Permission.AUTHOR_CONTENT)
+        tree_is_empty = get_root() is None
         report = run_import(courses_dir or Path(current_app.config["COURSES_DIR"]),
                             questions_dir or Path(current_app.config["QUESTIONS_DIR"]), actor=SYSTEM)
+        if tree_is_empty and any(e.missing_org is not None for e in report.errors):
+            # Every file belongs to an org unit: without a tree nothing can land, so write nothing and say
+            # once what to do rather than one error per file.
+            raise _NoOrgTree(report)
         record("content.import", actor=SYSTEM, target_type="content", target="files",
                details={kind: dict(counter) for kind, counter in report.counts.items()}
                | {"errors": len(report.errors)})
         return report
 
-    report = run()
+    try:
+        report = run()
+    except _NoOrgTree as exc:
+        codes = sorted({e.missing_org for e in exc.report.errors if e.missing_org is not None})
+        click.echo(missing_org_hint(codes[0] if codes else ""), err=True)
+        raise SystemExit(1) from None
     for line in report.summary_lines():
         click.echo(line)
     for note in report.notes:
         click.echo(note)
     for error in report.errors:
         click.echo(str(error), err=True)
+    for code in sorted({e.missing_org for e in report.errors if e.missing_org is not None}):
+        click.echo(missing_org_hint(code), err=True)
     if report.errors:
         raise SystemExit(1)
+
+
+class _NoOrgTree(Exception):
+    def __init__(self, report: SyncReport):
+        super().__init__("no org tree")
+        self.report = report
 
 
 def init_app(app) -> None:

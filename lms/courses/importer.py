@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from lms.contentfile import ContentError, ContentErrors
+from lms.contentfile import ContentError, ContentErrors, missing_org_error
 from lms.contentsync import SyncContext, SyncReport
 from lms.courses.content import ParsedCourse, parse_course_folder, sha256
 from lms.courses.models import Course, CourseAsset, CourseLevel, Lesson, LessonVersion, Origin
@@ -60,8 +60,7 @@ def _resolve(parsed: ParsedCourse, ctx: SyncContext, existing: _Existing) -> Org
     errors = []
     org = existing.orgs.get(parsed.org_code) if parsed.org_code else _root_org(existing)
     if org is None:
-        message = f"组织编码“{parsed.org_code}”不存在" if parsed.org_code else "系统中还没有组织架构，无法确定所属组织（org）"
-        errors.append(ContentError(parsed.path, parsed.org_line, message))
+        errors.append(missing_org_error(parsed.path, parsed.org_line, parsed.org_code))
     known = ctx.known.get("quiz_codes")
     if parsed.quiz_code and known is not None and parsed.quiz_code not in known:
         errors.append(ContentError(parsed.path, parsed.quiz_line, f"测验“{parsed.quiz_code}”不存在（question_bank/quizzes/ 中没有）"))

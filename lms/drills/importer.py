@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lms.contentfile import ContentError, ContentErrors, load_yaml
+from lms.contentfile import ContentError, ContentErrors, load_yaml, missing_org_error
 from lms.contentsync import SyncContext, SyncReport
 from lms.drills import queries, services
 from lms.drills.content import load_drill, parse_taxonomy
@@ -46,12 +46,12 @@ def _org_for(code, text: str, rel: str):
     if code is None:
         org = get_root()
         if org is None:
-            raise ContentErrors([ContentError(rel, 1, "组织架构为空：请先导入组织（flask org import）或运行 demo")])
+            raise ContentErrors([missing_org_error(rel, 1, None)])
         return org
     org = get_org(code)
     if org is None:
         _, loc = load_yaml(text, rel)
-        raise ContentErrors([ContentError(rel, loc.line("org"), f"组织编码“{code}”不存在")])
+        raise ContentErrors([missing_org_error(rel, loc.line("org"), code)])
     return org
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from lms.contentfile import ContentError, ContentErrors
+from lms.contentfile import ContentError, ContentErrors, missing_org_error
 from lms.db import utcnow
 from lms.extensions import db
 from lms.org.queries import get_org, get_root
@@ -138,11 +138,9 @@ def _sync_bank(ctx, report, text, digest, parsed_bank, banks, code_by_id, ids_in
     now = ctx.now
     path = parsed_bank.path
     errors = []
-    org = root
-    if parsed_bank.org:
-        org = get_org(parsed_bank.org)
-        if org is None:
-            errors.append(ContentError(path, _key_line(text, "org"), f"组织编码 {parsed_bank.org} 不存在"))
+    org = get_org(parsed_bank.org) if parsed_bank.org else root
+    if org is None:
+        errors.append(missing_org_error(path, _key_line(text, "org"), parsed_bank.org))
     bank = banks.get(parsed_bank.code)
     if bank is not None and bank.origin == Origin.web:
         report.notes.append(f"{path}: 题库 {bank.code} 是在网页中创建的，导入时跳过")
@@ -271,7 +269,7 @@ def import_quizzes(ctx, report) -> None:
             errors = draw_errors(spec.draws, pools, rel)
             org = get_org(spec.org) if spec.org else root
             if org is None:
-                errors.append(ContentError(rel, _key_line(text, "org"), f"组织编码 {spec.org} 不存在"))
+                errors.append(missing_org_error(rel, _key_line(text, "org"), spec.org))
             if errors:
                 raise ContentErrors(sorted(errors, key=lambda e: e.line))
             with db.session.begin_nested():
