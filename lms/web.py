@@ -4,10 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 
 from lms.db import local, reset_reads_first, reset_write_intent, set_reads_first, set_write_intent
+from lms.errors import LMSError
 
 #: the app shell the service worker installs (paths under static/)
 #: (no Bootstrap JS: no page loads it; app.js opens the phone menu itself)
@@ -57,12 +59,54 @@ _DEFAULT_HEADERS = tuple((name.lower(), name, value) for name, value in (
 ))
 
 
+#: the highest ?page= any list accepts: a million pages is past every real list, and keeps OFFSET a sane integer
+MAX_PAGE = 1_000_000
+#: years a date parameter may name; outside them date arithmetic overflows and no record exists anyway
+MIN_YEAR, MAX_YEAR = 1900, 2100
+#: date parameters of the list and statistics routes, with the label a refusal names
+DATE_PARAMETERS = {"from": "起始日期", "to": "截止日期", "issued_from": "发证日期（起）", "issued_to": "发证日期（止）",
+                   "date": "日期", "since": "起始日期", "until": "截止日期"}
+_LEADING_INTEGER = re.compile(r"\s*([+-]?)\s*(\d+)\s*$")
+_DATE_YEAR = re.compile(r"\s*([+-]?\d+)-")
+
+
+class InvalidParameter(LMSError):
+    """A query parameter out of the range any list accepts (400, never a 500 further down)."""
+
+    status = 400
+    code = "invalid_parameter"
+
+
+def check_parameters(args) -> None:
+    """400 invalid_parameter when ?page= is below 1 or beyond MAX_PAGE, or a date parameter is outside 1900–2100.
+
+    Run before every request, so every list route (HTML and JSON) refuses the same way; malformed values
+    (page=abc, from=yesterday) are left to each route's own parser and message.
+    """
+    page = args.get("page")
+    if page:
+        match = _LEADING_INTEGER.fullmatch(page)
+        digits = match.group(2).lstrip("0") if match else ""
+        if digits and (match.group(1) == "-" or len(digits) > 7 or int(digits) > MAX_PAGE):
+            raise InvalidParameter(f"页码超出范围：应为 1 到 {MAX_PAGE} 之间的整数", details={"parameter": "page"})
+    for name, label in DATE_PARAMETERS.items():
+        value = args.get(name)
+        match = _DATE_YEAR.match(value) if value else None
+        if match and not MIN_YEAR <= int(match.group(1)[:6]) <= MAX_YEAR:
+            raise InvalidParameter(f"{label}超出范围：应在 {MIN_YEAR}-01-01 至 {MAX_YEAR}-12-31 之间",
+                                   details={"parameter": name})
+
+
 def page_number() -> int:
-    """The ?page= of an HTML list: 1 when absent or not a positive whole number."""
+    """The ?page= of an HTML list: 1 when absent or not a whole number; 400 when out of range (see check_parameters)."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        page = int(request.args.get("page", 1))
     except ValueError:
         return 1
+    if not 1 <= page <= MAX_PAGE:
+        check_parameters({"page": str(page)})  # negative or too far: refused
+        return 1  # 0 is read as the first page, as before
+    return page
 
 
 def client_addr() -> str:
@@ -148,6 +192,12 @@ def init_app(app: Flask) -> None:
         reads_first = unsafe and request.endpoint in _READS_FIRST
         g._write_token = set_write_intent(unsafe and not reads_first)
         g._reads_first_token = set_reads_first(reads_first)
+
+    @app.before_request
+    def _check_parameters():
+        # Only requests with a query string pay for parsing it (most page loads have none).
+        if request.query_string:
+            check_parameters(request.args)
 
     @app.teardown_request
     def _reset_write_intent(exc):
