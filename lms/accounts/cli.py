@@ -1,4 +1,4 @@
-"""`flask users …`, `flask tokens create`, `flask demo`."""
+"""`flask users …`, `flask tokens create/list/revoke`, `flask demo`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +8,9 @@ from flask.cli import AppGroup, with_appcontext
 
 from lms.accounts import demo, services, validation
 from lms.accounts.permissions import SYSTEM, Permission, authorize
-from lms.accounts.queries import count_real_accounts, get_user
+from lms.accounts.queries import count_real_accounts, get_token, get_user, list_tokens
 from lms.clikit import transactional
+from lms.db import local
 from lms.errors import NotFound, ValidationError
 from lms.org.queries import get_org
 
@@ -37,13 +38,13 @@ def _date(value: str | None, label: str):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @transactional
 def import_command(file: Path):
-    """Import a roster (CSV/XLSX); new accounts' passwords go to FILE.passwords.csv."""
+    """Import a roster (CSV/XLSX); new accounts' passwords go to FILE.passwords.xlsx."""
     authorize(SYSTEM, Permission.MANAGE_USERS)
     report = services.import_roster(file.read_bytes(), file.name, actor=SYSTEM)
     click.echo(f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，停用 {report.disabled}，"
                f"错误 {len(report.errors)}")
     if report.passwords:
-        sheet = file.with_name(file.name + ".passwords.csv")
+        sheet = file.with_name(file.name + ".passwords.xlsx")
         services.write_password_sheet(sheet, report.passwords)
         click.echo(f"{len(report.passwords)} 个新账号的初始密码已写入 {sheet}（请交给本人，首次登录须修改）")
     for line in report.error_lines:
@@ -113,6 +114,40 @@ def create_token_command(username):
     token = services.create_token(user, actor=SYSTEM)
     click.echo(f"{user.username} 的接口令牌（只显示这一次，请妥善保存）：")
     click.echo(token)
+
+
+@tokens_cli.command("list")
+@click.option("--username", required=True)
+@transactional
+def list_tokens_command(username):
+    """List an account's Bearer tokens: id, created, last used, state (the tokens themselves are not kept)."""
+    authorize(SYSTEM, Permission.MANAGE_USERS)
+    user = _user(username)
+    tokens = list_tokens(user)
+    if not tokens:
+        click.echo(f"{user.username}（{user.name}）没有接口令牌")
+        return
+    click.echo(f"{user.username}（{user.name}）的接口令牌：")
+    click.echo("编号\t创建时间\t最近使用\t状态")
+    for token in tokens:
+        state = f"已撤销 {local(token.revoked_at):%Y-%m-%d %H:%M}" if token.revoked_at else "有效"
+        used = f"{local(token.last_used_at):%Y-%m-%d %H:%M}" if token.last_used_at else "从未使用"
+        click.echo(f"{token.id}\t{local(token.created_at):%Y-%m-%d %H:%M}\t{used}\t{state}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+@transactional
+def revoke_token_command(token_id):
+    """Revoke one Bearer token by its id (see `tokens list`); it stops working at once."""
+    authorize(SYSTEM, Permission.MANAGE_USERS)
+    token = get_token(token_id)
+    if token is None:
+        raise NotFound(f"接口令牌 {token_id} 不存在")
+    if not services.revoke_token(token, actor=SYSTEM):
+        click.echo(f"接口令牌 {token_id}（{token.user.username}）早已撤销")
+        return
+    click.echo(f"已撤销接口令牌 {token_id}（{token.user.username}）")
 
 
 @click.command("demo")

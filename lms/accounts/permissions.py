@@ -43,7 +43,8 @@ P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.worker: frozenset({P.LEARN}),
-    Role.grid_leader: frozenset({P.LEARN, P.VIEW_TEAM, P.RESET_PASSWORD}),
+    # VIEW_PROGRESS: a grid leader follows up the team's learning within the grid the role is held over.
+    Role.grid_leader: frozenset({P.LEARN, P.VIEW_TEAM, P.VIEW_PROGRESS, P.RESET_PASSWORD}),
     Role.mentor: frozenset({P.LEARN, P.LOG_MENTORING}),
     Role.trainer: frozenset({P.LEARN, P.VIEW_TEAM, P.VIEW_PROGRESS, P.VIEW_USERS, P.AUTHOR_CONTENT, P.ASSIGN,
                              P.RUN_TRAININGS, P.REVIEW_DRILLS, P.VIEW_STATS}),
@@ -56,6 +57,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 #: roles a grid leader may manage (reset passwords of); anything else needs hr/admin
 TEAM_ROLES = frozenset({Role.worker, Role.grid_leader, Role.mentor})
+
+#: roles the holder of a role may grant and revoke within its scope (account creation, the roles page,
+#: rosters). `pii` further needs the grantor to hold `pii` there: nobody hands out what they may not see.
+GRANTABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.admin: frozenset(Role),
+    Role.hr: frozenset({Role.worker, Role.grid_leader, Role.mentor, Role.trainer}),
+}
+
+#: permissions that act on an account or its record for someone else: never on one's own (API.md, Accounts)
+SELF_EXCLUDED = frozenset({P.RESET_PASSWORD, P.MANAGE_USERS, P.MANAGE_ROLES, P.MANAGE_CERTIFICATES})
 
 
 class _System:
@@ -100,11 +111,23 @@ def _org_of(target) -> OrgUnit | None:
     raise TypeError(f"cannot find the org unit of {target!r}")
 
 
+def _is_own(user, target) -> bool:
+    """target is user's own account, or a record held by it (a certificate)."""
+    user_id = getattr(user, "id", None)
+    if user_id is None or target is None:
+        return False
+    if isinstance(target, User):
+        return target.id == user_id
+    return getattr(target, "holder_id", None) == user_id
+
+
 def can(user, perm: Permission, target=None) -> bool:
     """user holds perm over target (an OrgUnit, or anything with `.org`); target None = anywhere."""
     if user is SYSTEM:
         return True
     if not getattr(user, "is_authenticated", False):
+        return False
+    if perm in SELF_EXCLUDED and _is_own(user, target):
         return False
     org = _org_of(target)
     for scope in scope_orgs(user, perm):
@@ -134,25 +157,44 @@ def scope_clause(user, perm: Permission, path_column):
     return sa.or_(*(subtree_clause(path_column, p) for p in roots))
 
 
-def can_manage_account(actor, target: User, perm: Permission) -> bool:
-    """Acting on another account (reset, disable): target and all its grants within scope.
+def can_grant(actor, role: Role, org: OrgUnit) -> bool:
+    """actor may grant (and revoke) role over org's subtree: GRANTABLE_ROLES within scope; `pii` needs `pii`."""
+    if actor is SYSTEM:
+        return True
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if not any(role in GRANTABLE_ROLES.get(g.role, ()) and org.path.startswith(g.org.path) for g in _grants(actor)):
+        return False
+    return role is not Role.pii or can(actor, P.VIEW_PII, org)
 
-    A grid leader may only act on team roles; nobody but an admin of the
-    whole scope may act on an admin, so a township HR cannot take over one.
+
+def grantable_roles(actor, org: OrgUnit) -> list[Role]:
+    """The roles actor may grant over org, in Role order (for the scope picker)."""
+    return [role for role in Role if can_grant(actor, role, org)]
+
+
+def _covers(actor, role: Role, org: OrgUnit) -> bool:
+    # Learning is everyone's own and gives no power over others; every other permission the role carries
+    # must be the actor's too in that unit, unless the actor may grant that role there anyway.
+    needed = ROLE_PERMISSIONS[role] - {P.LEARN}
+    return all(can(actor, p, org) for p in needed) or can_grant(actor, role, org)
+
+
+def can_manage_account(actor, target: User, perm: Permission) -> bool:
+    """Acting on another account (reset, edit, roles, disable, enable): never one's own; the target and all its
+    grants within actor's scope for perm; and actor holds, in scope, every permission the target holds.
+
+    "Holds" counts a role the actor may grant there (hr grants trainer, so may reset a trainer's password), so
+    an hr without `pii` cannot take over a `pii` holder, a grid leader only their team's workers and leaders,
+    and only an admin of the whole scope an admin.
     """
     if actor is SYSTEM:
         return True
     if getattr(actor, "id", None) == target.id or not can(actor, perm, target):
         return False
-    grant_orgs = [target.org] + [g.org for g in target.grants]
-    if not all(can(actor, perm, org) for org in grant_orgs):
-        return False
-    target_roles = {g.role for g in target.grants}
-    if Role.admin in target_roles and not all(can(actor, P.MANAGE_ROLES, org) for org in grant_orgs):
-        return False
-    actor_roles_in_scope = {g.role for g in _grants(actor) if perm in ROLE_PERMISSIONS[g.role]}
-    if actor_roles_in_scope <= {Role.grid_leader} and not target_roles <= TEAM_ROLES:
-        return False
+    for grant in target.grants:
+        if not can(actor, perm, grant.org) or not _covers(actor, grant.role, grant.org):
+            return False
     return True
 
 

@@ -1,7 +1,6 @@
 """users import: CSV and XLSX, row-numbered errors, good rows kept, idempotent by 工号."""
 from __future__ import annotations
 
-import csv
 import io
 
 import openpyxl
@@ -141,9 +140,9 @@ def test_cli_writes_password_sheet_and_exits_1_on_bad_rows(app, tree, runner, tm
     result = runner.invoke(args=["users", "import", str(path)])
     assert result.exit_code == 1
     assert "row 3: 组织编码“NOPE”不存在" in result.stderr
-    sheet = tmp_path / "roster.csv.passwords.csv"
-    rows = list(csv.reader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
-    assert rows[0] == ["工号", "姓名", "初始密码"] and rows[1][:2] == ["W001", "张小明"]
+    sheet = tmp_path / "roster.csv.passwords.xlsx"
+    rows = list(openpyxl.load_workbook(sheet).active.iter_rows(values_only=True))
+    assert rows[0] == ("工号", "姓名", "初始密码") and rows[1][:2] == ("W001", "张小明")
     assert oct(sheet.stat().st_mode & 0o777) == "0o600"
     # The good row was kept although the command exited 1.
     assert db.session.scalar(sa.select(User.username)) == "W001"
