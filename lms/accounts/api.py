@@ -71,6 +71,6 @@ def password():
         raise LMSError("请提供原密码（old）和新密码（new）", code="bad_request", status=400)
     if not verify_password(current_user.password_hash, old):
         raise ValidationError("原密码不正确", code="wrong_password")
-    services.change_password(current_user, new, client_addr=client_addr())
+    services.change_password(current_user, new, keep_session=current_user._session_key, client_addr=client_addr())
     db.session.commit()
     return jsonify(ok=True, must_change_password=False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 
 import sqlalchemy as sa
@@ -41,22 +42,98 @@ def locked_until(username: str, addr: str, now: dt.datetime) -> dt.datetime | No
     return lock.locked_until if lock and lock.locked_until > now else None
 
 
-def authenticate(username: str, password: str, addr: str, now: dt.datetime | None = None) -> User:
-    """The user for these credentials, or InvalidCredentials / Locked; counts failures in the database.
+#: PostgreSQL: a transaction-scoped advisory lock per (username, client) serialises the counting of attempts,
+#: so two logins cannot both see four and both take the fifth slot (SQLite: IMMEDIATE writes are serial anyway).
+_ATTEMPT_LOCK_CLASS = 0x10C4  # "lock": (class, key) keeps it apart from any other advisory lock
+_LOCK_ATTEMPTS = sa.select(sa.func.pg_advisory_xact_lock(sa.cast(sa.literal(_ATTEMPT_LOCK_CLASS), sa.Integer),
+                                                         sa.cast(sa.bindparam("key"), sa.Integer)))
 
-    A login checks an argon2 hash (~30 ms of CPU). The login routes read first (lms.web.reads_first): the lockout
-    and the hash are read and checked without SQLite's one write lock, which otherwise let only one login
-    through at a time; begin_writing() takes it for the writes that follow.
+
+def _serialise_attempts(key: str, addr: str) -> None:
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{key}\n{addr}".encode()).digest()
+        connection.execute(_LOCK_ATTEMPTS, {"key": int.from_bytes(digest[:4], "big", signed=True)})
+
+
+def _counted_attempts(key: str, addr: str, now: dt.datetime) -> int:
+    """Attempts of key from addr inside the window: failed ones and those whose password is being checked."""
+    window_start = now - dt.timedelta(minutes=int(current_app.config["LOCKOUT_MINUTES"]))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure).where(
+        LoginFailure.username == key, LoginFailure.client_addr == addr, LoginFailure.failed_at > window_start))
+
+
+def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return f"登录失败次数过多，账号已在本设备锁定，请 {minutes} 分钟后再试或联系管理员"
+
+
+def _reserve_attempt(key: str, addr: str, now: dt.datetime) -> None:
+    """Count this attempt as a failure before its password is checked, in the same write as the check of the
+    lock and of the count: however many logins run in parallel, at most LOCKOUT_THRESHOLD passwords are checked
+    in a window. Success clears the count (authenticate).
+
+    In a reads-first request the write is committed at once, so the hash is checked without holding SQLite's
+    write lock; elsewhere (a writing request, a direct call) it stays in the caller's transaction.
+    """
+    already_writing = is_write_intent()
+    begin_writing()
+    _serialise_attempts(key, addr)
+    until = locked_until(key, addr, now)
+    if until is None and _counted_attempts(key, addr, now) >= int(current_app.config["LOCKOUT_THRESHOLD"]):
+        # The slots are taken by attempts still being checked: their outcome decides about a lock.
+        until = now + dt.timedelta(minutes=int(current_app.config["LOCKOUT_MINUTES"]))
+    if until is not None:
+        raise Locked(_locked_message(until, now), code="locked")
+    db.session.add(LoginFailure(username=key, client_addr=addr, failed_at=now))
+    db.session.flush()
+    if not already_writing and is_write_intent():
+        # The slot is taken: release the write lock (and PostgreSQL's advisory lock) before the hash is checked.
+        session = db.session()
+        keep, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = keep
+
+
+def _record_failure(user: User | None, username: str, key: str, addr: str, now: dt.datetime) -> None:
+    """The attempt's reserved slot stays counted; at the threshold the username is locked on this client."""
+    cfg = current_app.config
+    _serialise_attempts(key, addr)
+    failures = _counted_attempts(key, addr, now)
+    if failures >= int(cfg["LOCKOUT_THRESHOLD"]):
+        until = now + dt.timedelta(minutes=int(cfg["LOCKOUT_MINUTES"]))
+        lock = db.session.scalar(sa.select(Lockout).where(Lockout.username == key, Lockout.client_addr == addr))
+        if lock is None:
+            db.session.add(Lockout(username=key, client_addr=addr, locked_until=until))
+        elif lock.locked_until <= now:
+            lock.locked_until = until
+        else:
+            return  # a parallel attempt wrote the lock already
+        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == key,
+                                                         LoginFailure.client_addr == addr))
+        record("auth.lockout", actor=user, actor_name=username[:100], client_addr=addr, now=now,
+               target_type="user", target=username[:100], org=getattr(user, "org", None))
+
+
+def authenticate(username: str, password: str, addr: str, now: dt.datetime | None = None) -> User:
+    """The user for these credentials, or InvalidCredentials / Locked; counts attempts in the database.
+
+    A login checks an argon2 hash (~30 ms of CPU). The login routes read first (lms.web.reads_first): the attempt
+    is counted in a short write (_reserve_attempt), the hash checked without SQLite's one write lock, which
+    otherwise let only one login through at a time, and the outcome written in a second short write.
+    A disabled account is answered exactly like a wrong password (the answer must not tell that the password
+    was right), and counted alike; the audit log says why.
     """
     now = now or utcnow()
-    cfg = current_app.config
     key = _key(username)
     until = locked_until(key, addr, now)
-    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.username == username.strip())).first()
     if until:
         burn_verify_time(password)
-        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-        raise Locked(f"登录失败次数过多，账号已在本设备锁定，请 {minutes} 分钟后再试或联系管理员", code="locked")
+        raise Locked(_locked_message(until, now), code="locked")
+    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.username == username.strip())).first()
+    _reserve_attempt(key, addr, now)
     if found is None:
         burn_verify_time(password)
         ok = False
@@ -67,27 +144,18 @@ def authenticate(username: str, password: str, addr: str, now: dt.datetime | Non
     if ok and user.status != UserStatus.active:
         record("auth.login_refused", actor=user, client_addr=addr, target_type="user", target=user.username,
                org=user.org, details={"reason": "disabled"}, now=now)
-        raise InvalidCredentials("该账号已停用，请联系所在单位的管理员", code="account_disabled")
-    if not ok:
-        db.session.add(LoginFailure(username=key, client_addr=addr, failed_at=now))
-        window_start = now - dt.timedelta(minutes=int(cfg["LOCKOUT_MINUTES"]))
-        db.session.flush()
-        failures = db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure).where(
-            LoginFailure.username == key, LoginFailure.client_addr == addr, LoginFailure.failed_at > window_start))
+        ok = False
+    elif not ok:
         record("auth.login_failed", actor=user, actor_name=username[:100], client_addr=addr, now=now,
                target_type="user", target=username[:100], org=getattr(user, "org", None))
-        if failures >= int(cfg["LOCKOUT_THRESHOLD"]):
-            until = now + dt.timedelta(minutes=int(cfg["LOCKOUT_MINUTES"]))
-            lock = db.session.scalar(sa.select(Lockout).where(Lockout.username == key, Lockout.client_addr == addr))
-            if lock is None:
-                db.session.add(Lockout(username=key, client_addr=addr, locked_until=until))
-            else:
-                lock.locked_until = until
-            db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == key,
-                                                             LoginFailure.client_addr == addr))
-            record("auth.lockout", actor=user, actor_name=username[:100], client_addr=addr, now=now,
-                   target_type="user", target=username[:100], org=getattr(user, "org", None))
+    if not ok:
+        _record_failure(user, username, key, addr, now)
         raise InvalidCredentials("工号或密码不正确", code="invalid_credentials")
+    _serialise_attempts(key, addr)
+    until = locked_until(key, addr, now)
+    if until:
+        # Parallel failures locked the username while this password was being checked.
+        raise Locked(_locked_message(until, now), code="locked")
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.client_addr == addr))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lms.accounts.masking import mask_id_card, mask_phone
-from lms.accounts.models import ROLE_LABELS, User, UserStatus
+from lms.accounts.models import ROLE_LABELS, ApiToken, User, UserStatus
 from lms.accounts.permissions import Permission, can, scope_clause, sees_pii
 from lms.extensions import db
 from lms.org.models import OrgUnit
@@ -13,6 +13,16 @@ from lms.org.models import OrgUnit
 def get_user(username: str) -> User | None:
     """The account with that 工号, or None."""
     return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's Bearer tokens, oldest first, revoked ones too."""
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def get_token(token_id: int) -> ApiToken | None:
+    """The Bearer token with that id, or None."""
+    return db.session.get(ApiToken, token_id)
 
 
 def count_real_accounts() -> int:

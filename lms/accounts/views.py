@@ -72,7 +72,8 @@ def change_password():
             status = 422
         else:
             try:
-                services.change_password(current_user, form.new.data, client_addr=client_addr())
+                services.change_password(current_user, form.new.data, keep_session=current_user._session_key,
+                                         client_addr=client_addr())
             except ValidationError as exc:
                 form.new.errors.append(exc.message)
                 status = 422

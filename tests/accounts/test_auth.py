@@ -123,7 +123,8 @@ def test_disabling_an_account_ends_its_sessions(app, api, worker):
     services.disable_user(worker)
     db.session.commit()
     assert api.get("/api/v1/me").status_code == 401
-    assert api.login("w001").get_json()["error"]["code"] == "account_disabled"
+    # Answered like a wrong password: the answer must not tell that the password was right.
+    assert api.login("w001").get_json()["error"]["code"] == "invalid_credentials"
 
 
 def test_idle_session_ends_after_the_configured_minutes(app, api, worker):
