@@ -1,0 +1,377 @@
+"""The sentence of every action the application records (see lms/audit/render.py for how to add one).
+
+Details are read with .get: entries written by older code lack newer keys, and some actions are still being
+built (user.*, users.import, org.update, progress.remind, quiz.grant, certificate.batch, record.export).
+"""
+from __future__ import annotations
+
+from lms.audit.render import STATUS_WORDS, label, sentence
+
+
+def _target_user(e, n) -> str:
+    """The person an account action is about: details' username (newer entries) or the target."""
+    username = e.d.get("username") or e.target
+    return n.user(username) if username else "某人"
+
+
+def _counts(e, n, keys=(("created", "新增"), ("new", "新增"), ("updated", "更新"), ("unchanged", "未变"),
+                        ("disabled", "停用"), ("retired", "停用"), ("errors", "有误"), ("warnings", "跳过"))) -> str:
+    parts = [f"{word} {n.count(e.d.get(key))}" for key, word in keys if key in e.d]
+    return "，".join(parts)
+
+
+# --- sign-in -------------------------------------------------------------------------------------------------
+
+@sentence("auth.login", "登录", group="登录")
+def _login(e, n):
+    return f"{n.actor(e)} 登录了系统"
+
+
+@sentence("auth.logout", "退出", group="登录")
+def _logout(e, n):
+    return f"{n.actor(e)} 退出了登录"
+
+
+@sentence("auth.login_failed", "登录失败", group="登录")
+def _login_failed(e, n):
+    if e.actor_id is None:
+        return f"有人以工号“{e.target or e.actor_name}”登录失败（没有这个工号）"
+    return f"{n.actor(e)} 登录失败：密码不正确"
+
+
+@sentence("auth.lockout", "锁定", group="登录")
+def _lockout(e, n):
+    who = n.actor(e) if e.actor_id is not None else f"工号“{e.target or e.actor_name}”"
+    return f"{who} 连续输错密码，暂时锁定"
+
+
+@sentence("auth.login_refused", "停用账号尝试登录", group="登录")
+def _login_refused(e, n):
+    return f"{n.actor(e)} 的账号已停用，登录被拒绝"
+
+
+@sentence("accounts.change_password", "修改密码", group="登录")
+def _change_password(e, n):
+    return f"{n.actor(e)} 修改了自己的密码"
+
+
+@sentence("tokens.create", "创建令牌", group="登录")
+def _token(e, n):
+    return f"{n.actor(e)} 为 {n.user(e.target)} 创建了接口令牌（Bearer）"
+
+
+# --- accounts ------------------------------------------------------------------------------------------------
+
+def _create(e, n):
+    org = e.d.get("org")
+    where = n.org(org) if org and org.isascii() else (org or n.org_path(e.org_path))
+    return f"{n.actor(e)} 新建了 {where} 的账号 {_target_user(e, n)}"
+
+
+sentence("accounts.create", "创建账号", group="账号")(_create)
+sentence("user.create", "创建账号", group="账号")(_create)
+
+
+@sentence("user.update", "修改账号信息", group="账号")
+def _update(e, n):
+    fields = e.d.get("fields") or e.d.get("changed") or []
+    what = "、".join(str(f) for f in fields if not str(f).isascii()) if isinstance(fields, list) else ""
+    return f"{n.actor(e)} 修改了 {_target_user(e, n)} 的账号信息" + (f"（{what}）" if what else "")
+
+
+def _roles(e, n):
+    def grants(values):
+        values = values if isinstance(values, list) else []
+        return n.grants([v for v in values if "@" in str(v)]) if any("@" in str(v) for v in values) \
+            else "、".join(str(v) for v in values)
+    added, removed = grants(e.d.get("added")), grants(e.d.get("removed"))
+    parts = ([f"授予 {added}"] if added else []) + ([f"撤销 {removed}"] if removed else [])
+    return f"{n.actor(e)} 调整了 {_target_user(e, n)} 的角色：" + ("；".join(parts) or "无变化")
+
+
+sentence("roles.change", "角色变更", group="账号")(_roles)
+sentence("user.roles", "角色变更", group="账号")(_roles)
+
+
+def _disable(e, n):
+    return f"{n.actor(e)} 停用了 {_target_user(e, n)} 的账号"
+
+
+def _enable(e, n):
+    return f"{n.actor(e)} 重新启用了 {_target_user(e, n)} 的账号"
+
+
+sentence("accounts.disable", "停用账号", group="账号")(_disable)
+sentence("user.disable", "停用账号", group="账号")(_disable)
+sentence("accounts.enable", "启用账号", group="账号")(_enable)
+sentence("user.enable", "启用账号", group="账号")(_enable)
+
+
+@sentence("accounts.reset_password", "重置密码", group="账号")
+def _reset(e, n):
+    return f"{n.actor(e)} 重置了 {_target_user(e, n)} 的密码"
+
+
+def _import(e, n):
+    counts = _counts(e, n)
+    return f"{n.actor(e)} 导入了人员名单“{e.d.get('file') or e.target or '名单'}”" + (f"：{counts}" if counts else "")
+
+
+sentence("accounts.import", "导入人员", group="账号")(_import)
+sentence("users.import", "导入人员", group="账号")(_import)
+
+
+@sentence("pii.view", "查看个人信息", group="账号")
+def _pii(e, n):
+    usernames = e.d.get("usernames") if isinstance(e.d.get("usernames"), list) else []
+    who = n.users(usernames, limit=3) if usernames else (e.target or "若干人")
+    return f"{n.actor(e)} 查看了 {who} 的完整身份证号和手机号"
+
+
+# --- org tree ------------------------------------------------------------------------------------------------
+
+@sentence("org.import", "导入组织", group="组织")
+def _org_import(e, n):
+    counts = _counts(e, n)
+    return f"{n.actor(e)} 导入了组织架构文件“{e.target or e.d.get('file') or '文件'}”" + (f"：{counts}" if counts else "")
+
+
+@sentence("org.update", "修改组织", group="组织")
+def _org_update(e, n):
+    code = e.d.get("code") or e.target
+    sentence_ = f"{n.actor(e)} 修改了组织 {e.d.get('name') or n.org(code)}"
+    if e.d.get("parent") or e.d.get("new_parent"):
+        sentence_ += f"，移到 {n.org(e.d.get('new_parent') or e.d.get('parent'))} 之下"
+    return sentence_
+
+
+# --- courses -------------------------------------------------------------------------------------------------
+
+@sentence("course.create", "新建课程", group="课程")
+def _course_create(e, n):
+    return f"{n.actor(e)} 新建了课程{n.course(e.target)}"
+
+
+@sentence("course.update", "修改课程", group="课程")
+def _course_update(e, n):
+    return f"{n.actor(e)} 修改了课程{n.course(e.target)}的信息"
+
+
+@sentence("course.publish", "发布课程", group="课程")
+def _course_publish(e, n):
+    return f"{n.actor(e)} 发布了课程{n.course(e.target)}"
+
+
+@sentence("course.unpublish", "撤回课程", group="课程")
+def _course_unpublish(e, n):
+    return f"{n.actor(e)} 撤回了课程{n.course(e.target)}"
+
+
+@sentence("course.asset", "上传课程图片", group="课程")
+def _course_asset(e, n):
+    course, _, name = str(e.target or "").partition("/")
+    return f"{n.actor(e)} 给课程{n.course(course)}上传了图片“{name or '图片'}”"
+
+
+@sentence("lesson.save", "保存课时", group="课程")
+def _lesson_save(e, n):
+    course = str(e.target or "").partition("/")[0]
+    return f"{n.actor(e)} 保存了课程{n.course(course)}的课时{n.lesson(e.target)}"
+
+
+@sentence("assignment.create", "指派学习", group="课程")
+def _assignment(e, n):
+    what = f"课程{n.course(e.d['course'])}" if e.d.get("course") else f"测验{n.quiz(e.d.get('quiz'))}"
+    whom = f"{n.org(e.d.get('org'))} 的{n.role(e.d.get('role'))}" if e.d.get("org") else n.org_path(e.org_path)
+    due = f"，截止 {n.date(e.d.get('due'))}" if e.d.get("due") else ""
+    return f"{n.actor(e)} 给 {whom} 指派了{what}{due}"
+
+
+@sentence("content.import", "导入内容文件", group="课程")
+def _content_import(e, n):
+    kinds = {"courses": "课程", "lessons": "课时", "banks": "题库", "questions": "试题", "quizzes": "测验",
+             "drills": "演练", "taxonomy": "分类表", "programs": "认证项目", "consultations": "政策答询",
+             "point_rules": "积分规则"}
+    parts = []
+    for kind, counts in e.d.items():
+        if isinstance(counts, dict) and kind in kinds:
+            changed = (counts.get("new") or 0) + (counts.get("updated") or 0)
+            parts.append(f"{kinds[kind]} 新增或更新 {changed}")
+    errors = e.d.get("errors")
+    tail = "，".join(parts) + (f"，有误 {errors} 个文件" if errors else "")
+    return f"{n.actor(e)} 导入了课程和题库文件" + (f"：{tail}" if tail else "")
+
+
+# --- quizzes -------------------------------------------------------------------------------------------------
+
+@sentence("quizzes.import_bank", "导入题库", group="题库与测验")
+def _bank_import(e, n):
+    counts = _counts(e, n)
+    file = f"（文件“{e.d['file']}”）" if e.d.get("file") else ""
+    return f"{n.actor(e)} 向题库{n.bank(e.target)}导入了试题{file}" + (f"：{counts}" if counts else "")
+
+
+@sentence("quizzes.export_bank", "导出题库", group="导出")
+def _bank_export(e, n):
+    return f"{n.actor(e)} 把题库{n.bank(e.target)}导出为 {n.format(e.d.get('format'))}，共 {n.count(e.d.get('questions'))} 题"
+
+
+@sentence("quizzes.question_saved", "保存试题", group="题库与测验")
+def _question_saved(e, n):
+    version = f"（第 {e.d['version']} 版）" if e.d.get("version") else ""
+    return f"{n.actor(e)} 保存了题库{n.bank(e.d.get('bank'))}的试题{n.question(e.target)}{version}"
+
+
+@sentence("quizzes.question_retired", "停用试题", group="题库与测验")
+def _question_retired(e, n):
+    return f"{n.actor(e)} 停用了试题{n.question(e.target)}"
+
+
+@sentence("quizzes.question_restored", "恢复试题", group="题库与测验")
+def _question_restored(e, n):
+    return f"{n.actor(e)} 恢复了试题{n.question(e.target)}"
+
+
+@sentence("quizzes.quiz_saved", "保存测验", group="题库与测验")
+def _quiz_saved(e, n):
+    return f"{n.actor(e)} 保存了测验{n.quiz(e.target)}的设置"
+
+
+@sentence("quizzes.export_results", "导出测验成绩", group="导出")
+def _quiz_results(e, n):
+    quiz = e.d.get("quiz") or e.target
+    return f"{n.actor(e)} 导出了测验{n.quiz(quiz)}的成绩（{n.format(e.d.get('format') or 'xlsx')}，{n.count(e.d.get('rows'))} 行）"
+
+
+def _grant(e, n):
+    who = n.user(e.d.get("username") or (e.target if e.target_type == "user" else None))
+    quiz = e.d.get("quiz") or (e.target if e.target_type == "quiz" else None)
+    extra = e.d.get("extra_attempts")
+    reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") else ""
+    return f"{n.actor(e)} 给 {who} 增加了测验{n.quiz(quiz)}的 {n.count(extra)} 次补考机会{reason}"
+
+
+sentence("quiz.grant", "补考", group="题库与测验")(_grant)
+
+
+# --- drills --------------------------------------------------------------------------------------------------
+
+@sentence("drill.create", "新建演练", group="演练")
+def _drill_create(e, n):
+    return f"{n.actor(e)} 新建了演练{n.drill(e.target)}（草稿）"
+
+
+@sentence("drill.edit", "修改演练", group="演练")
+def _drill_edit(e, n):
+    return f"{n.actor(e)} 修改了演练{n.drill(e.target)}（第 {n.count(e.d.get('version'))} 版，未发布）"
+
+
+@sentence("drill.publish", "发布演练", group="演练")
+def _drill_publish(e, n):
+    return f"{n.actor(e)} 发布了演练{n.drill(e.target)}（第 {n.count(e.d.get('version'))} 版）"
+
+
+@sentence("drill.review", "复核演练报告", group="演练")
+def _drill_review(e, n):
+    after = e.d.get("after") if isinstance(e.d.get("after"), list) else []
+    verdict = STATUS_WORDS.get(str(after[0]), "") if after else ""
+    score = f"，{after[1]} 分" if len(after) > 1 and after[1] is not None else ""
+    comment = f"，评语：{n.text(e.d.get('comment'))}" if e.d.get("comment") else ""
+    result = f"：改判为{verdict}{score}" if verdict else ""
+    return f"{n.actor(e)} 复核了 {n.user(e.d.get('worker'))} 在演练{n.drill(e.d.get('drill'))}中的报告{result}{comment}"
+
+
+# --- mentoring -----------------------------------------------------------------------------------------------
+
+@sentence("mentoring.pairing_create", "建立结对", group="老带新")
+def _pairing_create(e, n):
+    mentees = e.d.get("mentees") if isinstance(e.d.get("mentees"), list) else []
+    period = f"（{n.date(e.d.get('start'))}至{n.date(e.d.get('end'))}）" if e.d.get("start") else ""
+    return f"{n.actor(e)} 为导师 {n.user(e.d.get('mentor'))} 结对了新网格员 {n.users(mentees)}{period}"
+
+
+@sentence("mentoring.pairing_end", "结束结对", group="老带新")
+def _pairing_end(e, n):
+    reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") else ""
+    return f"{n.actor(e)} 结束了{n.pairing(e.target)}{reason}"
+
+
+# --- certificates --------------------------------------------------------------------------------------------
+
+def _holder(e, n):
+    return n.user(e.d.get("holder"))
+
+
+@sentence("certificates.issue", "发放证书", group="证书")
+def _issue(e, n):
+    how = "自动" if e.d.get("automatic") else ""
+    reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") and not e.d.get("automatic") else ""
+    expires = f"，有效期至 {n.date(e.d.get('expires'))}" if e.d.get("expires") else ""
+    return f"{n.actor(e)} {how}给 {_holder(e, n)} 发放了{n.program(e.d.get('program'))}证书 {e.target}{expires}{reason}"
+
+
+@sentence("certificates.renew", "换发证书", group="证书")
+def _renew(e, n):
+    expires = f"，有效期至 {n.date(e.d.get('expires'))}" if e.d.get("expires") else ""
+    return f"{n.actor(e)} 给 {_holder(e, n)} 换发了{n.program(e.d.get('program'))}证书 {e.target}{expires}"
+
+
+@sentence("certificates.revoke", "撤销证书", group="证书")
+def _revoke(e, n):
+    return (f"{n.actor(e)} 撤销了 {_holder(e, n)} 的{n.program(e.d.get('program'))}证书 {e.target}，"
+            f"理由：{n.text(e.d.get('reason'))}")
+
+
+@sentence("certificates.expire", "证书到期", group="证书")
+def _expire(e, n):
+    return f"{_holder(e, n)} 的{n.program(e.d.get('program'))}证书 {e.target} 已于 {n.date(e.d.get('expired_on'))} 到期"
+
+
+@sentence("certificate.batch", "批量发证", group="证书")
+def _batch(e, n):
+    issued, refused = e.d.get("issued"), e.d.get("refused")
+    issued = len(issued) if isinstance(issued, list) else issued
+    refused = len(refused) if isinstance(refused, list) else refused
+    reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") else ""
+    return (f"{n.actor(e)} 批量发放{n.program(e.d.get('program'))}证书：发出 {n.count(issued)} 张，"
+            f"未发 {n.count(refused or 0)} 人{reason}")
+
+
+# --- follow-up -----------------------------------------------------------------------------------------------
+
+@sentence("progress.remind", "提醒未完成的人", group="学习跟进")
+def _remind(e, n):
+    what = e.d.get("对象") or e.target or "学习任务"
+    scope = e.d.get("范围") or n.org_path(e.org_path)
+    sent = e.d.get("提醒人数", e.d.get("sent"))
+    return f"{n.actor(e)} 提醒了 {scope} {n.count(sent)} 位未完成{what}的人"
+
+
+@sentence("record.export", "导出学时档案", group="导出")
+def _record_export(e, n):
+    usernames = e.d.get("usernames") if isinstance(e.d.get("usernames"), list) else []
+    who = n.users(usernames, limit=3) if usernames else (n.user(e.d.get("username")) if e.d.get("username")
+                                                         else f"{n.count(e.d.get('rows'))} 人")
+    return f"{n.actor(e)} 导出了 {who} 的学时档案（{n.format(e.d.get('format') or 'xlsx')}）"
+
+
+# --- exports -------------------------------------------------------------------------------------------------
+
+def _export(what: str):
+    def write(e, n):
+        org = e.d.get("org")
+        scope = f"{n.org(org)} " if org else ""
+        program = n.program(e.d["program"]) if e.d.get("program") else ""
+        extra = n.details(e, {"rows": "行数"})
+        return f"{n.actor(e)} 导出了 {scope}{program}{what}" + (f"（{extra}）" if extra else "")
+    return write
+
+
+sentence("export.certificates", "导出证书", group="导出")(_export("的证书名单"))
+sentence("export.certificates_pdf", "导出证书 PDF", group="导出")(_export("的证书 PDF 压缩包"))
+sentence("export.team_gaps", "导出网格队伍缺口", group="导出")(_export("的网格队伍缺口名单"))
+sentence("export.trainings", "导出培训统计", group="导出")(_export("的培训统计"))
+sentence("export.pairings", "导出结对成效", group="导出")(_export("结对成效"))
+sentence("export.drill_stats", "导出演练统计", group="导出")(_export("的演练退回率统计"))
+sentence("export.progress", "导出学习进度", group="导出")(_export("学习进度"))
+label("export.quiz_results", "导出测验成绩", group="导出")
