@@ -31,8 +31,10 @@ class Source:
 #: result key, provider, and how the provider takes the period (their contracts differ)
 SOURCES = (
     Source("trainings", "lms.trainings.queries", "training_stats"),
-    Source("courses", "lms.courses.queries", "course_stats"),
-    Source("quizzes", "lms.quizzes.queries", "quiz_stats"),
+    # Course completion and quiz passes: the progress feature's figures, which /stats, the dashboard, the
+    # statistics export and the progress page all read (one computation for every figure).
+    Source("courses", "lms.progress.queries", "course_figures", detail="lms.progress.queries:course_detail"),
+    Source("quizzes", "lms.progress.queries", "quiz_figures"),
     Source("drills", "lms.drills.queries", "drill_stats", period="range", detail="lms.drills.stats:detail"),
     Source("certificates", "lms.certification.queries", "certificate_stats"),
     Source("mentoring", "lms.mentoring.queries", "mentoring_stats"),

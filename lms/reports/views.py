@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -49,7 +49,9 @@ _FIGURES = {"type": "object", "properties": {
     "trainings": {"type": "object", "properties": {"sessions": {"type": "integer"}, "attendances": {"type": "integer"},
                                                    "hours": {"type": "number"}}},
     "courses": {"type": "object", "properties": {"assigned": {"type": "integer"}, "completed": {"type": "integer"},
-                                                 "completion_rate": {"type": "number"}}},
+                                                 "completion_rate": {"type": "number"},
+                                                 "due_later": {"type": "integer", "description": "只有所查单位本身带："
+                                                               "截止日期在统计期之后的指派（人·门），计入其所在的统计期"}}},
     "quizzes": {"type": "object", "properties": {"attempts": {"type": "integer"}, "passed": {"type": "integer"},
                                                  "pass_rate": {"type": "number"}}},
     "drills": {"type": "object", "description": "模拟上报：退回率按全部提交和首次提交（first_*）计，规则按自动检查计；"
@@ -118,8 +120,17 @@ def stats_api():
     return jsonify(stats_figures(org, start, end))
 
 
+#: rate field -> (part, whole): a rate over nothing counted reads 无数据, as on the dashboard
+RATE_PARTS = {"completion_rate": ("completed", "assigned"), "pass_rate": ("passed", "attempts"),
+              "return_rate": ("returned", "reports")}
+
+
 def _cell(figures: dict, key: str, field: str, fmt: str) -> str:
-    value = figures.get(key, {}).get(field)
+    source = figures.get(key, {})
+    value = source.get(field)
+    if fmt == "rate" and field in RATE_PARTS:
+        part, whole = RATE_PARTS[field]
+        return dashboard.format_rate(source.get(part), source.get(whole), value).split("（")[0]
     if value is None:
         return "—"
     if fmt == "rate":
@@ -165,8 +176,30 @@ def stats_page():
         by_rule = [(RULE_LABELS.get(rule, rule), count) for rule, count in result["drills"].get("by_rule", {}).items()]
     return render_template("reports/stats.html", org=org, rows=rows, headings=[c[2] for c in columns],
                            by_rule=by_rule, error=error, choices=_org_choices(current_user),
+                           due_later=_due_later(org, result, start, end), progress_links=_progress_links(org, start, end),
                            start=start.isoformat(), end=end.isoformat(),
                            selected=org.code if org else request.args.get("org", "")), status
+
+
+def _due_later(org, result: dict | None, start: dt.date, end: dt.date) -> dict | None:
+    """The note under the course figures: pairs whose assignment falls due after the period count in theirs."""
+    count = (result or {}).get("courses", {}).get("due_later") or 0
+    if not count:
+        return None
+    later = end + dt.timedelta(days=183)
+    return {"text": f"另有 {count}（人·门）指派的截止日期在 {end.isoformat()} 之后，按截止日期计入其所在的统计期，未计入本期。",
+            "url": url_for("reports.stats_page", org=org.code, **{"from": (end + dt.timedelta(days=1)).isoformat(),
+                                                                   "to": later.isoformat()})}
+
+
+def _progress_links(org, start: dt.date, end: dt.date) -> list[dict]:
+    """Links to each course's and quiz's progress (who has not finished), for the courses assigned to org."""
+    if org is None or not can(current_user, Permission.VIEW_PROGRESS, org):
+        return []
+    from lms.progress.queries import KIND_LABELS, assigned_targets  # reports reads every feature
+    return [{"label": f"{KIND_LABELS[t['kind']]}《{t['title']}》",
+             "url": url_for("progress.page", kind=t["kind"], code=t["code"], org=org.code)}
+            for t in assigned_targets(org)]
 
 
 def stats_figures(org, start: dt.date, end: dt.date) -> dict:
@@ -188,6 +221,7 @@ def dashboard_page():
     result = stats_figures(org, start, end) if org else None
     headings, rows = dashboard.table(result) if result else ([], [])
     return render_template("reports/dashboard.html", org=org, charts=dashboard.charts(result) if result else [],
+                           due_later=_due_later(org, result, start, end),
                            headings=headings, rows=rows, error=error, choices=_org_choices(current_user),
                            start=start.isoformat(), end=end.isoformat(),
                            selected=org.code if org else request.args.get("org", ""),

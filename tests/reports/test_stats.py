@@ -77,7 +77,7 @@ def test_course_completion_counts_assigned_and_completed(data, tree):
     db.session.commit()
     result = org_stats(tree["t1"], dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     # tt01 and hr01 sit in 青石镇 too: four members, one completed.
-    assert result["courses"] == {"assigned": 4, "completed": 1, "completion_rate": 0.25}
+    assert result["courses"] == {"assigned": 4, "completed": 1, "completion_rate": 0.25, "due_later": 0}
 
 
 def test_default_period_is_the_last_six_months():
