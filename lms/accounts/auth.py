@@ -7,7 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy import orm
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.models import ApiToken, Lockout, LoginFailure, RoleGrant, User, UserSession, UserStatus
@@ -179,6 +179,10 @@ def start_session(user: User, addr: str, now: dt.datetime | None = None) -> str:
 
 
 def end_current_session(now: dt.datetime | None = None) -> None:
+    """Log out: the server-side session ends for good. A Bearer request has no session to end (and the cookie
+    that may have come along belongs to someone else's log-in)."""
+    if getattr(current_user, "_auth_kind", None) == "token":
+        return
     key = session.get("_user_id")
     if key:
         db.session.execute(sa.update(UserSession).where(UserSession.key_hash == hash_secret(key))
@@ -352,7 +356,14 @@ def init_app(app) -> None:
 
     @app.before_request
     def _gates():
-        # One CSRF gate for forms and cookie-authenticated API calls; Bearer calls carry no cookie.
+        if is_bearer_request():
+            # A request that names a token is that token's, whatever cookie came along: an unknown or revoked
+            # one is refused here, so a junk header can never stand in for the CSRF token of a cookie session.
+            user = _load_token_user(request)
+            if user is None:
+                raise Unauthorized("接口令牌无效、已撤销或其账号已停用")
+            g._login_user = user  # Flask-Login's current user for this request: the cookie is not consulted
+        # One CSRF gate for forms and cookie-authenticated API calls; a valid Bearer token is proof enough.
         if request.method in UNSAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
             if not (request.path.startswith("/api/") and is_bearer_request()):
                 csrf.protect()
