@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import warnings
 
 import sqlalchemy as sa
 
@@ -23,6 +24,8 @@ from lms.signals import lesson_completed
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_SIDE = 1600
+#: the most pixels (width × height) an uploaded image may have: decoding 40 M pixels takes ~160 MB
+MAX_IMAGE_PIXELS = 40_000_000
 MAX_MARKDOWN = 200_000
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
@@ -237,11 +240,16 @@ def _reencode_image(data: bytes) -> tuple[bytes, str, str]:
     # Late import: Pillow is only needed by uploads.
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb fails instead of exhausting memory
+    # Pillow only raises above twice MAX_IMAGE_PIXELS (it merely warns between): the size is checked here,
+    # from the header, before anything is decoded.
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                kind, (width, height) = probe.format, probe.size
+                _check_pixels(width, height)
+                probe.verify()
         if kind not in ("PNG", "JPEG", "GIF", "WEBP"):
             raise ValidationError("只能上传 PNG、JPEG、GIF、WebP 图片或 PDF", code="unsupported_type")
         with Image.open(io.BytesIO(data)) as image:
@@ -255,8 +263,18 @@ def _reencode_image(data: bytes) -> tuple[bytes, str, str]:
                 image = image.convert("RGBA")
             image.save(out, "PNG", optimize=True)
             return out.getvalue(), "image/png", "png"
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # a frame inside the file larger than its header said
+        raise ValidationError(_TOO_MANY_PIXELS.format(size=""), code="image_too_large") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError("文件不是有效的图片或 PDF（按内容检查，不看文件名）", code="unsupported_type") from None
+
+
+_TOO_MANY_PIXELS = f"图片像素太多{{size}}：宽×高不能超过 {MAX_IMAGE_PIXELS // 10_000} 万像素，请缩小后再上传"
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(_TOO_MANY_PIXELS.format(size=f"（{width}×{height}）"), code="image_too_large")
 
 
 def add_asset(actor, course: Course, filename: str, data: bytes, now=None) -> CourseAsset:

@@ -24,6 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from lms.contentfile import ContentError, ContentErrors
 from lms.quizzes.grading import TYPE_BY_LABEL, TYPES, validate_question
 from lms.quizzes.questions import OPTION_KEYS, IdAllocator, Question
+from lms.tabular import TabularError, bounded_sheet_rows
 
 OPTION_HEADERS = tuple(f"选项{key}" for key in OPTION_KEYS)
 HEADERS = ("编号", "题型", "题干", *OPTION_HEADERS, "答案", "解析", "出处", "难度", "标签")
@@ -185,9 +186,11 @@ def parse_xlsx(data: bytes, path: str, bank: str, existing_ids=frozenset()) -> l
         raise ContentErrors([ContentError(path, 1, "不是有效的 Excel（.xlsx）文件")]) from None
     try:
         sheet = workbook.worksheets[0]
-        # Files written by other tools may declare a wrong used range; read what is there.
-        sheet.reset_dimensions()
-        rows = list(sheet.iter_rows(values_only=True))
+        # Bounded before anything is padded: a stray cell in column XFD must not widen every row to 16,384
+        # cells (the declared used range is ignored, as other tools often write a wrong one).
+        rows = list(bounded_sheet_rows(sheet))
+    except TabularError as exc:
+        raise ContentErrors([ContentError(path, 1, exc.message)]) from None
     finally:
         workbook.close()
     if not rows or not any(_cell_text(v) for v in rows[0]):
