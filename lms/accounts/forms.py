@@ -1,13 +1,13 @@
 """Form shapes; rules needing the database live in services."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.accounts.models import EDUCATION_LEVELS
 
-_EDUCATION_CHOICES = [("", "（不填）")] + [(level, level) for level in EDUCATION_LEVELS]
+_EDUCATION_CHOICES = [SelectChoice("", "（不填）")] + [SelectChoice(level, level) for level in EDUCATION_LEVELS]
 
 
 class LoginForm(FlaskForm):
