@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -157,7 +157,8 @@ def page():
         return render_template("progress/page.html", error=exc.message, filters=None, targets=_targets(),
                                org_choices=_org_choices(), status_options=STATUS_OPTIONS, rows=[], summary=None), 400
     context = {"filters": filters, "targets": _targets(), "org_choices": _org_choices(), "error": None,
-               "status_options": STATUS_OPTIONS}
+               "status_options": STATUS_OPTIONS,
+               "selected_item": f"{filters.target.kind}:{filters.target.code}" if filters.target else ""}
     if filters.target is None:
         return render_template("progress/page.html", rows=[], summary=None, **context)
     rows, shown, summary = compute(filters)
@@ -185,7 +186,7 @@ def page():
 def _targets():
     found = queries.targets_in_scope(current_user)
     return [{"label": queries.KIND_LABELS[kind], "kind": kind,
-             "items": [{"value": f"{kind}:{code}", "title": title} for code, title in items]}
+             "options": [{"value": f"{kind}:{code}", "title": title} for code, title in items]}
             for kind, items in found.items() if items]
 
 
@@ -245,6 +246,6 @@ def export_xlsx():
                                "范围": filters.org.name if filters.org is not None else "管辖范围",
                                "状态": queries.STATUS_LABELS.get(filters.status, "全部"), "行数": len(body)})
     stamp = queries.local_today().strftime("%Y%m%d")
-    return Response(stream_with_context(iter_xlsx(EXPORT_COLUMNS, body, "学习进度", widths=EXPORT_WIDTHS)),
+    return Response(iter_xlsx(EXPORT_COLUMNS, body, "学习进度", widths=EXPORT_WIDTHS),
                     mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="progress-{stamp}.xlsx"',
                                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
