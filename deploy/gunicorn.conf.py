@@ -17,3 +17,22 @@ timeout = 120
 graceful_timeout = 30
 # No access log here: nginx keeps one with the real client address (`make serve` asks for one on stdout).
 accesslog = None
+
+
+def _without_server_header(default_headers):
+    """gunicorn writes `Server: gunicorn` before the app's headers, with no setting to turn it off: an attacker
+    learns which server (and so which known flaws) to try. The config file runs in the master before it forks
+    the workers, so the patched response class is theirs too; a reload (HUP) re-reads this file, hence the mark."""
+    if getattr(default_headers, "lms_without_server", False):
+        return default_headers
+
+    def headers(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    headers.lms_without_server = True
+    return headers
+
+
+from gunicorn.http import wsgi as _gunicorn_wsgi  # noqa: E402  (after the settings: only this patch needs it)
+
+_gunicorn_wsgi.Response.default_headers = _without_server_header(_gunicorn_wsgi.Response.default_headers)
