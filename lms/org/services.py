@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from lms.errors import ValidationError
 from lms.extensions import db
-from lms.org.models import KIND_ORDER, GridType, OrgKind, OrgUnit, subtree_clause
+from lms.org.models import KIND_LABELS, KIND_ORDER, GridType, OrgKind, OrgUnit, subtree_clause
 from lms.tabular import read_rows
 
 ORG_COLUMNS = ["编码", "名称", "类型", "上级编码", "户数", "网格类型"]
@@ -43,7 +43,7 @@ def _check_nesting(kind: OrgKind, parent: OrgUnit | None) -> str | None:
     if parent is None:
         return None
     if KIND_ORDER.index(kind) <= KIND_ORDER.index(parent.kind):
-        return f"类型“{kind.value}”不能位于“{parent.kind.value}”（{parent.code}）之下"
+        return f"类型“{KIND_LABELS[kind]}”不能位于“{KIND_LABELS[parent.kind]}”（{parent.code}）之下"
     return None
 
 
@@ -91,8 +91,16 @@ class ImportReport:
         return [f"row {row}: {message}" for row, message in self.errors]
 
 
-def import_orgs(data: bytes, filename: str) -> ImportReport:
-    """Sync units from an org list (API.md columns); bad rows are reported, good rows kept."""
+def _outside(unit: OrgUnit | None, scope_paths: list[str] | None) -> bool:
+    return scope_paths is not None and unit is not None and not any(unit.path.startswith(p) for p in scope_paths)
+
+
+def import_orgs(data: bytes, filename: str, *, scope_paths: list[str] | None = None) -> ImportReport:
+    """Sync units from an org list (API.md columns); bad rows are reported, good rows kept.
+
+    scope_paths: the subtrees the importer may change (None: everything, the console); a row whose unit or
+    parent lies outside them is an error.
+    """
     report = ImportReport()
     rows = read_rows(data, filename, ORG_COLUMNS)
     existing = {u.code: u for u in db.session.scalars(sa.select(OrgUnit))}
@@ -103,6 +111,11 @@ def import_orgs(data: bytes, filename: str) -> ImportReport:
         code = row["编码"].strip()
         if not problem and code in seen:
             problem = f"编码 {code} 在本文件中重复（保留第一次出现的行）"
+        if not problem and scope_paths is not None:
+            parent = existing.get(row["上级编码"].strip())
+            if _outside(existing.get(code), scope_paths) or _outside(parent, scope_paths) or (
+                    code not in existing and not row["上级编码"].strip()):
+                problem = f"单位 {code} 或其上级不在您的管辖范围内"
         if problem:
             report.errors.append((number, problem))
             continue
@@ -185,3 +198,47 @@ def _apply_org_row(row: dict, existing: dict[str, OrgUnit]) -> str:
         _move(unit, parent)
         changed = True
     return "updated" if changed else "unchanged"
+
+
+def preview_orgs(data: bytes, filename: str, *, scope_paths: list[str] | None = None) -> ImportReport:
+    """What import_orgs would do, row by row, with nothing kept (run in a savepoint, then rolled back)."""
+    nested = db.session.begin_nested()
+    try:
+        return import_orgs(data, filename, scope_paths=scope_paths)
+    finally:
+        nested.rollback()
+
+
+#: Chinese names of a unit's editable fields, for messages and the audit log
+ORG_FIELD_LABELS = {"name": "名称", "parent": "上级单位", "households": "户数", "grid_type": "网格类型"}
+
+
+def update_org(unit: OrgUnit, *, name: str, parent: OrgUnit | None, households: int | None,
+               grid_type: GridType | None) -> list[str]:
+    """Rename, re-parent (moving its subtree) or change a unit; returns the changed fields' keys.
+
+    Records that name the unit by id (memberships, attempts, attendance…) keep pointing at it, so its
+    people's history moves with it; statistics attribute each event to the unit recorded at the time.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("名称不能为空")
+    if len(name) > 100:
+        raise ValidationError("名称不能超过 100 个字")
+    if households is not None and households < 0:
+        raise ValidationError("户数不能为负数")
+    changed = []
+    if (parent.id if parent else None) != unit.parent_id:
+        if parent is None:
+            raise ValidationError("已有单位不能改为顶级单位")
+        if parent.path.startswith(unit.path):
+            raise ValidationError(f"不能把“{unit.name}”移到它自己或其下级“{parent.name}”之下")
+        if _check_nesting(unit.kind, parent):
+            raise ValidationError(f"“{unit.kind_label}”不能位于“{parent.kind_label}”（{parent.name}）之下")
+        _move(unit, parent)
+        changed.append("parent")
+    for attr, value in (("name", name), ("households", households), ("grid_type", grid_type)):
+        if getattr(unit, attr) != value:
+            setattr(unit, attr, value)
+            changed.append(attr)
+    return changed
