@@ -145,4 +145,6 @@ class _NoOrgTree(Exception):
 
 
 def init_app(app) -> None:
+    from lms.contentcheck import cli as _check_cli  # noqa: F401  (adds `content check` to content_cli)
+
     app.cli.add_command(content_cli)

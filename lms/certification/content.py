@@ -16,7 +16,13 @@ TOP_KEYS = ("programs", "points")
 PROGRAM_KEYS = ("code", "title", "valid_months", "star", "requires")
 REQUIRES_KEYS = (
     "courses", "quizzes", "drills_accepted", "training_hours", "mentoring_activities", "points", "certificates",
+    "within_months",
 )
+#: The facts ``within_months`` windows: only what happened in the last N months counts for them (quiz
+#: scores: the best of the attempts started in the window; drills: distinct drills with a report accepted
+#: in it; hours: courses completed and sessions attended in it; mentoring: activities dated in it).
+#: Courses, certificates and points (积分 accumulate) are not windowed.
+COUNTED_FACTS = ("quizzes", "drills_accepted", "training_hours", "mentoring_activities")
 POINT_KEYS = ("lesson_complete", "quiz_pass", "drill_accepted", "training_hour", "mentoring_activity")
 
 # Chinese names used in messages so a trainer recognises the field.
@@ -34,6 +40,7 @@ _FIELD_ZH = {
     "drill_accepted": "一次模拟上报被采纳的积分",
     "training_hour": "每培训学时的积分",
     "mentoring_activity": "一次已确认老带新活动的积分",
+    "within_months": "计数时间窗（月）",
 }
 
 
@@ -48,6 +55,8 @@ class Requirements:
     mentoring_activities: int = 0
     points: int = 0
     certificates: tuple[str, ...] = ()  # program codes whose certificate must be valid
+    #: None: counted facts count for ever; N: only the last N months count (see COUNTED_FACTS)
+    within_months: int | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -198,6 +207,11 @@ def _parse_requires(data, keypath: tuple, errors: _Errors, known_courses, known_
             quizzes[code] = score
 
     certificates = _code_list(data.get("certificates"), keypath + ("certificates",), "certificates 证书", errors)
+    within = data.get("within_months")
+    if within is not None and (not _is_int(within) or not 1 <= within <= 120):
+        errors.add(keypath + ("within_months",),
+                   f"计数时间窗（月） within_months 必须是 1–120 的整数（只计最近几个月的成绩、学时、上报、积分），而不是“{within}”")
+        within = None
     requirements = Requirements(
         courses=tuple(code for code, _ in courses),
         quizzes=quizzes,
@@ -209,6 +223,7 @@ def _parse_requires(data, keypath: tuple, errors: _Errors, known_courses, known_
                                     "mentoring_activities", errors, integer=True),
         points=_count(data.get("points"), keypath + ("points",), "points", errors, integer=True),
         certificates=tuple(code for code, _ in certificates),
+        within_months=within,
     )
     return requirements, certificates
 

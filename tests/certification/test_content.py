@@ -104,7 +104,7 @@ def test_unknown_keys_are_reported_at_their_lines():
         "courses/certifications.yaml:4: 认证项目“WG-SG”中有未知的键“valid_month”"
         "（可用的键：code、title、valid_months、star、requires）",
         "courses/certifications.yaml:6: requires 中有未知的键“course”（可用的键：courses、quizzes、drills_accepted、"
-        "training_hours、mentoring_activities、points、certificates）",
+        "training_hours、mentoring_activities、points、certificates、within_months）",
         "courses/certifications.yaml:8: points 中有未知的键“lesson”（可用的键：lesson_complete、quiz_pass、"
         "drill_accepted、training_hour、mentoring_activity）",
         "courses/certifications.yaml:9: 文件顶层中有未知的键“extra”（可用的键：programs、points）",

@@ -9,8 +9,12 @@ from lms.quizzes.formats.yaml_bank import CODE_RE, ErrorCollector, text_value
 
 QUIZ_KEYS = (
     "code", "title", "org", "draw", "time_limit_minutes", "pass_score",
-    "max_attempts", "shuffle_options", "opens_at", "closes_at",
+    "max_attempts", "shuffle_options", "opens_at", "closes_at", "retake_after_days", "annual_window",
 )
+#: retake_after_days: once max_attempts (plus 补考 grants) are used, a new round of attempts opens this many
+#: days after the last attempt started. annual_window: {opens: "MM-DD", closes: "MM-DD"}, the days (local
+#: time, both inclusive; may wrap the new year) the quiz is open every year, e.g. an annual exam.
+MAX_RETAKE_DAYS = 3650
 DRAW_KEYS = ("bank", "count", "tags", "difficulty")
 
 
@@ -43,6 +47,9 @@ class QuizSpec:
     opens_at: dt.datetime | None = None
     closes_at: dt.datetime | None = None
     path: str = ""
+    retake_after_days: int | None = None
+    #: ((month, day), (month, day)) open every year, or None
+    annual_window: tuple | None = None
 
     @property
     def question_count(self) -> int:
@@ -171,6 +178,15 @@ def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> Qui
     if opens_at and closes_at and opens_at >= closes_at:
         errors.add(("closes_at",), "closes_at 必须晚于 opens_at")
 
+    retake = data.get("retake_after_days")
+    if retake is not None and (not _positive_int(retake) or retake > MAX_RETAKE_DAYS):
+        errors.add(("retake_after_days",),
+                   f"retake_after_days（补考等待天数）必须是 1–{MAX_RETAKE_DAYS} 的整数，实际是 {retake!r}")
+        retake = None
+    if retake is not None and max_attempts is None:
+        errors.add(("retake_after_days",), "retake_after_days 只在限定了 max_attempts（最多作答次数）时有意义")
+    annual = _annual_window(data["annual_window"], errors) if data.get("annual_window") is not None else None
+
     errors.raise_if_any()
     return QuizSpec(
         code=code,
@@ -184,4 +200,36 @@ def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> Qui
         opens_at=opens_at,
         closes_at=closes_at,
         path=path,
+        retake_after_days=retake,
+        annual_window=annual,
     )
+
+
+def _month_day(value, key: str, errors: ErrorCollector):
+    text = value if isinstance(value, str) else None
+    try:
+        month, day = (int(part) for part in (text or "").strip().split("-"))
+        dt.date(2024, month, day)  # a leap year: 02-29 is a valid day of the window
+        return month, day
+    except (TypeError, ValueError):
+        errors.add(("annual_window", key), f"annual_window 的 {key} 必须是“月-日”，如 \"12-01\"（加引号），实际是 {value!r}")
+        return None
+
+
+def _annual_window(value, errors: ErrorCollector):
+    """{opens: "MM-DD", closes: "MM-DD"} -> ((m, d), (m, d)); records an error otherwise."""
+    if not isinstance(value, dict) or set(value) != {"opens", "closes"}:
+        errors.add(("annual_window",), "annual_window 必须写成 {opens: \"12-01\", closes: \"12-31\"}（每年开放的起止日）")
+        return None
+    opens = _month_day(value["opens"], "opens", errors)
+    closes = _month_day(value["closes"], "closes", errors)
+    return (opens, closes) if opens and closes else None
+
+
+def in_annual_window(window, day: dt.date) -> bool:
+    """Whether local ``day`` lies in the yearly window (both ends inclusive; a window may wrap the new year)."""
+    (om, od), (cm, cd) = window
+    key, start, end = (day.month, day.day), (om, od), (cm, cd)
+    if start <= end:
+        return start <= key <= end
+    return key >= start or key <= end

@@ -1,0 +1,180 @@
+"""Read the content folders into parsed values (files only, no database).
+
+A file that does not parse becomes a blocking finding (``content import`` would
+reject it too) and is left out of the other checks.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from lms.certification.content import CertificationConfig, parse_certifications
+from lms.contentcheck.model import Finding, OrgNode
+from lms.contentfile import ContentErrors, Located, load_yaml
+from lms.courses.content import ParsedCourse, parse_course_folder
+from lms.drills.content import Drill, Taxonomy, load_drill, parse_taxonomy
+from lms.quizzes.formats.quiz_file import QuizSpec, parse_quiz
+from lms.quizzes.formats.yaml_bank import Bank, parse_bank
+
+NOT_BANKS = {"taxonomy.yaml"}
+_TITLE = re.compile(r"^#\s*(.+?)\s*$", re.M)
+
+
+@dataclasses.dataclass(frozen=True)
+class CountyRule:
+    """A file of question_bank/rules/: the county's own rule (its title as cited, e.g. 红溪县…规范)."""
+
+    path: str
+    title: str
+
+
+@dataclasses.dataclass
+class Content:
+    """Everything a check may look at; paths are relative to the content root (courses/…, question_bank/…)."""
+
+    courses: dict[str, ParsedCourse] = dataclasses.field(default_factory=dict)
+    banks: dict[str, Bank] = dataclasses.field(default_factory=dict)
+    quizzes: dict[str, QuizSpec] = dataclasses.field(default_factory=dict)
+    drills: dict[str, Drill] = dataclasses.field(default_factory=dict)
+    rules: list[CountyRule] = dataclasses.field(default_factory=list)
+    certifications: CertificationConfig | None = None
+    certifications_path: str = "courses/certifications.yaml"
+    #: line numbers of certifications.yaml by key path (programs, i, requires, …)
+    certifications_lines: Located | None = None
+    #: text of each file by path, for line look-ups (e.g. of a question id)
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: files that did not parse (blocking)
+    load_findings: list[Finding] = dataclasses.field(default_factory=list)
+
+    def line_of(self, path: str, needle: str, default: int = 1) -> int:
+        """1-based line of the first line of ``path`` containing ``needle``."""
+        for number, line in enumerate(self.texts.get(path, "").splitlines(), 1):
+            if needle in line:
+                return number
+        return default
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _reject(content: Content, exc: ContentErrors) -> None:
+    for error in exc.errors:
+        content.load_findings.append(Finding(error.path, error.line, "parse", f"文件无法导入：{error.message}",
+                                             blocking=True))
+
+
+def _read(path: Path, shown: str, content: Content) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        content.load_findings.append(Finding(shown, 1, "parse", "文件不是 UTF-8 编码", blocking=True))
+        return None
+    content.texts[shown] = text
+    return text
+
+
+def load_content(courses_dir: Path, questions_dir: Path) -> Content:
+    """Parse courses/, certifications.yaml and question_bank/ (banks, quizzes, drills, rules)."""
+    courses_dir, questions_dir = Path(courses_dir), Path(questions_dir)
+    content = Content()
+    if questions_dir.is_dir():
+        for path in sorted(p for p in questions_dir.glob("*.yaml") if p.name not in NOT_BANKS):
+            shown = _rel(path, questions_dir)
+            text = _read(path, shown, content)
+            if text is None:
+                continue
+            try:
+                bank = parse_bank(text, shown, expected_code=path.stem)
+            except ContentErrors as exc:
+                _reject(content, exc)
+                continue
+            content.banks[bank.code] = bank
+        for path in sorted((questions_dir / "quizzes").glob("*.yaml")):
+            shown = _rel(path, questions_dir)
+            text = _read(path, shown, content)
+            if text is None:
+                continue
+            try:
+                quiz = parse_quiz(text, shown, expected_code=path.stem)
+            except ContentErrors as exc:
+                _reject(content, exc)
+                continue
+            content.quizzes[quiz.code] = quiz
+        taxonomy = _taxonomy(questions_dir, content)
+        for path in sorted((questions_dir / "drills").glob("*.yaml")):
+            shown = _rel(path, questions_dir)
+            text = _read(path, shown, content)
+            if text is None or taxonomy is None:
+                continue
+            try:
+                drill = load_drill(text, shown, taxonomy)
+            except ContentErrors as exc:
+                _reject(content, exc)
+                continue
+            content.drills[drill.code] = drill
+        for path in sorted((questions_dir / "rules").glob("*.md")):
+            shown = _rel(path, questions_dir)
+            text = _read(path, shown, content)
+            if text is None:
+                continue
+            match = _TITLE.search(text)
+            content.rules.append(CountyRule(shown, (match.group(1) if match else path.stem).strip("《》 ")))
+    if courses_dir.is_dir():
+        for folder in sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+            if not (folder / "course.md").exists():
+                continue
+            rel = _rel(folder, courses_dir)
+            files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+                     if p.is_file() and not p.name.startswith(".")}
+            for name, data in files.items():
+                if name.endswith(".md"):
+                    try:
+                        content.texts[f"{rel}/{name}"] = data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        pass
+            try:
+                course = parse_course_folder(folder.name, rel, files)
+            except ContentErrors as exc:
+                _reject(content, exc)
+                continue
+            content.courses[course.code] = course
+        path = courses_dir / "certifications.yaml"
+        if path.exists():
+            shown = _rel(path, courses_dir)
+            content.certifications_path = shown
+            text = _read(path, shown, content)
+            if text is not None:
+                try:
+                    content.certifications = parse_certifications(
+                        text, shown, known_courses=set(content.courses), known_quizzes=set(content.quizzes))
+                    content.certifications_lines = load_yaml(text, shown)[1]
+                except ContentErrors as exc:
+                    _reject(content, exc)
+    return content
+
+
+def _taxonomy(questions_dir: Path, content: Content) -> Taxonomy | None:
+    path = questions_dir / "taxonomy.yaml"
+    if not path.exists():
+        return None
+    shown = _rel(path, questions_dir)
+    text = _read(path, shown, content)
+    if text is None:
+        return None
+    try:
+        return parse_taxonomy(text, shown)
+    except ContentErrors as exc:
+        _reject(content, exc)
+        return None
+
+
+def demo_tree() -> list[OrgNode]:
+    """The demo county of lms/accounts/demo.py as (code, parent, kind) nodes."""
+    from lms.accounts.demo import DEMO_ORGS  # late: pulls in the accounts services
+
+    return [OrgNode(code, parent, str(kind)) for code, _name, kind, parent, _h, _g in DEMO_ORGS]
