@@ -199,9 +199,9 @@ def _content_import(e, n):
              "point_rules": "积分规则"}
     parts = []
     for kind, counts in e.d.items():
-        if isinstance(counts, dict) and kind in kinds:
+        if isinstance(counts, dict) and (kind in kinds or not kind.isascii()):
             changed = (counts.get("new") or 0) + (counts.get("updated") or 0)
-            parts.append(f"{kinds[kind]} 新增或更新 {changed}")
+            parts.append(f"{kinds.get(kind, kind)} 新增或更新 {changed}")
     errors = e.d.get("errors")
     tail = "，".join(parts) + (f"，有误 {errors} 个文件" if errors else "")
     return f"{n.actor(e)} 导入了课程和题库文件" + (f"：{tail}" if tail else "")

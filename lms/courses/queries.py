@@ -535,3 +535,28 @@ def pick_resume(lessons, done: set[int], last_lesson_id: int | None):
             if after:
                 return after[0]
     return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
+
+
+def final_quiz(quiz_code: str, user_id: int) -> dict:
+    """The course's final quiz as its learner sees it: {"title", "exists", "state": 未参加/答题中/未通过}.
+
+    Quizzes come after courses, so their tables are read by name rather than through their models.
+    """
+    tables = db.metadata.tables
+    quizzes, attempts = tables.get("quizzes"), tables.get("quiz_attempts")
+    row = None if quizzes is None else db.session.execute(
+        sa.select(quizzes.c.id, quizzes.c.title).where(quizzes.c.code == quiz_code)).first()
+    if row is None:
+        return {"title": "结业测验（尚未发布）", "exists": False, "state": "未参加"}
+    statuses = set(db.session.scalars(sa.select(attempts.c.status).distinct().where(
+        attempts.c.quiz_id == row.id, attempts.c.user_id == user_id)))
+    state = "未通过" if statuses - {"open"} else "答题中" if statuses else "未参加"
+    return {"title": row.title, "exists": True, "state": state}
+
+
+def quiz_titles(codes) -> dict[str, str]:
+    """{quiz code: title} for the codes given (quizzes come after courses: their table is read by name)."""
+    quizzes, codes = db.metadata.tables.get("quizzes"), sorted({c for c in codes if c})
+    if quizzes is None or not codes:
+        return {}
+    return dict(db.session.execute(sa.select(quizzes.c.code, quizzes.c.title).where(quizzes.c.code.in_(codes))).all())

@@ -64,6 +64,7 @@ def course(code):
                            lessons=[{"lesson": lesson, "done": lesson.id in state.done} for lesson in lessons],
                            resume=queries.pick_resume(lessons, state.done, state.last_lesson_id),
                            started=card["started"], complete=card["complete"], quiz_passed=card["quiz_passed"],
+                           final_quiz=queries.final_quiz(course.quiz_code, user.id) if course.quiz_code else None,
                            can_edit=services.can_author(user, course.level, course.org))
 
 
@@ -339,5 +340,6 @@ def assignments():
         sa.select(Assignment).join(OrgUnit, OrgUnit.id == Assignment.org_id)
         .where(scope_clause(current_user, Permission.ASSIGN, OrgUnit.path))
         .order_by(Assignment.created_at.desc()).limit(50)))
-    return render_template("courses/assignments.html", form=form, recent=recent, role_labels=ROLE_LABELS), status
+    return render_template("courses/assignments.html", form=form, recent=recent, role_labels=ROLE_LABELS,
+                           quiz_titles=queries.quiz_titles(a.quiz_code for a in recent)), status
 

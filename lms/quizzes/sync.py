@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lms.contentfile import ContentError, ContentErrors, missing_org_error
-from lms.db import utcnow
+from lms.db import SHANGHAI, utcnow
 from lms.extensions import db
 from lms.org.queries import get_org, get_root
 from lms.quizzes.draw import check_draws
@@ -302,8 +302,17 @@ def import_quizzes(ctx, report) -> None:
 
 # --- content import-bank -----------------------------------------------------------------------------------
 
+def default_bank_title(filename: str, now) -> str:
+    """A Chinese name for a bank imported without one: the file's name when it reads as words, else the date."""
+    stem = Path(str(filename or "")).stem.strip()
+    if stem and not stem.isascii():
+        return stem[:100]
+    day = now.astimezone(SHANGHAI).date()
+    return f"导入的题库（{day.year}年{day.month}月{day.day}日）"
+
+
 def import_question_file(data: bytes, filename: str, bank_code: str, fmt: str | None = None, *, org=None,
-                         now=None) -> tuple[dict, list[ContentError]]:
+                         now=None, title: str | None = None) -> tuple[dict, list[ContentError]]:
     """Import a trainer's question file (xlsx/gift/aiken) into a bank: (counts, warnings).
 
     All or nothing: any malformed question raises ContentErrors and nothing is
@@ -324,7 +333,8 @@ def import_question_file(data: bytes, filename: str, bank_code: str, fmt: str | 
         org = org or get_root()
         if org is None:
             raise ContentErrors([ContentError(filename, 1, "还没有组织架构：请先导入组织（flask org import）")])
-        bank = Bank(code=bank_code, title=bank_code, org=org, origin=Origin.web, updated_at=now)
+        bank = Bank(code=bank_code, title=(title or "").strip()[:200] or default_bank_title(filename, now), org=org,
+                    origin=Origin.web, updated_at=now)
         db.session.add(bank)
         db.session.flush()
     elif bank.is_retired:

@@ -255,8 +255,17 @@ def template():
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+#: the import formats as people name them
+FORMAT_LABELS = {"xlsx": "Excel（XLSX）", "gift": "Moodle GIFT", "aiken": "Aiken"}
+
+
+def bank_title(bank) -> str:
+    """A bank's name; banks imported before names were asked for carry their code as title."""
+    return "未命名题库" if bank.title == bank.code else bank.title
+
+
 def _bank_rows():
-    return [{"code": bank.code, "title": bank.title, "org": bank.org.name, "count": count,
+    return [{"code": bank.code, "title": bank_title(bank), "org": bank.org.name, "count": count,
              "origin": "文件" if bank.origin.value == "file" else "网页/导入"}
             for bank, count in queries.list_banks(scope_clause(current_user, Permission.AUTHOR_CONTENT,
                                                                OrgUnit.path))]
@@ -276,7 +285,7 @@ def banks():
         if not code:
             errors.append("请填写题库编码")
         elif fmt is not None and fmt not in IMPORT_FORMATS:
-            errors.append("文件格式只能是 xlsx、gift 或 aiken")
+            errors.append("文件格式只能是 Excel（XLSX）、Moodle GIFT 或 Aiken")
         elif upload is None or not upload.filename:
             errors.append("请选择要导入的文件")
         else:
@@ -284,7 +293,8 @@ def banks():
             owner = None if bank is not None else min(scope_orgs(current_user, Permission.AUTHOR_CONTENT),
                                                        key=lambda org: (org.depth, org.path))
             try:
-                counts, found = import_question_file(upload.read(), upload.filename, code, fmt, org=owner)
+                counts, found = import_question_file(upload.read(), upload.filename, code, fmt, org=owner,
+                                                     title=request.form.get("title"))
             except ContentErrors as exc:
                 db.session.rollback()
                 errors = [str(e) for e in exc.errors]
@@ -293,13 +303,14 @@ def banks():
                        client_addr=client_addr(), details={"file": upload.filename, **counts})
                 db.session.commit()
                 warnings = [f"{w.path}:{w.line}: {w.message}" for w in found]
-                flash(f"已导入题库 {code}：新增 {counts.get('new', 0)}，更新 {counts.get('updated', 0)}，"
+                flash(f"已导入题库《{bank_title(queries.get_bank(code))}》：新增 {counts.get('new', 0)}，更新 {counts.get('updated', 0)}，"
                       f"未变 {counts.get('unchanged', 0)}，跳过 {len(found)}", "success")
     status = 422 if errors else 200
     quizzes = [{"code": q.code, "title": q.title, "org": q.org.name} for q in queries.list_quizzes(
         scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))]
     return render_template("quizzes/banks.html", banks=_bank_rows(), quizzes=quizzes, errors=errors, warnings=warnings,
-                           formats=IMPORT_FORMATS, template_name=TEMPLATE_NAME), status
+                           formats=[(f, FORMAT_LABELS.get(f, f.upper())) for f in IMPORT_FORMATS],
+                           template_name=TEMPLATE_NAME), status
 
 
 # --- authoring ---------------------------------------------------------------------------------------------
@@ -524,7 +535,7 @@ def _authoring_orgs():
 
 
 def _quiz_page(quiz, fields, problems, status=200, checked=False):
-    banks = [b.code for b, _ in queries.list_banks(sa.true())]
+    banks = [(b.code, bank_title(b)) for b, _ in queries.list_banks(sa.true())]
     rows = list(fields.get("draws") or []) + [{}] * DRAW_ROWS
     return render_template("quizzes/quiz_form.html", quiz=quiz, f=fields, problems=problems, banks=banks,
                            draw_rows=rows[:DRAW_ROWS], orgs=_authoring_orgs(), checked=checked), status

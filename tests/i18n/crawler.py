@@ -33,7 +33,7 @@ ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_])[a-z_]+=\S*")
 #: Python literals a template should never print
 LITERAL = re.compile(r"(?<![A-Za-z0-9_])(?:None|True|False|null|undefined|NaN|nan)(?![A-Za-z0-9_])")
 #: three or more English words in a row: a sentence or a message
-ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z][A-Za-z']*(?:[ ,]+[A-Za-z][A-Za-z']*){2,}")
+ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z][A-Za-z']+(?:[ ,]+[A-Za-z][A-Za-z']+){2,}(?![A-Za-z])")
 URL = re.compile(r"https?://\S+")
 
 
