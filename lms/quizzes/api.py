@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user, login_required
 
-from lms.accounts.permissions import Permission, authorize
+from lms.accounts.permissions import Permission, authorize, can
+from lms.accounts.queries import get_user
 from lms.api import bp, document, iso, json_body, page_args
 from lms.db import SHANGHAI, utcnow, write_intent
-from lms.errors import Forbidden, NotFound, ValidationError
+from lms.errors import Forbidden, NotFound, Unauthorized, ValidationError
 from lms.extensions import db
 from lms.quizzes import queries, services
 from lms.quizzes.models import AttemptStatus
+from lms.web import client_addr
 
 _OPTION = {"type": "object", "properties": {"key": {"type": "string"}, "text": {"type": "string"},
                                             "html": {"type": "string"}}}
@@ -209,3 +211,69 @@ def quiz_item_stats(code):
     authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
     attempts, questions = queries.item_statistics(quiz)
     return jsonify({"quiz": {"code": quiz.code, "title": quiz.title}, "attempts": attempts, "questions": questions})
+
+
+# --- 补考 -------------------------------------------------------------------------------------------------
+
+#: who may grant 补考 over a learner: a trainer (assigns training) or HR (manages the people), in scope
+GRANT_PERMISSIONS = (Permission.ASSIGN, Permission.MANAGE_USERS)
+
+GRANT_REQUEST = {"type": "object", "required": ["username", "extra_attempts", "reason"], "properties": {
+    "username": {"type": "string", "description": "工号"},
+    "extra_attempts": {"type": "integer", "minimum": 1, "maximum": services.MAX_EXTRA_ATTEMPTS},
+    "reason": {"type": "string", "maxLength": 500}}}
+GRANT_SCHEMA = {"type": "object", "properties": {
+    "quiz": {"type": "object", "properties": {"code": {"type": "string"}, "title": {"type": "string"}}},
+    "username": {"type": "string"}, "name": {"type": "string"}, "extra_attempts": {"type": "integer"},
+    "reason": {"type": "string"}, "granted_at": {"type": "string", "format": "date-time"},
+    "max_attempts": {"type": "integer"}, "extra_total": {"type": "integer"}, "used": {"type": "integer"},
+    "remaining": {"type": "integer"}}}
+
+
+def may_grant(actor, user=None) -> bool:
+    """actor may grant 补考 to user (None: to anyone, for menus and route guards)."""
+    return any(can(actor, perm, user) for perm in GRANT_PERMISSIONS)
+
+
+def authorize_grant(actor, user=None) -> None:
+    """403 unless may_grant (401 when not logged in)."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Unauthorized("请先登录")
+    if not may_grant(actor, user):
+        raise Forbidden("没有权限：只有管辖范围内的培训管理员或人事可以安排补考", code="forbidden")
+
+
+def grant_json(quiz, user, grant) -> dict:
+    """A grant with the learner's attempt figures after it."""
+    extra = queries.granted_extra_attempts(quiz.id, user.id)
+    used = services.attempts_used(quiz, user)
+    allowed = (quiz.max_attempts or 0) + extra
+    return {"quiz": {"code": quiz.code, "title": quiz.title}, "username": user.username, "name": user.name,
+            "extra_attempts": grant.extra_attempts, "reason": grant.reason, "granted_at": iso(grant.granted_at),
+            "max_attempts": quiz.max_attempts, "extra_total": extra, "used": used, "remaining": max(0, allowed - used)}
+
+
+@bp.post("/quizzes/<code>/grants")
+@document("/quizzes/<code>/grants", "POST", summary="补考：给一名学员增加本测验的作答次数（须写明理由），记入审计",
+          who="trainer/hr in scope", request_schema=GRANT_REQUEST, response_schema=GRANT_SCHEMA, status=201,
+          errors=(400, 403, 404, 422))
+@login_required
+def grant_attempts(code):
+    authorize_grant(current_user)
+    quiz = queries.get_quiz(code[:64])
+    if quiz is None:
+        raise NotFound(f"测验 {code[:64]} 不存在")
+    body = json_body()
+    username = body.get("username")
+    if not isinstance(username, str) or not username.strip():
+        raise ValidationError("请填写学员工号 username", code="username_required")
+    user = get_user(username.strip()[:64])
+    if user is None:
+        raise ValidationError(f"工号 {username.strip()[:64]} 不存在", code="unknown_user")
+    authorize_grant(current_user, user)
+    grant = services.grant_attempts(current_user, quiz, user, body.get("extra_attempts"), body.get("reason"),
+                                    now=utcnow(), client_addr=client_addr())
+    db.session.flush()
+    reply = grant_json(quiz, user, grant)
+    db.session.commit()
+    return jsonify(reply), 201

@@ -14,7 +14,7 @@ from lms.org.models import OrgUnit, subtree_clause
 from lms.quizzes import itemstats
 from lms.quizzes.draw import paper_slots, to_original
 from lms.quizzes.models import (
-    ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Question, Quiz,
+    ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptGrant, AttemptStatus, Bank, Mistake, Question, Quiz,
 )
 from lms.quizzes.questions import question_from_dict
 
@@ -261,3 +261,67 @@ def list_quizzes(scope_sql) -> list[Quiz]:
     """Live quizzes whose owner lies in the given scope, by code."""
     return list(db.session.execute(sa.select(Quiz).join(OrgUnit, OrgUnit.id == Quiz.org_id)
                                    .where(scope_sql, Quiz.is_retired.is_(False)).order_by(Quiz.code)).scalars())
+
+
+_EXTRA = sa.select(sa.func.coalesce(sa.func.sum(AttemptGrant.extra_attempts), 0)).where(
+    AttemptGrant.quiz_id == sa.bindparam("quiz_id"), AttemptGrant.user_id == sa.bindparam("user_id"))
+
+
+def granted_extra_attempts(quiz_id: int, user_id: int) -> int:
+    """补考: the extra attempts granted to this learner for this quiz, summed over every grant."""
+    return int(db.session.connection().execute(_EXTRA, {"quiz_id": quiz_id, "user_id": user_id}).scalar_one())
+
+
+def extra_attempts_by_quiz(user_id: int) -> dict[int, int]:
+    """Quiz id → the extra attempts granted to this learner (only quizzes with a grant)."""
+    return {quiz_id: int(n) for quiz_id, n in db.session.execute(
+        sa.select(AttemptGrant.quiz_id, sa.func.sum(AttemptGrant.extra_attempts))
+        .where(AttemptGrant.user_id == user_id).group_by(AttemptGrant.quiz_id))}
+
+
+def grants_of(quiz_id: int, user_id: int) -> list[AttemptGrant]:
+    """The learner's 补考 grants for a quiz, oldest first."""
+    return list(db.session.scalars(sa.select(AttemptGrant).where(
+        AttemptGrant.quiz_id == quiz_id, AttemptGrant.user_id == user_id).order_by(AttemptGrant.id)))
+
+
+#: status filter of the results page: label and SQL condition on the aggregate
+RESULT_FILTERS = {"": "全部", "passed": "已通过", "failed": "作答过但未通过", "none": "未作答"}
+
+
+def quiz_results_query(quiz: Quiz, scope_sql, *, org: OrgUnit | None = None, status: str = ""):
+    """One row per person in scope who may sit the quiz (or has sat it): user id, name, 工号, unit id, unit name,
+    best score, attempts, passed (0/1), last attempt start, extra attempts granted; ordered by unit and 工号.
+
+    ``scope_sql`` restricts OrgUnit.path (the person's current unit). Learners only: holders of a role that learns.
+    """
+    from lms.accounts.models import Role, RoleGrant, UserStatus  # noqa: PLC0415  (kept beside the one query needing them)
+
+    graded = Attempt.status.in_(GRADED)
+    attempts = (sa.select(Attempt.user_id, sa.func.count(Attempt.id).label("attempts"),
+                          sa.func.max(sa.case((graded, Attempt.score))).label("best"),
+                          sa.func.max(sa.case((sa.and_(graded, Attempt.passed.is_(True)), 1), else_=0)).label("passed"),
+                          sa.func.max(Attempt.started_at).label("last"))
+                .where(Attempt.quiz_id == quiz.id).group_by(Attempt.user_id).subquery("quiz_result_attempts"))
+    grants = (sa.select(AttemptGrant.user_id, sa.func.sum(AttemptGrant.extra_attempts).label("extra"))
+              .where(AttemptGrant.quiz_id == quiz.id).group_by(AttemptGrant.user_id).subquery("quiz_result_grants"))
+    learner = sa.exists().where(RoleGrant.user_id == User.id,
+                                RoleGrant.role.in_((Role.worker, Role.grid_leader, Role.mentor, Role.trainer)))
+    query = (sa.select(User.id, User.name, User.username, User.org_id, OrgUnit.name, attempts.c.best,
+                       sa.func.coalesce(attempts.c.attempts, 0), sa.func.coalesce(attempts.c.passed, 0),
+                       attempts.c.last, sa.func.coalesce(grants.c.extra, 0))
+             .join(OrgUnit, OrgUnit.id == User.org_id)
+             .outerjoin(attempts, attempts.c.user_id == User.id).outerjoin(grants, grants.c.user_id == User.id)
+             .where(scope_sql, sa.or_(attempts.c.user_id.is_not(None),
+                                      sa.and_(User.status == UserStatus.active, learner,
+                                              subtree_clause(OrgUnit.path, quiz.org.path))))
+             .order_by(OrgUnit.path, User.username))
+    if org is not None:
+        query = query.where(subtree_clause(OrgUnit.path, org.path))
+    if status == "passed":
+        query = query.where(attempts.c.passed == 1)
+    elif status == "failed":
+        query = query.where(attempts.c.user_id.is_not(None), attempts.c.passed == 0)
+    elif status == "none":
+        query = query.where(attempts.c.user_id.is_(None))
+    return query

@@ -19,16 +19,20 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import signals
-from lms.accounts.models import User
+from lms.accounts.models import User, UserStatus
 from lms.audit.services import record
 from lms.courses.render import render_markdown, render_plain
 from lms.db import SHANGHAI, begin_writing, utcnow
 from lms.errors import Conflict, Forbidden, LMSError, ValidationError
 from lms.extensions import db
 from lms.quizzes import draw as drawing
+from lms.quizzes import retake
 from lms.quizzes.formats.quiz_file import DrawSpec
 from lms.quizzes.grading import get_type, validate_question
-from lms.quizzes.models import Attempt, AttemptAnswer, AttemptStatus, Bank, Mistake, Origin, Question, Quiz
+from lms.quizzes.models import (
+    Attempt, AttemptAnswer, AttemptGrant, AttemptStatus, Bank, Mistake, Origin, Question, Quiz,
+)
+from lms.quizzes.queries import granted_extra_attempts
 from lms.quizzes.questions import Question as QuestionValue
 from lms.quizzes.questions import answer_from_json, answer_to_json, question_from_dict
 
@@ -202,6 +206,9 @@ def quiz_is_open(quiz: Quiz, now: dt.datetime) -> bool:
         return False
     if quiz.opens_at and now < quiz.opens_at:
         return False
+    if quiz.annual_opens and not retake.in_window(quiz.annual_opens, quiz.annual_closes,
+                                                  now.astimezone(SHANGHAI).date()):
+        return False
     return not (quiz.closes_at and now >= quiz.closes_at)
 
 
@@ -249,7 +256,10 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
         raise Forbidden(_not_open_message(quiz), code="quiz_not_open")
     used = len(mine)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
-        raise Forbidden(f"本测验最多可作答 {quiz.max_attempts} 次，您已用完", code="attempts_exhausted")
+        # 补考 grants are read only here, past the limit: the common start pays nothing for them.
+        allowed = quiz.max_attempts + granted_extra_attempts(quiz.id, user.id)
+        if used >= allowed and not _retake_open(quiz, user, allowed, now):
+            raise Forbidden(f"本测验最多可作答 {allowed} 次，您已用完", code="attempts_exhausted")
     # One seed from the OS, not an os.urandom call per random number (SystemRandom: ~110 calls per paper).
     rng = rng or random.Random(int.from_bytes(os.urandom(16)))
     try:
@@ -298,10 +308,25 @@ def _insert_attempt_statement(dialect: str):
         .returning(table.c.id)
 
 
+def _retake_open(quiz: Quiz, user, allowed: int, now: dt.datetime) -> bool:
+    """补考 after a wait (quiz.retake_after_days): a new round of attempts has opened; else Forbidden saying when."""
+    if not quiz.retake_after_days:
+        return False
+    starts = db.session.scalars(sa.select(Attempt.started_at).where(Attempt.quiz_id == quiz.id,
+                                                                    Attempt.user_id == user.id)).all()
+    ok, reopens = retake.may_start(starts, allowed, dt.timedelta(days=quiz.retake_after_days), now)
+    if ok:
+        return True
+    raise Forbidden(f"本测验每轮最多可作答 {allowed} 次，您已用完；"
+                    f"可于 {reopens.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 后补考", code="attempts_exhausted")
+
+
 def _not_open_message(quiz: Quiz) -> str:
     if quiz.is_retired:
         return "该测验已停用"
     fmt = "%Y-%m-%d %H:%M"
+    if quiz.annual_opens and quiz.annual_closes and not (quiz.closes_at and utcnow() >= quiz.closes_at):
+        return f"该考试{retake.window_label(quiz.annual_opens, quiz.annual_closes)}开放，现在不能开始"
     if quiz.opens_at and quiz.closes_at:
         return (f"该考试的开放时间为 {quiz.opens_at.astimezone(SHANGHAI):{fmt}} 至 "
                 f"{quiz.closes_at.astimezone(SHANGHAI):{fmt}}，现在不能开始")
@@ -675,3 +700,47 @@ def save_quiz(actor, values: dict, *, quiz: Quiz | None = None, now: dt.datetime
     record("quizzes.quiz_saved", actor=actor, target_type="quiz", target=quiz.code, org=quiz.org,
            details={"draws": values["draws"]}, now=now)
     return quiz
+
+
+# --- 补考 (extra attempts) --------------------------------------------------------------------------------
+
+#: one grant gives at most this many extra attempts (a typo like 100 is refused, not granted)
+MAX_EXTRA_ATTEMPTS = 10
+_MAX_GRANT_REASON = 500
+
+
+def grant_attempts(actor, quiz: Quiz, user: User, extra_attempts, reason, *, now: dt.datetime | None = None,
+                   client_addr: str = "") -> AttemptGrant:
+    """补考: give ``user`` more attempts at ``quiz``, with a reason; audited. Scope is the caller's check."""
+    now = now or utcnow()
+    if isinstance(extra_attempts, str) and extra_attempts.strip().isdigit():
+        extra_attempts = int(extra_attempts.strip())
+    if isinstance(extra_attempts, bool) or not isinstance(extra_attempts, int):
+        raise ValidationError("补考次数必须是整数", code="invalid_extra_attempts")
+    if not 1 <= extra_attempts <= MAX_EXTRA_ATTEMPTS:
+        raise ValidationError(f"补考次数须在 1 到 {MAX_EXTRA_ATTEMPTS} 次之间", code="invalid_extra_attempts")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("请填写补考理由", code="reason_required")
+    reason = reason.strip()
+    if len(reason) > _MAX_GRANT_REASON:
+        raise ValidationError(f"补考理由不能超过 {_MAX_GRANT_REASON} 个字", code="reason_too_long")
+    if getattr(actor, "id", None) == user.id:
+        raise Forbidden("不能给自己安排补考", code="self_grant")
+    if user.status != UserStatus.active:
+        raise ValidationError(f"{user.name}（{user.username}）已离岗，不能安排补考", code="user_inactive")
+    if quiz.is_retired:
+        raise ValidationError(f"测验《{quiz.title}》已停用，不能安排补考", code="quiz_retired")
+    if quiz.max_attempts is None:
+        raise ValidationError(f"测验《{quiz.title}》不限作答次数，无需补考", code="attempts_unlimited")
+    total = quiz.max_attempts + granted_extra_attempts(quiz.id, user.id) + extra_attempts
+    grant = AttemptGrant(quiz_id=quiz.id, user_id=user.id, extra_attempts=extra_attempts, reason=reason,
+                         granted_by_id=getattr(actor, "id", None), granted_at=now)
+    db.session.add(grant)
+    actor_name = getattr(actor, "name", None) or "系统"
+    record("quizzes.grant_attempts", actor=actor, target_type="quiz", target=quiz.code, org=user.org,
+           client_addr=client_addr, now=now,
+           details={"summary": f"{actor_name} 给 {user.name}（{user.username}）安排测验《{quiz.title}》补考 "
+                               f"{extra_attempts} 次（共可作答 {total} 次），理由：{reason}",
+                    "quiz": quiz.title, "user": f"{user.name}（{user.username}）", "extra_attempts": extra_attempts,
+                    "allowed": total, "reason": reason})
+    return grant

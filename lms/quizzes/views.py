@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
@@ -12,14 +13,15 @@ from flask_login import current_user, login_required
 from lms.accounts.permissions import (
     Permission, authorize, can, has_permission, require, scope_clause, scope_orgs,
 )
+from lms.accounts.queries import get_user
 from lms.audit.services import record, record_after_read
 from lms.contentfile import ContentErrors
 from lms.db import SHANGHAI, local, utcnow
-from lms.errors import LMSError, NotFound
+from lms.errors import LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgUnit
 from lms.quizzes import exports, queries, services
-from lms.quizzes.api import own_attempt, settle_overdue, sittable_quiz
+from lms.quizzes.api import authorize_grant, may_grant, own_attempt, settle_overdue, sittable_quiz
 from lms.quizzes.draw import check_draws
 from lms.quizzes.formats import IMPORT_FORMATS
 from lms.quizzes.formats.quiz_file import DrawSpec
@@ -28,7 +30,7 @@ from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
 from lms.quizzes.questions import OPTION_KEYS, count_blanks, split_blanks
 from lms.quizzes.questions import Question as QuestionValue
 from lms.quizzes.sync import import_question_file, live_pools
-from lms.web import client_addr
+from lms.web import client_addr, page_number
 
 bp = Blueprint("quizzes", __name__)
 
@@ -60,6 +62,7 @@ def index():
     now = utcnow()
     best = queries.best_scores(current_user)
     assigned = queries.assigned_quiz_codes(current_user)
+    extra = queries.extra_attempts_by_quiz(current_user.id)  # 补考
     rows = []
     seen = set()
     for quiz in queries.quizzes_for(current_user) + [q for code in assigned
@@ -70,16 +73,17 @@ def index():
         attempts = queries.attempts_of(current_user, quiz)
         used = len(attempts)
         open_one = next((a for a in attempts if a.status == AttemptStatus.open), None)
+        limit = quiz.max_attempts + extra.get(quiz.id, 0) if quiz.max_attempts else None
         window = ""
         if quiz.opens_at or quiz.closes_at:
             window = f"{_fmt(quiz.opens_at) or '即日'} 至 {_fmt(quiz.closes_at) or '不限'}"
         rows.append({
             "code": quiz.code, "title": quiz.title, "minutes": quiz.time_limit_minutes,
             "pass_score": quiz.pass_score, "questions": sum(int(d["count"]) for d in quiz.draws),
-            "attempts": f"{used} / {quiz.max_attempts}" if quiz.max_attempts else f"{used}（不限次数）",
+            "attempts": f"{used} / {limit}" if limit else f"{used}（不限次数）",
             "best": best.get(quiz.code), "window": window, "due": assigned.get(quiz.code),
             "open_attempt": open_one.id if open_one else None,
-            "can_start": services.quiz_is_open(quiz, now) and (quiz.max_attempts is None or used < quiz.max_attempts),
+            "can_start": services.quiz_is_open(quiz, now) and (limit is None or used < limit),
             "last_result": next((a.id for a in attempts if a.status != AttemptStatus.open), None),
             "stats_url": url_for("quizzes.stats", code=quiz.code)
             if can(current_user, Permission.AUTHOR_CONTENT, quiz) else None,
@@ -231,15 +235,17 @@ def stats(code):
 
 
 @bp.get("/quizzes/<code>/results.<fmt>")
-@require(Permission.AUTHOR_CONTENT)
+@login_required
 def results_export(code, fmt):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("只能导出 csv 或 xlsx")
     quiz = queries.get_quiz(code)
     if quiz is None:
         raise NotFound(f"测验 {code} 不存在")
-    authorize(current_user, Permission.AUTHOR_CONTENT, quiz)
-    rows = queries.result_rows(quiz, scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))
+    # The quiz's authors see every attempt in their authoring scope; HR the attempts of the people in its scope.
+    perm = Permission.AUTHOR_CONTENT if can(current_user, Permission.AUTHOR_CONTENT, quiz) else Permission.EXPORT
+    authorize(current_user, perm)
+    rows = queries.result_rows(quiz, scope_clause(current_user, perm, OrgUnit.path))
     record_after_read("quizzes.export_results", actor=current_user, target_type="quiz", target=quiz.code,
                       org=quiz.org, client_addr=client_addr(), details={"format": fmt, "rows": len(rows)})
     data = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows)
@@ -576,3 +582,119 @@ def edit_quiz(code):
     db.session.commit()
     flash(f"已保存测验 {quiz.title}；已经开始的作答不受影响", "success")
     return redirect(url_for("quizzes.edit_quiz", code=quiz.code))
+
+
+# --- results for HR and trainers, 补考 -----------------------------------------------------------------------
+
+#: who sees the people's scores in scope (hr, trainer, admin)
+RESULTS_PERMISSION = Permission.VIEW_USERS
+_RESULTS_PER_PAGE = 100
+
+
+def _results_org(perm):
+    code = (request.args.get("org") or "").strip()[:32]
+    if not code:
+        return None
+    org = db.session.execute(sa.select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
+    if org is None:
+        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
+    authorize(current_user, perm, org)
+    return org
+
+
+def _quiz_or_404(code: str):
+    quiz = queries.get_quiz(code[:64])
+    if quiz is None:
+        raise NotFound(f"测验 {code[:64]} 不存在")
+    return quiz
+
+
+@bp.get("/quiz-results")
+@require(RESULTS_PERMISSION)
+def results_index():
+    scopes = scope_orgs(current_user, RESULTS_PERMISSION)
+    # The quizzes the people in scope may sit: owned above a scope (county exams) or inside one.
+    rows = [{"title": q.title, "owner": q.org.name, "url": url_for("quizzes.results_page", code=q.code),
+             "limit": f"{q.max_attempts} 次" if q.max_attempts else "不限"}
+            for q in queries.list_quizzes(sa.true())
+            if any(s.path.startswith(q.org.path) or q.org.path.startswith(s.path) for s in scopes)]
+    return render_template("quizzes/results_index.html", rows=rows)
+
+
+@bp.get("/quizzes/<code>/results")
+@require(RESULTS_PERMISSION)
+def results_page(code):
+    quiz = _quiz_or_404(code)
+    org = _results_org(RESULTS_PERMISSION)
+    status = request.args.get("status", "")
+    if status not in queries.RESULT_FILTERS:
+        raise ValidationError("状态筛选只能是：全部、已通过、作答过但未通过、未作答", code="invalid_status")
+    page = page_number()
+    query = queries.quiz_results_query(quiz, scope_clause(current_user, RESULTS_PERMISSION, OrgUnit.path), org=org,
+                                       status=status)
+    found = db.session.execute(query.offset((page - 1) * _RESULTS_PER_PAGE).limit(_RESULTS_PER_PAGE + 1)).all()
+    grant = quiz.max_attempts is not None and may_grant(current_user)
+    rows = [{"name": name, "username": username, "org": org_name,
+             "best": "—" if best is None else f"{float(best):g}", "attempts": int(n),
+             "allowed": "不限" if quiz.max_attempts is None else str(quiz.max_attempts + int(extra)),
+             "extra": int(extra), "passed": bool(passed), "last": _fmt(last),
+             "record_url": url_for("records.page", username=username),
+             "grant_url": url_for("quizzes.grant_form", code=quiz.code, username=username)
+             if grant and user_id != current_user.id else None}
+            for user_id, name, username, _org_id, org_name, best, n, passed, last, extra in found[:_RESULTS_PER_PAGE]]
+    args = {k: v for k, v in (("org", org.code if org else ""), ("status", status)) if v}
+    export_args = {"quiz": quiz.code, **({"org": org.code} if org else {})}
+    return render_template("quizzes/results.html", quiz=quiz, rows=rows, page=page,
+                           has_next=len(found) > _RESULTS_PER_PAGE, filters=queries.RESULT_FILTERS, status=status,
+                           org=org.code if org else "", page_args=lambda n: urlencode({**args, "page": n}),
+                           export_url=url_for("exports.quiz_results_xlsx") + "?" + urlencode(export_args),
+                           grant_column=any(r["grant_url"] for r in rows))
+
+
+def _grant_target(code: str, username: str):
+    quiz = _quiz_or_404(code)
+    authorize_grant(current_user)
+    username = (username or "").strip()[:64]
+    if not username:
+        raise ValidationError("请填写学员工号", code="username_required")
+    user = get_user(username)
+    if user is None:
+        raise ValidationError(f"工号 {username} 不存在", code="unknown_user")
+    authorize_grant(current_user, user)
+    return quiz, user
+
+
+def _grant_page(quiz, user, *, errors=(), values=None, status=200):
+    used = services.attempts_used(quiz, user)
+    extra = queries.granted_extra_attempts(quiz.id, user.id)
+    history = [{"extra": g.extra_attempts, "reason": g.reason, "at": _fmt(g.granted_at)}
+               for g in queries.grants_of(quiz.id, user.id)]
+    return render_template("quizzes/grant.html", quiz=quiz, user=user, used=used, extra=extra,
+                           allowed=None if quiz.max_attempts is None else quiz.max_attempts + extra, history=history,
+                           errors=list(errors), values=values or {"extra_attempts": "1", "reason": ""},
+                           max_extra=services.MAX_EXTRA_ATTEMPTS,
+                           back_url=url_for("quizzes.results_page", code=quiz.code)), status
+
+
+@bp.get("/quizzes/<code>/grant")
+@login_required
+def grant_form(code):
+    quiz, user = _grant_target(code, request.args.get("username"))
+    return _grant_page(quiz, user)
+
+
+@bp.post("/quizzes/<code>/grant")
+@login_required
+def grant(code):
+    quiz, user = _grant_target(code, request.form.get("username"))
+    values = {"extra_attempts": (request.form.get("extra_attempts") or "").strip()[:10],
+              "reason": (request.form.get("reason") or "").strip()[:600]}
+    try:
+        services.grant_attempts(current_user, quiz, user, values["extra_attempts"], values["reason"], now=utcnow(),
+                                client_addr=client_addr())
+    except LMSError as exc:
+        db.session.rollback()
+        return _grant_page(quiz, user, errors=[exc.message], values=values, status=exc.status)
+    db.session.commit()
+    flash(f"已给 {user.name} 安排《{quiz.title}》补考 {values['extra_attempts']} 次。", "success")
+    return redirect(url_for("quizzes.results_page", code=quiz.code), 303)

@@ -22,11 +22,14 @@ from lms.certification import present, queries
 from lms.certification.models import Certificate, Program
 from lms.certification.pdf import iter_many_zip
 from lms.certification.services import add_months
-from lms.errors import NotFound
+from lms.db import SHANGHAI
+from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import KIND_LABELS, OrgKind, OrgUnit
 from lms.org.queries import get_org
 from lms.points.queries import totals_subquery
+from lms.quizzes.queries import get_quiz, quiz_results_query
+from lms.records.queries import EXPORT_RECORDS, TOTAL_COLUMNS, TOTAL_WIDTHS, total_cells, totals_query
 from lms.reports.exports import (
     CERTIFICATE_COLUMNS, CERTIFICATE_WIDTHS, certificate_cells, iter_csv, iter_xlsx, neutralise,
 )
@@ -35,6 +38,8 @@ from lms.reports.views import stats_request
 from lms.web import client_addr
 
 P = Permission
+#: hr and trainers see the scores of the people in their scope (API.md: hr/trainer in scope)
+QUIZ_RESULTS_PERMISSION = P.VIEW_USERS
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -280,6 +285,79 @@ def trainings_xlsx():
     _audit("export.trainings", "trainings.xlsx",
            {"org": org.code, "from": start.isoformat(), "to": end.isoformat(), "rows": len(rows)})
     return _download(iter_xlsx(TRAINING_COLUMNS, rows, "培训统计", widths=TRAINING_WIDTHS), XLSX, filename)
+
+
+QUIZ_RESULT_COLUMNS = ("姓名", "工号", "乡镇(街道)", "村(社区)", "网格", "最高分", "作答次数", "是否通过",
+                       "最近作答", "补考次数")
+QUIZ_RESULT_WIDTHS = (10, 12, 14, 14, 16, 8, 10, 10, 18, 10)
+
+
+def _org_filter(perm):
+    """The ?org= subtree filter, authorised for perm; None when absent; 422 for an unknown code."""
+    code = (request.args.get("org") or "").strip()[:32]
+    if not code:
+        return None
+    org = get_org(code)
+    if org is None:
+        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
+    authorize(current_user, perm, org)
+    return org
+
+
+@bp.get("/quiz-results.xlsx")
+@require(QUIZ_RESULTS_PERMISSION)
+def quiz_results_xlsx():
+    """One row per person in scope: best score, attempts, passed, last attempt (Asia/Shanghai), 补考 granted."""
+    code = (request.args.get("quiz") or "").strip()[:64]
+    if not code:
+        raise ValidationError("请指定测验（quiz 参数）", code="quiz_required")
+    quiz = get_quiz(code)
+    if quiz is None:
+        raise NotFound(f"测验 {code} 不存在")
+    org = _org_filter(QUIZ_RESULTS_PERMISSION)
+    query = quiz_results_query(quiz, scope_clause(current_user, QUIZ_RESULTS_PERMISSION, OrgUnit.path), org=org)
+    index = OrgIndex(current_user)
+    rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    title = quiz.title
+    _audit("export.quiz_results", "quiz-results.xlsx", {"quiz": quiz.code, "quiz_title": title,
+                                                        "org": org.code if org else None, "rows": rows})
+
+    def body_rows():
+        for (_, name, username, org_id, _org_name, best, attempts, passed, last, extra) in db.session.execute(
+                query.execution_options(yield_per=_YIELD)):
+            township, village, grid = index.names(org_id)
+            last_local = last.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0) if last else None
+            yield [name, username, township, village, grid, None if best is None else float(best), int(attempts),
+                   ("是" if passed else "否") if attempts else "未作答", last_local, int(extra)]
+
+    safe = "".join(ch for ch in quiz.code if ch.isascii() and (ch.isalnum() or ch in "-_")) or "quiz"
+    return _download(iter_xlsx(QUIZ_RESULT_COLUMNS, body_rows(), "测验成绩", widths=QUIZ_RESULT_WIDTHS), XLSX,
+                     f"quiz-results-{safe}-{_stamp(queries.local_today())}.xlsx")
+
+
+@bp.get("/records.xlsx")
+@require(EXPORT_RECORDS)
+def records_xlsx():
+    """学时档案 totals, one row per person of the filtered set (org subtree, hired date range), streamed."""
+    from lms.records.views import export_filters  # the form page and this download parse the same filters
+
+    filters = export_filters(EXPORT_RECORDS)
+    today = queries.local_today()
+    query = totals_query(current_user, today=today, **filters)
+    index = OrgIndex(current_user)
+    rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    org = filters["org"]
+    _audit("export.records", "records.xlsx", {
+        "org": org.code if org else None, "rows": rows,
+        "hired_from": filters["hired_from"].isoformat() if filters["hired_from"] else None,
+        "hired_to": filters["hired_to"].isoformat() if filters["hired_to"] else None})
+
+    def body_rows():
+        for row in db.session.execute(query.execution_options(yield_per=_YIELD)):
+            yield total_cells(row, index.names(row[3]))
+
+    return _download(iter_xlsx(TOTAL_COLUMNS, body_rows(), "学时档案汇总", widths=TOTAL_WIDTHS), XLSX,
+                     f"records-{_stamp(today)}.xlsx")
 
 
 def register(app) -> None:
