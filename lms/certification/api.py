@@ -95,6 +95,49 @@ def issue_certificate():
     return jsonify(present.certificate_json(certificate, queries.local_today())), 201
 
 
+_BATCH_REQUEST = {"type": "object", "required": ["usernames", "program", "reason"], "properties": {
+    "usernames": {"type": "array", "items": {"type": "string"}, "maxItems": services.MAX_BATCH},
+    "program": {"type": "string"}, "reason": {"type": "string", "maxLength": 500},
+    "only_qualified": {"type": "boolean", "description": "true：只发给已满足认证条件的人，其余列入 refused"}}}
+_BATCH_SCHEMA = {"type": "object", "properties": {
+    "issued": {"type": "array", "items": CERTIFICATE_SCHEMA},
+    "refused": {"type": "array", "items": {"type": "object", "properties": {
+        "username": {"type": "string"}, "reason": {"type": "string"}}}}}}
+
+
+def may_issue_to(actor, user) -> bool:
+    """HR's scope over the holder (one's own account is refused by the batch itself, with its reason)."""
+    return can(actor, P.MANAGE_CERTIFICATES, user.org)
+
+
+def batch_json(result, today) -> dict:
+    return {"issued": [present.certificate_json(c, today) for c in result.issued], "refused": result.refused}
+
+
+@bp.post("/certificates/batch")
+@document("/certificates/batch", "POST", summary="批量发证：逐人发放，不能发的列出原因（不在管辖范围、已持有有效证书、未满足条件、本人等）",
+          who="hr in scope", request_schema=_BATCH_REQUEST, response_schema=_BATCH_SCHEMA, errors=(400, 403, 422))
+@login_required
+def issue_batch():
+    authorize(current_user, P.MANAGE_CERTIFICATES)
+    data = json_body()
+    code = data.get("program")
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationError("请填写认证项目编码 program", code="program_required")
+    program = queries.get_program(code.strip()[:32])
+    if program is None:
+        raise ValidationError(f"认证项目 {code.strip()[:32]} 不存在", code="unknown_program")
+    only = data.get("only_qualified", False)
+    if not isinstance(only, bool):
+        raise ValidationError("only_qualified 只能是 true 或 false", code="invalid_only_qualified")
+    result = services.issue_batch(current_user, data.get("usernames"), program, data.get("reason"),
+                                  may_issue=lambda user: may_issue_to(current_user, user), only_qualified=only,
+                                  client_addr=client_addr())
+    reply = batch_json(result, queries.local_today())
+    db.session.commit()
+    return jsonify(reply), 200
+
+
 @bp.post("/certificates/<number>/revoke")
 @document("/certificates/<number>/revoke", "POST", summary="撤销证书（须写明理由），记入审计", who="hr in scope",
           request_schema=_REASON, response_schema=CERTIFICATE_SCHEMA, errors=(400, 403, 404, 409, 422))

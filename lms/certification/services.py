@@ -337,3 +337,137 @@ def prune_lookups(*, now=None) -> int:
     now = now or utcnow()
     result = db.session.execute(sa.delete(VerifyLookup).where(VerifyLookup.at < now - dt.timedelta(days=1)))
     return result.rowcount or 0
+
+
+# --- batch issue (HR, from a filtered list) ---------------------------------------------------------------
+
+#: people in one batch: a county's list fits; a runaway paste does not
+MAX_BATCH = 2000
+
+
+@dataclasses.dataclass
+class BatchResult:
+    """What a batch issue did: the new certificates, and each refused username with its reason (Chinese)."""
+
+    issued: list[Certificate]
+    refused: list[dict]
+
+
+def _unmet(user: User, program: Program, today: dt.date, facts_provider, titles: dict) -> list[str]:
+    """The requirements of program that user does not meet, as Chinese labels (empty: met)."""
+    holder = _with_held((facts_provider or facts.holder_facts)(user, today=today), user, today)
+    evaluation = rules.evaluate(queries.as_rule_program(program), holder, **titles)
+    return [item.label_zh for item in evaluation.missing]
+
+
+def _rule_titles() -> dict:
+    def table(name):
+        found = db.metadata.tables.get(name)
+        if found is None:
+            return {}
+        return dict(db.session.execute(sa.select(found.c.code, found.c.title)).all())
+
+    return {"course_titles": table("courses"), "quiz_titles": table("quizzes"), "program_titles": _program_titles()}
+
+
+def split_usernames(value) -> list[str]:
+    """Usernames from a JSON list or a pasted text (lines, commas, 、, spaces), in order, blanks dropped."""
+    if isinstance(value, str):
+        value = re.split(r"[\s,，、;；]+", value)
+    if not isinstance(value, list):
+        raise ValidationError("usernames 必须是工号列表", code="invalid_usernames")
+    return [item.strip() if isinstance(item, str) else item for item in value
+            if not (isinstance(item, str) and not item.strip())]
+
+
+def issue_batch(actor, usernames, program: Program | None, reason, *, may_issue, only_qualified: bool = False,
+                now=None, rng=secrets, facts_provider=None, client_addr: str = "") -> BatchResult:
+    """Issue program to each listed person HR may issue to; refuse the others, each with a Chinese reason.
+
+    ``may_issue(user) -> bool`` is the caller's scope check. Refused: unknown 工号, oneself (nobody issues a
+    certificate to themselves), out of scope, left, already holding a valid one, and with ``only_qualified``
+    whoever does not meet the program's requirements. A bad list, program or reason refuses the whole batch
+    (422) before anything is written.
+    """
+    now = now or utcnow()
+    reason = clean_reason(reason, field="发证理由")
+    if program is None:
+        raise ValidationError("请选择认证项目", code="program_required")
+    if program.is_retired:
+        raise ValidationError(f"认证项目“{program.title}”已停用，不能再发证", code="program_retired")
+    names = split_usernames(usernames)
+    if not names:
+        raise ValidationError("请至少填写一个工号", code="usernames_required")
+    if len(names) > MAX_BATCH:
+        raise ValidationError(f"一次最多为 {MAX_BATCH} 人发证，本次有 {len(names)} 人", code="too_many")
+    today = queries.local_today(now)
+    wanted = [n[:64] for n in names if isinstance(n, str)]
+    users = {u.username: u for u in db.session.scalars(sa.select(User).where(User.username.in_(wanted)))} \
+        if wanted else {}
+    holding = set(db.session.scalars(
+        sa.select(Certificate.holder_id).where(Certificate.program_id == program.id,
+                                               Certificate.status == CertificateStatus.valid,
+                                               Certificate.expires_on >= today))) if users else set()
+    titles = _rule_titles() if only_qualified else {}
+    issued, refused, seen = [], [], set()
+    for name in names:
+        if not isinstance(name, str):
+            refused.append({"username": str(name)[:64], "reason": "工号必须是文字"})
+            continue
+        name = name[:64]
+        if name in seen:
+            refused.append({"username": name, "reason": "名单中重复出现，已按第一次处理"})
+            continue
+        seen.add(name)
+        user = users.get(name)
+        if user is None:
+            refused.append({"username": name, "reason": "工号不存在"})
+        elif getattr(actor, "id", None) == user.id:
+            refused.append({"username": name, "reason": "不能给自己发证"})
+        elif not may_issue(user):
+            refused.append({"username": name, "reason": "不在您的管辖范围内"})
+        elif user.status != UserStatus.active:
+            refused.append({"username": name, "reason": "已离岗，不能发证"})
+        elif user.id in holding:
+            refused.append({"username": name, "reason": f"已持有有效的《{program.title}》证书"})
+        elif only_qualified and (missing := _unmet(user, program, today, facts_provider, titles)):
+            refused.append({"username": name, "reason": "未满足认证条件：" + "；".join(missing)})
+        else:
+            try:
+                with db.session.begin_nested():
+                    certificate = issue_manually(actor, user, program, reason, now=now, rng=rng,
+                                                 client_addr=client_addr)
+            except (ValidationError, Conflict) as exc:
+                refused.append({"username": name, "reason": exc.message})
+                continue
+            holding.add(user.id)
+            issued.append(certificate)
+    return BatchResult(issued=issued, refused=refused)
+
+
+def qualified_candidates(actor, perm, program: Program, *, org=None, today: dt.date | None = None, limit: int = 500,
+                         facts_provider=None) -> tuple[list[User], bool]:
+    """Active learners in actor's scope (under org) who meet program and hold no valid one: (people, truncated).
+
+    Rules are evaluated person by person, so at most ``limit`` people are examined.
+    """
+    # Late imports: the permission module's scope clause and the org tree's subtree range.
+    from lms.accounts.models import Role, RoleGrant
+    from lms.accounts.permissions import scope_clause
+    from lms.org.models import OrgUnit, subtree_clause
+
+    today = today or queries.local_today()
+    holding = sa.exists().where(Certificate.holder_id == User.id, Certificate.program_id == program.id,
+                                Certificate.status == CertificateStatus.valid, Certificate.expires_on >= today)
+    learner = sa.exists().where(RoleGrant.user_id == User.id,
+                                RoleGrant.role.in_((Role.worker, Role.grid_leader, Role.mentor, Role.trainer)))
+    query = (sa.select(User).join(OrgUnit, OrgUnit.id == User.org_id)
+             .where(scope_clause(actor, perm, OrgUnit.path), User.status == UserStatus.active, ~holding, learner,
+                    User.id != getattr(actor, "id", None))
+             .order_by(OrgUnit.path, User.username).limit(limit + 1))
+    if org is not None:
+        query = query.where(subtree_clause(OrgUnit.path, org.path))
+    people = list(db.session.scalars(query))
+    titles = _rule_titles()
+    met = [u for u in people[:limit] if not _unmet(u, program, today, facts_provider, titles)]
+    return met, len(people) > limit

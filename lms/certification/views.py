@@ -9,14 +9,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.masking import mask_name
+from lms.accounts.models import User
 from lms.accounts.permissions import Permission, authorize, require
 from lms.accounts.queries import get_user
 from lms.certification import codes, present, queries, services
-from lms.certification.api import count_verify_lookup
+from lms.certification.api import count_verify_lookup, may_issue_to
 from lms.certification.forms import IssueForm, ReasonForm
 from lms.certification.models import Certificate
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
+from lms.org.queries import get_org
 from lms.web import client_addr, page_number
 
 P = Permission
@@ -131,3 +133,73 @@ def verify(code):
                            program=certificate.program.title, holder=mask_name(certificate.holder.name),
                            issued=certificate.issued_on, expires=certificate.expires_on, status=status.value,
                            status_label=present.STATUS_LABELS[status])
+
+
+# --- batch issue --------------------------------------------------------------------------------------------
+
+def _batch_page(*, program_code: str = "", org_code: str = "", usernames: str = "", reason: str = "",
+                only_qualified: bool = True, candidates=None, truncated: bool = False, result=None,
+                errors=(), status: int = 200):
+    programs = [p for p in queries.list_programs() if not p.is_retired]
+    return render_template("certification/batch.html", programs=programs, program_code=program_code,
+                           org_code=org_code, usernames=usernames, reason=reason, only_qualified=only_qualified,
+                           candidates=candidates, truncated=truncated, result=result, errors=list(errors),
+                           limit=_CANDIDATE_LIMIT), status
+
+
+_CANDIDATE_LIMIT = 500
+
+
+def _batch_org(code: str):
+    code = (code or "").strip()[:32]
+    if not code:
+        return None
+    org = get_org(code)
+    if org is None:
+        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
+    authorize(current_user, P.MANAGE_CERTIFICATES, org)
+    return org
+
+
+@bp.get("/certificates/batch")
+@require(P.MANAGE_CERTIFICATES)
+def batch_form():
+    program_code = (request.args.get("program") or "").strip()[:32]
+    org = _batch_org(request.args.get("org"))
+    candidates, truncated = None, False
+    if program_code:
+        program = queries.get_program(program_code)
+        if program is None or program.is_retired:
+            raise ValidationError(f"认证项目 {program_code} 不存在或已停用", code="unknown_program")
+        people, truncated = services.qualified_candidates(current_user, P.MANAGE_CERTIFICATES, program, org=org,
+                                                          limit=_CANDIDATE_LIMIT)
+        candidates = [{"name": u.name, "username": u.username, "org": u.org.name} for u in people]
+    return _batch_page(program_code=program_code, org_code=org.code if org else "", candidates=candidates,
+                       truncated=truncated, usernames="\n".join(c["username"] for c in candidates or []))
+
+
+@bp.post("/certificates/batch")
+@require(P.MANAGE_CERTIFICATES)
+def batch_issue():
+    form = request.form
+    values = {"program_code": (form.get("program") or "").strip()[:32], "usernames": (form.get("usernames") or ""),
+              "reason": (form.get("reason") or "").strip(), "only_qualified": form.get("only_qualified") == "1",
+              "org_code": (form.get("org") or "").strip()[:32]}
+    program = queries.get_program(values["program_code"]) if values["program_code"] else None
+    try:
+        if values["program_code"] and program is None:
+            raise ValidationError(f"认证项目 {values['program_code']} 不存在", code="unknown_program")
+        result = services.issue_batch(current_user, values["usernames"], program, values["reason"],
+                                      may_issue=lambda user: may_issue_to(current_user, user),
+                                      only_qualified=values["only_qualified"], client_addr=client_addr())
+    except ValidationError as exc:
+        db.session.rollback()
+        return _batch_page(**values, errors=[exc.message], status=422)
+    issued = [{"name": c.holder.name, "username": c.holder.username, "number": c.number,
+               "expires": c.expires_on} for c in result.issued]
+    names = {u.username: u.name for u in db.session.scalars(
+        sa.select(User).where(User.username.in_([r["username"] for r in result.refused])))} if result.refused else {}
+    refused = [{**r, "name": names.get(r["username"], "")} for r in result.refused]
+    db.session.commit()
+    return _batch_page(**{**values, "usernames": ""}, result={"issued": issued, "refused": refused,
+                                                             "program": program.title if program else ""})
