@@ -42,7 +42,7 @@ def _requires_dict(requires) -> dict:
     return {"courses": list(data["courses"]), "quizzes": dict(data["quizzes"]),
             "drills_accepted": data["drills_accepted"], "training_hours": data["training_hours"],
             "mentoring_activities": data["mentoring_activities"], "points": data["points"],
-            "certificates": list(data["certificates"])}
+            "certificates": list(data["certificates"]), "within_months": data["within_months"]}
 
 
 def import_certifications(ctx: SyncContext, report: SyncReport) -> None:

@@ -46,6 +46,7 @@ def as_rule_program(program: Program) -> content.Program:
             mentoring_activities=req.get("mentoring_activities") or 0,
             points=req.get("points") or 0,
             certificates=tuple(req.get("certificates") or ()),
+            within_months=req.get("within_months") or None,
         ))
 
 

@@ -21,6 +21,16 @@ CERTIFICATE = "certificate"
 
 
 @dataclasses.dataclass(frozen=True)
+class Counted:
+    """The counted facts (content.COUNTED_FACTS) over the last N months only."""
+
+    quiz_scores: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    drills_accepted: int = 0
+    training_hours: float = 0
+    mentoring_activities: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class HolderFacts:
     """What one person has achieved, as counted by the caller at evaluation time."""
 
@@ -31,6 +41,14 @@ class HolderFacts:
     mentoring_activities: int = 0  # confirmed activities as mentor or mentee
     points: int = 0
     valid_certificates: frozenset[str] = frozenset()  # program codes of certificates valid now
+    #: within_months -> the counted facts of the last N months (for programs with ``within_months``)
+    windows: Mapping[int, Counted] = dataclasses.field(default_factory=dict)
+
+    def counted(self, within_months: int | None) -> Counted:
+        """The counted facts a program with this window sees (all time when None or not gathered)."""
+        if within_months and within_months in self.windows:
+            return self.windows[within_months]
+        return Counted(self.quiz_scores, self.drills_accepted, self.training_hours, self.mentoring_activities)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +96,9 @@ def evaluate(
     program_titles = program_titles or {}
     req = program.requires
     items: list[Item] = []
+    counted = facts.counted(req.within_months)
+    # Windowed facts say so: 「近 12 个月」.
+    recent = f"近 {req.within_months} 个月" if req.within_months else ""
 
     for code in req.certificates:
         held = code in facts.valid_certificates
@@ -86,14 +107,15 @@ def evaluate(
         done = code in facts.completed_courses
         items.append(Item(COURSE, code, f"完成课程《{course_titles.get(code, code)}》", True, done, done))
     for code, minimum in req.quizzes.items():
-        best = facts.quiz_scores.get(code)
+        best = counted.quiz_scores.get(code)
         met = best is not None and best >= minimum
-        items.append(Item(QUIZ, code, f"测验《{quiz_titles.get(code, code)}》成绩达到 {_num(minimum)} 分",
+        items.append(Item(QUIZ, code, f"{recent}测验《{quiz_titles.get(code, code)}》成绩达到 {_num(minimum)} 分",
                           minimum, best, met))
     counts = (
-        (DRILLS, req.drills_accepted, facts.drills_accepted, "模拟事件上报被采纳 {n} 次"),
-        (TRAINING_HOURS, req.training_hours, facts.training_hours, "培训学时累计达到 {n} 学时"),
-        (MENTORING, req.mentoring_activities, facts.mentoring_activities, "已确认的老带新活动达到 {n} 次"),
+        (DRILLS, req.drills_accepted, counted.drills_accepted, recent + "模拟事件上报被采纳 {n} 次"),
+        (TRAINING_HOURS, req.training_hours, counted.training_hours,
+         (recent + "培训学时达到 {n} 学时") if recent else "培训学时累计达到 {n} 学时"),
+        (MENTORING, req.mentoring_activities, counted.mentoring_activities, recent + "已确认的老带新活动达到 {n} 次"),
         (POINTS, req.points, facts.points, "积分达到 {n} 分"),
     )
     for kind, required, actual, template in counts:

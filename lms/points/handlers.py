@@ -62,11 +62,17 @@ def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, 
 
 
 def on_drill_accepted(user, *, report=None, now=None, **_):
+    """Points once per drill and person: a second accepted report of the same drill earns nothing."""
     drill = getattr(report, "drill", None)
     label = _title(drill, "title", "code")
     reason = "模拟事件上报被采纳" + (f"（{label}）" if label else "")
-    entry = services.award(user, PointKind.drill_accepted, reason=reason, source_type="drill_report",
-                           source_id=_title(report, "id", default="?"), now=now)
+    drill_id = getattr(report, "drill_id", None) or getattr(drill, "id", None)
+    if drill_id is not None:
+        source_type, source_id = "drill", drill_id
+    else:  # a report without its drill (should not happen): at least once per report
+        source_type, source_id = "drill_report", _title(report, "id", default="?")
+    entry = services.award(user, PointKind.drill_accepted, reason=reason, source_type=source_type,
+                           source_id=source_id, now=now)
     return _finish(user, PointKind.drill_accepted, entry, now)
 
 

@@ -100,6 +100,13 @@ class Quiz(db.Model):
     #: scheduled exams: no attempt starts outside [opens_at, closes_at)
     opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: 补考 after a wait: once max_attempts (+ grants) are used, a new round opens this many days after the
+    #: last attempt started; None: the attempts are for life
+    retake_after_days: Mapped[int | None]
+    #: open every year between these local days ("MM-DD", both inclusive; may wrap the new year), e.g. an
+    #: annual exam; None: no yearly window
+    annual_opens: Mapped[str | None] = mapped_column(sa.String(5))
+    annual_closes: Mapped[str | None] = mapped_column(sa.String(5))
     is_retired: Mapped[bool] = mapped_column(default=False)
     origin: Mapped[Origin] = mapped_column(sa.Enum(Origin, native_enum=False, length=16), default=Origin.file)
     #: sha256 of the quiz file's bytes

@@ -277,6 +277,9 @@ def import_quizzes(ctx, report) -> None:
                           "time_limit_minutes": spec.time_limit_minutes, "pass_score": spec.pass_score,
                           "max_attempts": spec.max_attempts, "shuffle_options": spec.shuffle_options,
                           "opens_at": spec.opens_at, "closes_at": spec.closes_at, "is_retired": False,
+                          "retake_after_days": spec.retake_after_days,
+                          "annual_opens": _month_day(spec.annual_window, 0),
+                          "annual_closes": _month_day(spec.annual_window, 1),
                           "content_hash": digest, "updated_at": ctx.now}
                 if quiz is None:
                     quiz = Quiz(code=spec.code, origin=Origin.file, **values)
@@ -298,6 +301,11 @@ def import_quizzes(ctx, report) -> None:
             report.count(KIND_QUIZ, "retired")
     db.session.flush()
     ctx.known["quiz_codes"] = {q.code for q in quizzes.values() if not q.is_retired}
+
+
+def _month_day(window, index: int) -> str | None:
+    """"MM-DD" of a quiz file's annual_window end (0: opens, 1: closes), or None."""
+    return f"{window[index][0]:02d}-{window[index][1]:02d}" if window else None
 
 
 # --- content import-bank -----------------------------------------------------------------------------------
