@@ -309,6 +309,7 @@ def test_shipped_certifications_parse_and_reference_existing_courses_and_quizzes
             assert star.requires.drills_accepted >= previous.requires.drills_accepted
             assert star.requires.training_hours >= previous.requires.training_hours
         assert (star.requires.mentoring_activities > 0) == (n >= 4)
+        assert star.requires.within_months == 12  # 12-month stars renew on the last 12 months only
         previous = star
     assert config.points == PointRules(lesson_complete=1, quiz_pass=5, drill_accepted=3, training_hour=2,
                                        mentoring_activity=4)
