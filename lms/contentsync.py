@@ -83,10 +83,37 @@ def run_import(courses_dir: Path, questions_dir: Path, *, now=None, actor=None) 
     """Run every registered importer in order; the caller commits."""
     context = SyncContext(Path(courses_dir), Path(questions_dir), now or utcnow(), actor)
     report = SyncReport()
-    for _, _, importer in _IMPORTERS:
+    refused = _unreachable_programs(context)
+    for _, name, importer in _IMPORTERS:
+        if name == "certifications" and refused:
+            # A program some grid cannot meet is refused (the stored programs stay as they were).
+            report.errors.extend(refused)
+            continue
         importer(context, report)
     report.errors.sort(key=lambda e: (e.path, e.line))
     return report
+
+
+def _unreachable_programs(context: SyncContext) -> list[ContentError]:
+    """The reachability findings of `content check` against the database's org tree, as errors."""
+    if not (context.courses_dir / "certifications.yaml").exists():
+        return []
+    from lms.contentcheck import reachability  # late: imports every feature's parser
+    from lms.contentcheck.model import OrgNode
+    from lms.extensions import db
+    from lms.org.models import OrgUnit
+
+    import sqlalchemy as sa
+
+    parent = sa.orm.aliased(OrgUnit)
+    rows = db.session.execute(sa.select(OrgUnit.code, parent.code, OrgUnit.kind)
+                              .outerjoin(parent, parent.id == OrgUnit.parent_id)).all()
+    if not rows:
+        return []
+    tree = [OrgNode(code, parent_code, str(kind)) for code, parent_code, kind in rows]
+    return [ContentError(f.path, f.line, f.reason) for f in reachability(context.courses_dir,
+                                                                          context.questions_dir, tree)
+            if f.blocking and f.kind == "program"]
 
 
 content_cli = AppGroup("content", help="课程、题库、演练等内容")

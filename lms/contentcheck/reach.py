@@ -34,6 +34,11 @@ class Tree:
         return (org or self.root) in self.ancestors(grid)
 
 
+def _grid_list(grids: list[str], limit: int = 10) -> str:
+    shown = "、".join(grids[:limit])
+    return shown + (f" 等 {len(grids)} 个" if len(grids) > limit else "")
+
+
 def _years(within_months: int | None) -> float:
     """How much of the year of normal work a window leaves (no window: the year)."""
     return min(within_months, 12) / 12 if within_months else 1.0
@@ -48,7 +53,24 @@ def quiz_problems(content: Content, code: str, minimum: float, grid: str, tree: 
     problems = []
     if not tree.sees(grid, quiz.org):
         problems.append(f"测验 {code} 属于 {quiz.org}，该网格看不到")
-    draw_problems = drawing.check_draws(list(quiz.draws), {b.code: b.questions for b in content.banks.values()})
+    return problems + _quiz_rules(content, code, minimum, within_months)
+
+
+def _draw_problems(content: Content, code: str) -> tuple[str, ...]:
+    """check_draws of the quiz, once per content (kept on it)."""
+    cache = content.__dict__.setdefault("_draw_problems", {})
+    if code not in cache:
+        quiz = content.quizzes[code]
+        cache[code] = tuple(drawing.check_draws(list(quiz.draws),
+                                                {b.code: b.questions for b in content.banks.values()}))
+    return cache[code]
+
+
+def _quiz_rules(content: Content, code: str, minimum: float, within_months: int | None) -> list[str]:
+    """The problems of a quiz whatever the grid (draw, score, window, attempts)."""
+    quiz = content.quizzes[code]
+    problems = []
+    draw_problems = _draw_problems(content, code)
     if draw_problems:
         problems.append(f"测验 {code} 无法组卷（{draw_problems[0]}）")
     if minimum > 100:
@@ -113,7 +135,14 @@ def check_programs(content: Content, nodes: list[OrgNode], figures: dict) -> lis
     failures: dict[tuple[int, str], list[str]] = collections.defaultdict(list)
     reachable: dict[str, set[str]] = {grid: set() for grid in tree.grids}
     ordered = dependency_order(config.programs)
+    # Grids that see the same content units give the same answers: check one of each kind.
+    content_orgs = {c.org_code or tree.root for c in content.courses.values()} | \
+        {q.org or tree.root for q in content.quizzes.values()} | {d.org or tree.root for d in content.drills.values()}
+    groups: dict[frozenset, list[str]] = collections.defaultdict(list)
     for grid in tree.grids:
+        groups[frozenset(tree.ancestors(grid) & content_orgs)].append(grid)
+    for members in groups.values():
+        grid = members[0]
         for program in ordered:
             req, code = program.requires, program.code
             problems: list[tuple[int, str]] = []
@@ -142,11 +171,13 @@ def check_programs(content: Content, nodes: list[OrgNode], figures: dict) -> lis
                 problems.append((line(code, "requires", "points"),
                                  f"要求 {req.points} 积分，一年正常工作最多约 {year['points']:g} 分"))
             for key, reason in problems:
-                failures[(key, f"认证项目 {code}：{reason}")].append(grid)
+                failures[(key, f"认证项目 {code}：{reason}")].extend(members)
             if not problems:
-                reachable[grid].add(code)
+                for member in members:
+                    reachable[member].add(code)
 
-    findings = [Finding(path, key, "program", f"{reason}（无法达成的网格：{'、'.join(grids)}）", blocking=True)
+    findings = [Finding(path, key, "program", f"{reason}（无法达成的网格：{_grid_list(sorted(grids))}）",
+                        blocking=True)
                 for (key, reason), grids in failures.items()]
     for program in config.programs:
         req = program.requires
