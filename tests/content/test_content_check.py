@@ -248,3 +248,25 @@ def test_shipped_content_has_no_blocking_finding(app):
 @pytest.mark.parametrize("kind", sorted(cfg.BLOCKING))
 def test_every_kind_has_a_label(kind):
     assert kind in cfg.CHECK_LABELS
+
+
+def test_content_import_refuses_a_program_no_grid_can_meet(tree, tmp_path):
+    from lms.certification.models import Program
+    from lms.contentsync import run_import
+    from lms.extensions import db
+
+    course(tmp_path, "c-one", "HX01")
+    course(tmp_path, "c-two", "HX02")
+    certs(tmp_path, """\
+        - code: P
+          title: 项目
+          valid_months: 36
+          requires:
+            courses: [c-one, c-two]
+        """)
+    report = run_import(tmp_path / "courses", tmp_path / "question_bank")
+    assert sorted(str(e) for e in report.errors) == [
+        "courses/certifications.yaml:6: 认证项目 P：课程 c-one 属于 HX01，该网格看不到（无法达成的网格：HX020101）",
+        "courses/certifications.yaml:6: 认证项目 P：课程 c-two 属于 HX02，该网格看不到（无法达成的网格：HX010101）"]
+    assert db.session.query(Program).count() == 0
+    assert report.counts["课程"]["new"] == 2  # the rest of the content is imported
