@@ -30,7 +30,11 @@ them, a second pass writes the sentences), so never query the database in a sent
 
 Functions return plain text (the template escapes it). None of the helpers ever returns a raw code when a name
 exists. An action without a sentence reads “<actor> <label>：<target>” with its registered label, or
-“<actor> 进行了其他操作” when the action is not registered at all: never the code itself.
+“<actor> 其他操作” when the action is not registered at all: never the code itself.
+
+A writer may also store the whole sentence: ``details["summary"]`` in Chinese (“周敏 修改了 张小明（worker）的
+手机号”). It is shown as stored (the actor's name put in front when it does not start with it) and wins over
+the registered sentence; still register a label so the filter lists the action.
 """
 from __future__ import annotations
 
@@ -354,7 +358,19 @@ def _generic_target(e, n: Names) -> str:
     return "" if re.fullmatch(r"[a-z]+(?:[-_.][a-z0-9]+)+", target) else target
 
 
+def _summary(e, n: Names) -> str | None:
+    """The sentence the writer stored in details["summary"] (names as they were then), with the actor in front."""
+    summary = e.d.get("summary")
+    if not isinstance(summary, str) or not summary.strip() or summary.isascii():
+        return None
+    actor = n.actor(e)
+    return summary if summary.startswith((actor, e.actor_name or "系统", "系统")) else f"{actor} {summary}"
+
+
 def _write(e, n: Names) -> str:
+    stored = _summary(e, n)
+    if stored:
+        return stored
     action = ACTIONS.get(e.action)
     if action is None or action.render is None:
         return _generic(e, n)

@@ -60,6 +60,11 @@ def _token(e, n):
     return f"{n.actor(e)} 为 {n.user(e.target)} 创建了接口令牌（Bearer）"
 
 
+@sentence("tokens.revoke", "吊销令牌", group="登录")
+def _token_revoke(e, n):
+    return f"{n.actor(e)} 吊销了 {n.user(e.target)} 的一个接口令牌（Bearer）"
+
+
 @sentence("tokens.revoke", "撤销令牌", group="登录")
 def _token_revoke(e, n):
     return f"{n.actor(e)} 撤销了 {n.user(e.target)} 的一个接口令牌（编号 {n.count(e.d.get('token'))}）"
@@ -77,6 +82,7 @@ sentence("accounts.create", "创建账号", group="账号")(_create)
 sentence("user.create", "创建账号", group="账号")(_create)
 
 
+@sentence("accounts.update", "修改账号信息", group="账号")
 @sentence("user.update", "修改账号信息", group="账号")
 def _update(e, n):
     fields = e.d.get("fields") or e.d.get("changed") or []
@@ -143,11 +149,15 @@ def _org_import(e, n):
 
 @sentence("org.update", "修改组织", group="组织")
 def _org_update(e, n):
-    code = e.d.get("code") or e.target
-    sentence_ = f"{n.actor(e)} 修改了组织 {e.d.get('name') or n.org(code)}"
-    if e.d.get("parent") or e.d.get("new_parent"):
-        sentence_ += f"，移到 {n.org(e.d.get('new_parent') or e.d.get('parent'))} 之下"
-    return sentence_
+    name = e.d.get("name") or n.org(e.d.get("code") or e.target)
+    parts = []
+    if e.d.get("old_name") and e.d.get("old_name") != name:
+        parts.append(f"将“{e.d['old_name']}”改名为“{name}”")
+    if e.d.get("parent_to") and e.d.get("parent_to") != e.d.get("parent_from"):
+        parts.append(f"将“{name}”从“{e.d.get('parent_from') or '（无）'}”移到“{e.d['parent_to']}”之下")
+    fields = e.d.get("fields") if isinstance(e.d.get("fields"), list) else []
+    labels = "、".join(str(f) for f in fields if not str(f).isascii())
+    return f"{n.actor(e)} " + ("，".join(parts) or f"修改了“{name}”" + (f"的{labels}" if labels else ""))
 
 
 # --- courses -------------------------------------------------------------------------------------------------
@@ -249,7 +259,8 @@ def _quiz_results(e, n):
 
 
 def _grant(e, n):
-    who = n.user(e.d.get("username") or (e.target if e.target_type == "user" else None))
+    shown = e.d.get("user") if isinstance(e.d.get("user"), str) and not e.d["user"].isascii() else None
+    who = shown or n.user(e.d.get("username") or (e.target if e.target_type == "user" else None))
     quiz = e.d.get("quiz") or (e.target if e.target_type == "quiz" else None)
     extra = e.d.get("extra_attempts")
     reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") else ""
@@ -257,6 +268,7 @@ def _grant(e, n):
 
 
 sentence("quiz.grant", "补考", group="题库与测验")(_grant)
+sentence("quizzes.grant_attempts", "补考", group="题库与测验")(_grant)
 
 
 # --- drills --------------------------------------------------------------------------------------------------
@@ -298,7 +310,12 @@ def _pairing_create(e, n):
 @sentence("mentoring.pairing_end", "结束结对", group="老带新")
 def _pairing_end(e, n):
     reason = f"，理由：{n.text(e.d.get('reason'))}" if e.d.get("reason") else ""
-    return f"{n.actor(e)} 结束了{n.pairing(e.target)}{reason}"
+    mentees = e.d.get("mentees") if isinstance(e.d.get("mentees"), list) else []
+    if e.d.get("mentor"):  # entries since December 2026 name the people; older ones only the pairing's id
+        pairing = f"导师 {n.user(e.d['mentor'])}" + (f" 与 {n.users(mentees)}" if mentees else "") + " 的结对"
+    else:
+        pairing = n.pairing(e.target)
+    return f"{n.actor(e)} 提前结束了{pairing}{reason}"
 
 
 # --- certificates --------------------------------------------------------------------------------------------
@@ -350,6 +367,16 @@ def _remind(e, n):
     scope = e.d.get("范围") or n.org_path(e.org_path)
     sent = e.d.get("提醒人数", e.d.get("sent"))
     return f"{n.actor(e)} 提醒了 {scope} {n.count(sent)} 位未完成{what}的人"
+
+
+@sentence("records.download", "下载学时档案", group="导出")
+def _record_download(e, n):
+    return f"{n.actor(e)} 下载了 {n.user(e.target)} 的学时档案（{n.format(e.d.get('format') or 'pdf')}）"
+
+
+@sentence("accounts.password_sheet", "下载初始密码表", group="账号")
+def _password_sheet(e, n):
+    return f"{n.actor(e)} 下载了名单“{e.d.get('file') or e.target or '名单'}”的初始密码表"
 
 
 @sentence("record.export", "导出学时档案", group="导出")

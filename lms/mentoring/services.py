@@ -182,7 +182,9 @@ def end_pairing(actor, pairing: Pairing, reason: str, *, client_addr: str = "",
     pairing.ended_at = now
     pairing.end_reason = reason
     record("mentoring.pairing_end", actor=actor, target_type="pairing", target=pairing.id, org=pairing.org,
-           client_addr=client_addr, now=now, details={"reason": reason})
+           client_addr=client_addr, now=now,
+           details={"reason": reason, "mentor": pairing.mentor.username,
+                    "mentees": [m.mentee.username for m in pairing.mentees]})
     return pairing
 
 

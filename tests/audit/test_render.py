@@ -118,3 +118,32 @@ def test_audit_page_filters_by_person_kind_and_date(app, client, people):
     assert "2026-01-05 10:00:00" in text  # Asia/Shanghai
     response = client.get("/audit?from=2026-13-01")
     assert response.status_code == 200 and "看不懂" in response.get_data(as_text=True)
+
+
+def test_a_stored_summary_is_the_sentence(app, people):
+    rows = _rows(
+        _entry("accounts.update", actor=people["hr"], target_type="user", target="w1",
+               details={"summary": "周文斌 修改了 张小明（w1）的手机号", "fields": ["手机号"]}),
+        _entry("records.download", actor=people["hr"], target_type="user", target="w1",
+               details={"summary": "下载了 张小明（w1）的学时档案（PDF）", "format": "pdf"}),
+        _entry("accounts.update", actor=people["hr"], target_type="user", target="w1", details={"fields": ["手机号"]}),
+    )
+    assert rows[0]["sentence"] == "周文斌 修改了 张小明（w1）的手机号"
+    assert rows[1]["sentence"] == "周文斌 下载了 张小明（w1）的学时档案（PDF）"
+    assert rows[2]["sentence"] == "周文斌 修改了 张小明 的账号信息（手机号）"
+
+
+def test_ending_a_pairing_names_mentor_and_mentees(app, people):
+    row = _rows(_entry("mentoring.pairing_end", actor=people["hr"], target_type="pairing", target="7",
+                       details={"reason": "调岗", "mentor": "hr1", "mentees": ["w1"]}))[0]
+    assert row["sentence"] == "周文斌 提前结束了导师 周文斌 与 张小明 的结对，理由：调岗"
+    old = _rows(_entry("mentoring.pairing_end", actor=people["hr"], target_type="pairing", target="7",
+                       details={"reason": "调岗"}))[0]
+    assert old["sentence"] == "周文斌 提前结束了一个结对，理由：调岗"
+
+
+def test_org_update_says_what_moved(app, people):
+    row = _rows(_entry("org.update", actor=people["hr"], target_type="org", target="HX010101", details={
+        "name": "桃源村第一网格", "old_name": "桃源村第一网格", "parent_from": "桃源村", "parent_to": "石桥村",
+        "fields": ["上级单位"]}))[0]
+    assert row["sentence"] == "周文斌 将“桃源村第一网格”从“桃源村”移到“石桥村”之下"

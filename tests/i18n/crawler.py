@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections import Counter
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 #: elements whose text is code, data or a field's value, not prose
 SKIPPED = {"code", "pre", "script", "style", "textarea", "template", "kbd", "samp", "svg"}
@@ -37,26 +37,74 @@ ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z][A-Za-z']+(?:[ ,]+[A-Za-z][A-Za-z']+
 URL = re.compile(r"https?://\S+")
 
 
+class _GetForm:
+    """A GET form being read: its action, its fields' values, and each select's first real choice."""
+
+    def __init__(self, action: str):
+        self.action = action
+        self.fields: dict[str, str] = {}
+        self.choices: dict[str, str] = {}
+        self.select: str | None = None
+
+    def urls(self) -> list[str]:
+        """The form sent as it stands, then once per select with its first non-empty choice."""
+        base = {k: v for k, v in self.fields.items() if v}
+        urls = [self.action + "?" + urlencode(base)]
+        for name, value in self.choices.items():
+            if base.get(name) != value:
+                urls.append(self.action + "?" + urlencode({**base, name: value}))
+        return urls
+
+
 class _TextAndLinks(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.links: list[str] = []
         self._skip: list[str] = []
+        self._form: _GetForm | None = None
 
     def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
         if tag == "a":
-            href = dict(attrs).get("href")
+            href = attributes.get("href")
             if href:
                 self.links.append(href)
+        self._form_field(tag, attributes)
         if tag in SKIPPED:
             self._skip.append(tag)
         elif tag not in VOID:
             self.parts.append(" ")
 
+    def _form_field(self, tag, attributes):
+        if tag == "form":
+            method = (attributes.get("method") or "get").lower()
+            self._form = _GetForm(attributes.get("action") or "") if method == "get" else None
+        form = self._form
+        if form is None:
+            return
+        name = attributes.get("name")
+        if tag == "input" and name and (attributes.get("type") or "text") not in ("submit", "button", "file",
+                                                                                  "checkbox", "radio", "image"):
+            form.fields[name] = attributes.get("value") or ""
+        elif tag == "select" and name:
+            form.select = name
+            form.fields.setdefault(name, "")
+        elif tag == "option" and form.select:
+            value = attributes.get("value") or ""
+            if "selected" in attributes:
+                form.fields[form.select] = value
+            if value and form.select not in form.choices:
+                form.choices[form.select] = value
+
     def handle_endtag(self, tag):
         if self._skip and tag == self._skip[-1]:
             self._skip.pop()
+        if tag == "select" and self._form is not None:
+            self._form.select = None
+        if tag == "form" and self._form is not None:
+            self.links += self._form.urls()
+            self._form = None
         self.parts.append(" ")
 
     def handle_data(self, data):
@@ -65,7 +113,7 @@ class _TextAndLinks(HTMLParser):
 
 
 def parse(html: str) -> tuple[str, list[str]]:
-    """(visible text, hrefs of <a> elements) of an HTML document."""
+    """(visible text, links: hrefs of <a> elements and GET forms sent as they stand) of an HTML document."""
     parser = _TextAndLinks()
     parser.feed(html)
     parser.close()
@@ -127,7 +175,7 @@ def crawl(client, start: list[str], *, allowed_values: frozenset[str] = frozense
         text, hrefs = parse(response.get_data(as_text=True))
         findings += [Finding(url, token) for token in dict.fromkeys(leaks(text, allowed_values))]
         for href in hrefs:
-            href = urldefrag(href)[0]
+            href = urljoin(url, urldefrag(href)[0])
             parts = urlsplit(href)
             if parts.scheme not in ("", "http") or (parts.netloc and parts.netloc != "localhost"):
                 continue
