@@ -143,20 +143,29 @@ def record_attendance(training_id):
 
 
 @bp.post("/trainings/<int:training_id>/checkin")
-@document("/trainings/<int:training_id>/checkin", "POST", summary="自助签到（培训师屏幕上的 6 位签到码）",
-          who="参训组织内的人员。201 首次签到；200 已签到（含同一 client_id 的重试）；422 invalid_code；"
-              "403 not_in_training_org；409 checkin_closed（开始前 30 分钟至结束之外，或已取消）",
+@document("/trainings/<int:training_id>/checkin", "POST", summary="自助签到（培训师屏幕上的 6 位签到码，可离线输入后上传）",
+          who="参训组织内的人员。201 首次签到；200 已签到（含同一 client_id 的重试）；422 invalid_code / "
+              "invalid_captured_at / checkin_upload_too_late；403 not_in_training_org；409 checkin_closed（开始前 "
+              "30 分钟至结束之外，或已取消）；429 too_many_wrong_codes（每人每分钟最多输错 10 次）。离线输入时带上 "
+              "captured_at：按该时刻的签到码（前后各一步）核对，该时刻须在签到时间内，且 24 小时内上传",
           request_schema={"type": "object", "required": ["code"], "properties": {
-              "code": {"type": "string", "pattern": "^[0-9]{6}$"}, "client_id": {"type": "string", "format": "uuid"}}},
+              "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+              "captured_at": {"type": "string", "format": "date-time"},
+              "client_id": {"type": "string", "format": "uuid"}}},
           response_schema={"type": "object", "properties": {
               "training": _TRAINING_SCHEMA, "checked_in_at": {"type": "string"}, "method": {"type": "string"},
               "hours": {"type": "number"}}},
-          status=201, errors=(400, 403, 404, 409, 422))
+          status=201, errors=(400, 403, 404, 409, 422, 429))
 @login_required
 def check_in(training_id):
     training = load_training(training_id)
     data = json_body()
-    attendance, created = services.check_in(current_user, training, data.get("code"), data.get("client_id"))
+    try:
+        attendance, created = services.check_in(current_user, training, data.get("code"), data.get("client_id"),
+                                                captured_at=data.get("captured_at"))
+    except services.WrongCode:
+        db.session.commit()  # the wrong code counts towards the limit although the answer is an error
+        raise
     db.session.commit()
     return jsonify({"training": training_json(training), "checked_in_at": iso(attendance.recorded_at),
                     "method": attendance.method.value, "hours": float(training.hours)}), 201 if created else 200

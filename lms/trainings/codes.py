@@ -7,8 +7,11 @@ import hmac
 import unicodedata
 
 STEP_SECONDS = 30
-#: the current step and the one before: a forwarded photo is useless after at most 60 s
-ACCEPTED_STEPS = 2
+#: typed live, the code shown before the current one stays accepted this long after it changed (a slow
+#: typist who began just before the change); for the rest of the step only the code on screen is valid
+GRACE_SECONDS = 15
+#: typed offline at captured_at: the code of that step or of a neighbour (the tablet's clock may be a step off)
+CAPTURED_STEPS = (-1, 0, 1)
 DIGITS = 6
 
 
@@ -47,11 +50,20 @@ def normalise_code(text) -> str | None:
     return cleaned
 
 
-def verify_code(app_secret: str, training_secret: str, typed, now: dt.datetime) -> bool:
-    """typed matches the code of the current or the previous step."""
+def accepted_steps(now: dt.datetime, captured_at: dt.datetime | None = None) -> list[int]:
+    """Steps whose code is accepted: live, the current one (and the previous one for GRACE_SECONDS after the
+    change); typed offline, the step of captured_at and its neighbours."""
+    if captured_at is not None:
+        step = time_step(captured_at)
+        return [step + delta for delta in CAPTURED_STEPS]
+    return sorted({time_step(now), time_step(now - dt.timedelta(seconds=GRACE_SECONDS))})
+
+
+def verify_code(app_secret: str, training_secret: str, typed, now: dt.datetime,
+                captured_at: dt.datetime | None = None) -> bool:
+    """typed matches a code of accepted_steps(now, captured_at)."""
     code = normalise_code(typed)
     if code is None:
         return False
-    step = time_step(now)
-    return any(hmac.compare_digest(code, code_for_step(app_secret, training_secret, step - back))
-               for back in range(ACCEPTED_STEPS))
+    return any(hmac.compare_digest(code, code_for_step(app_secret, training_secret, step))
+               for step in accepted_steps(now, captured_at))

@@ -26,6 +26,9 @@ class CheckinForm(FlaskForm):
                                   "maxlength": "12"})
     #: the page's own retry key: submitting twice records once
     client_id = HiddenField()
+    #: when the code was typed (set by the page's script at the first keystroke): a slow or offline submit is
+    #: checked against the code shown then
+    captured_at = HiddenField()
 
 
 class ActionForm(FlaskForm):

@@ -87,3 +87,18 @@ class Attendance(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     org: Mapped[OrgUnit] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
+
+class CheckinFailure(db.Model):
+    """One wrong check-in code typed by a person: counted over the last minute, so guessing stops at the limit.
+
+    In the database (not process memory) so every app server counts the same tries.
+    """
+
+    __tablename__ = "checkin_failures"
+    __table_args__ = (sa.Index("ix_checkin_failures_user_failed_at", "user_id", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    training_id: Mapped[int] = mapped_column(sa.ForeignKey("trainings.id", ondelete="CASCADE"))
+    failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,13 +13,13 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User, UserStatus
 from lms.accounts.permissions import SYSTEM, Permission, authorize, can, scope_orgs
 from lms.db import SHANGHAI, utcnow
-from lms.errors import Conflict, Forbidden, ValidationError
+from lms.errors import Conflict, Forbidden, TooManyRequests, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit
 from lms.org.queries import get_org
 from lms.signals import attendance_recorded
 from lms.trainings import codes
-from lms.trainings.models import LEVEL_LABELS, Attendance, AttendanceMethod, Training, TrainingLevel
+from lms.trainings.models import LEVEL_LABELS, Attendance, AttendanceMethod, CheckinFailure, Training, TrainingLevel
 from lms.trainings.queries import get_attendance
 
 #: a session without times runs the whole working day
@@ -28,6 +28,17 @@ DEFAULT_END = dt.time(18, 0)
 #: self check-in opens this long before the start
 CHECKIN_OPENS_BEFORE = dt.timedelta(minutes=30)
 MAX_HOURS = decimal.Decimal("24")
+#: wrong check-in codes a person may type in WRONG_CODE_WINDOW before being refused (429)
+MAX_WRONG_CODES = 10
+WRONG_CODE_WINDOW = dt.timedelta(minutes=1)
+#: an offline check-in is uploaded at most this long after the code was typed
+OFFLINE_UPLOAD_WITHIN = dt.timedelta(hours=24)
+#: a tablet clock this far ahead of the server is still believed (captured_at is then taken as now)
+CAPTURED_AHEAD = dt.timedelta(minutes=2)
+#: PostgreSQL: a transaction-scoped advisory lock per person (class, user id) around the counting of wrong codes
+_CHECKIN_LOCK_CLASS = 0xC4EC  # "check-in"; (class, key) keeps it apart from any other advisory lock
+_LOCK_CHECKINS = sa.select(sa.func.pg_advisory_xact_lock(sa.cast(sa.literal(_CHECKIN_LOCK_CLASS), sa.Integer),
+                                                         sa.cast(sa.bindparam("user_id"), sa.Integer)))
 
 #: how high an org kind sits: a county-level grant (or above) may run all three levels
 _KIND_RANK = {OrgKind.province: 0, OrgKind.city: 0, OrgKind.county: 0, OrgKind.township: 1, OrgKind.village: 2,
@@ -261,23 +272,77 @@ def current_checkin_code(training: Training, now: dt.datetime | None = None, sec
     return codes.current_code(secret or app_secret(), training.checkin_secret, now or utcnow())
 
 
+class WrongCode(ValidationError):
+    """A wrong or expired code; the view commits the failure recorded with it before answering."""
+
+    code = "invalid_code"
+
+
+def parse_captured_at(value, now: dt.datetime) -> dt.datetime | None:
+    """When an offline code was typed: ISO 8601 (no offset = Beijing time), not in the future, at most 24 h ago."""
+    if value in (None, ""):
+        return None
+    try:
+        captured = dt.datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        captured = None
+    if captured is None:
+        raise ValidationError("captured_at 应为输入签到码时的时间，ISO 8601 格式，例如 2026-03-15T09:05:00+08:00",
+                              code="invalid_captured_at")
+    if captured.tzinfo is None:
+        captured = captured.replace(tzinfo=SHANGHAI)
+    if captured > now + CAPTURED_AHEAD:
+        raise ValidationError("captured_at 晚于服务器当前时间：请校准平板的时钟后重试", code="invalid_captured_at")
+    if captured < now - OFFLINE_UPLOAD_WITHIN:
+        raise ValidationError("离线签到须在输入签到码后 24 小时内上传，本次已超过 24 小时，请联系培训师补登",
+                              code="checkin_upload_too_late")
+    return min(captured, now)
+
+
+def _lock_tries(user: User) -> None:
+    # PostgreSQL: serialise one person's check-ins so a parallel burst cannot each count 9 and all be checked.
+    # (SQLite: the request already holds the write lock.)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_LOCK_CHECKINS, {"user_id": user.id})
+
+
 def check_in(user: User, training: Training, code, client_id=None, now: dt.datetime | None = None,
-             secret: str | None = None) -> tuple[Attendance, bool]:
-    """Self check-in with the code on the trainer's screen; (attendance, created). Retries return the first one."""
+             secret: str | None = None, captured_at=None) -> tuple[Attendance, bool]:
+    """Self check-in with the code on the trainer's screen; (attendance, created). Retries return the first one.
+
+    captured_at (typed offline): the code is checked against that moment's step (±1) and that moment must fall
+    in the session's check-in window; the upload must come within 24 h. After MAX_WRONG_CODES wrong codes in
+    a minute a person gets 429 until the minute has passed. A wrong code raises WrongCode with a failure added.
+    """
     now = now or utcnow()
     if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= 64):
         raise ValidationError("client_id 应为不超过 64 个字符的字符串（UUID）", code="invalid_client_id")
+    captured = parse_captured_at(captured_at, now)
     if not user.org.is_within(training.org):
         raise Forbidden(f"您不属于本场培训的参训范围（{training.org.name}）", code="not_in_training_org")
     existing = get_attendance(training, user)
     if existing is not None:
         return existing, False
     opens, closes = checkin_window(training)
-    if training.is_cancelled or not opens <= now <= closes:
-        raise Conflict("现在不在签到时间内（培训开始前 30 分钟至结束）" if not training.is_cancelled
-                       else "该培训已取消", code="checkin_closed")
-    if not codes.verify_code(secret or app_secret(), training.checkin_secret, code, now):
-        raise ValidationError("签到码不正确或已过期，请输入培训师屏幕上当前显示的 6 位数字", code="invalid_code")
+    at = captured or now
+    if training.is_cancelled or not opens <= at <= closes:
+        raise Conflict("该培训已取消" if training.is_cancelled else
+                       ("输入签到码的时间不在签到时间内（培训开始前 30 分钟至结束）" if captured else
+                        "现在不在签到时间内（培训开始前 30 分钟至结束）"), code="checkin_closed")
+    _lock_tries(user)
+    since = now - WRONG_CODE_WINDOW
+    wrong = db.session.scalar(sa.select(sa.func.count()).select_from(CheckinFailure).where(
+        CheckinFailure.user_id == user.id, CheckinFailure.failed_at > since))
+    if wrong >= MAX_WRONG_CODES:
+        raise TooManyRequests(f"签到码输错次数太多：每分钟最多 {MAX_WRONG_CODES} 次，请一分钟后再试",
+                              code="too_many_wrong_codes")
+    if not codes.verify_code(secret or app_secret(), training.checkin_secret, code, now, captured_at=captured):
+        # The person's tries older than the window count no more: the table holds at most a minute per person.
+        db.session.execute(sa.delete(CheckinFailure).where(CheckinFailure.user_id == user.id,
+                                                           CheckinFailure.failed_at <= since))
+        db.session.add(CheckinFailure(user_id=user.id, training_id=training.id, failed_at=now))
+        raise WrongCode("签到码不正确或已过期，请输入培训师屏幕上当前显示的 6 位数字" if captured is None else
+                        "签到码与输入时间不符：离线签到须填写当时培训师屏幕上显示的 6 位数字")
     attendance = _add_attendance(training, user, AttendanceMethod.checkin, user, now, client_id)
     if attendance is None:
         return get_attendance(training, user), False

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from lms.accounts.permissions import Permission, authorize, can, has_permission, require, scope_orgs
 from lms.db import local, utcnow
-from lms.errors import Conflict, Forbidden, ValidationError
+from lms.errors import Conflict, Forbidden, TooManyRequests, ValidationError
 from lms.extensions import db
 from lms.org.models import KIND_LABELS
 from lms.org.queries import list_subtree
@@ -178,12 +178,18 @@ def checkin_page(training_id):
     status, error = 200, None
     if form.validate_on_submit():
         try:
-            _, created = services.check_in(current_user, training, form.code.data, form.client_id.data or None)
+            _, created = services.check_in(current_user, training, form.code.data, form.client_id.data or None,
+                                           captured_at=form.captured_at.data or None)
         except ValidationError as exc:
+            if isinstance(exc, services.WrongCode):
+                db.session.commit()  # the wrong code counts towards the limit
+            else:
+                db.session.rollback()
             form.code.errors.append(exc.message)
             status = 422
-        except Conflict as exc:
-            error, status = exc.message, 409
+        except (Conflict, TooManyRequests) as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
         else:
             db.session.commit()
             flash("签到成功！" if created else "您已签到，无需重复签到。", "success")

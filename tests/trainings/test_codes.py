@@ -1,4 +1,5 @@
-"""The rotating check-in code: derived from the clock, accepted for the current and previous 30-second step."""
+"""The rotating check-in code: derived from the clock; live, the code on screen (the previous one for a short grace
+after the change); typed offline, the code of captured_at's step or a neighbour."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,14 +24,30 @@ def test_code_changes_with_the_step_the_training_and_the_app_secret():
     assert base not in others
 
 
-def test_code_of_the_previous_step_is_accepted():
+def test_code_of_the_previous_step_is_accepted_only_for_the_grace_after_the_change():
     code = codes.current_code("app", "t1", T0)[0]
-    assert codes.verify_code("app", "t1", code, T0 + dt.timedelta(seconds=59))
+    assert codes.verify_code("app", "t1", code, T0 + dt.timedelta(seconds=30 + codes.GRACE_SECONDS - 1))
+    assert not codes.verify_code("app", "t1", code, T0 + dt.timedelta(seconds=30 + codes.GRACE_SECONDS))
 
 
-def test_forwarded_photo_of_a_code_is_useless_after_sixty_seconds():
+def test_live_only_one_code_is_valid_for_most_of_a_step():
+    assert codes.accepted_steps(T0 + dt.timedelta(seconds=10)) == [codes.time_step(T0) - 1, codes.time_step(T0)]
+    assert codes.accepted_steps(T0 + dt.timedelta(seconds=codes.GRACE_SECONDS)) == [codes.time_step(T0)]
+
+
+def test_forwarded_photo_of_a_code_is_useless_after_the_grace():
     code = codes.current_code("app", "t1", T0)[0]
     assert not codes.verify_code("app", "t1", code, T0 + dt.timedelta(seconds=60))
+
+
+def test_offline_code_is_checked_at_its_captured_time_plus_or_minus_one_step():
+    code = codes.current_code("app", "t1", T0)[0]
+    later = T0 + dt.timedelta(hours=3)
+    assert not codes.verify_code("app", "t1", code, later)
+    for offset in (-30, 0, 29, 59):
+        assert codes.verify_code("app", "t1", code, later, captured_at=T0 + dt.timedelta(seconds=offset))
+    for offset in (-31, 60):
+        assert not codes.verify_code("app", "t1", code, later, captured_at=T0 + dt.timedelta(seconds=offset))
 
 
 def test_code_from_the_future_is_refused():

@@ -46,3 +46,19 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
   window.addEventListener("pagehide", function () { window.clearInterval(timer); });
 }());
+
+// Learner's check-in form: note when the code was typed, so a slow or delayed submit is checked against the
+// code that was on the screen then (the server accepts that moment's code within the session's window).
+(function () {
+  "use strict";
+  var form = document.querySelector(".checkin-form");
+  if (!form) { return; }
+  var code = form.querySelector("input[name=code]");
+  var captured = form.querySelector("input[name=captured_at]");
+  if (!code || !captured) { return; }
+  function stamp() {
+    if (!captured.value) { captured.value = new Date().toISOString(); }
+  }
+  code.addEventListener("input", stamp);
+  if (code.value) { stamp(); }  // filled in from the QR link: the code of the moment the page opened
+}());
