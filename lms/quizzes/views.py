@@ -20,7 +20,7 @@ from lms.db import SHANGHAI, local, utcnow
 from lms.errors import LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgUnit
-from lms.quizzes import exports, queries, services
+from lms.quizzes import exports, queries, retake, services
 from lms.quizzes.api import authorize_grant, may_grant, own_attempt, settle_overdue, sittable_quiz
 from lms.quizzes.draw import check_draws
 from lms.quizzes.formats import IMPORT_FORMATS
@@ -74,13 +74,24 @@ def index():
         used = len(attempts)
         open_one = next((a for a in attempts if a.status == AttemptStatus.open), None)
         limit = quiz.max_attempts + extra.get(quiz.id, 0) if quiz.max_attempts else None
+        retake_note = ""
+        if limit and quiz.retake_after_days and used >= limit:
+            # 补考 after a wait: count the current round only; a round whose wait has passed starts afresh.
+            used, reopens = retake.current_round([a.started_at for a in attempts], limit,
+                                                 dt.timedelta(days=quiz.retake_after_days))
+            if reopens is not None and now >= reopens:
+                used = 0
+            elif reopens is not None:
+                retake_note = f"（{_fmt(reopens)} 起可补考）"
         window = ""
         if quiz.opens_at or quiz.closes_at:
             window = f"{_fmt(quiz.opens_at) or '即日'} 至 {_fmt(quiz.closes_at) or '不限'}"
+        if quiz.annual_opens and quiz.annual_closes:
+            window = retake.window_label(quiz.annual_opens, quiz.annual_closes) + (f"（{window}）" if window else "")
         rows.append({
             "code": quiz.code, "title": quiz.title, "minutes": quiz.time_limit_minutes,
             "pass_score": quiz.pass_score, "questions": sum(int(d["count"]) for d in quiz.draws),
-            "attempts": f"{used} / {limit}" if limit else f"{used}（不限次数）",
+            "attempts": f"{used} / {limit}{retake_note}" if limit else f"{used}（不限次数）",
             "best": best.get(quiz.code), "window": window, "due": assigned.get(quiz.code),
             "open_attempt": open_one.id if open_one else None,
             "can_start": services.quiz_is_open(quiz, now) and (limit is None or used < limit),

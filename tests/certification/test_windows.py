@@ -193,3 +193,23 @@ def test_a_12_month_star_lapses_when_its_window_passes_without_work(tree, tmp_pa
     again = db.session.scalars(sa.select(Certificate).where(Certificate.holder_id == worker.id,
                                                            Certificate.status == CertificateStatus.valid)).all()
     assert [(c.program.code, c.renewal_of_id) for c in again] == [("STAR-1", certificate.id)]
+
+
+def test_quiz_list_shows_the_retake_date_then_lets_the_worker_start_again(client, api, tree):
+    from unittest import mock
+
+    worker = make_user("w-page", "worker", tree["g1"])
+    make_bank()
+    quiz = make_quiz(max_attempts=1)
+    quiz.retake_after_days, quiz.annual_opens, quiz.annual_closes = 30, "11-15", "01-15"
+    db.session.commit()
+    exam_day = dt.datetime(2027, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    _start_and_close(worker, quiz, exam_day)
+    api.login("w-page")
+    with mock.patch("lms.quizzes.views.utcnow", return_value=exam_day + 5 * DAY):
+        page = client.get("/quizzes").get_data(as_text=True)
+    assert "1 / 1（2027-12-31 09:00 起可补考）" in page
+    assert "每年 11 月 15 日至次年 1 月 15 日" in page
+    with mock.patch("lms.quizzes.views.utcnow", return_value=exam_day + 31 * DAY):
+        page = client.get("/quizzes").get_data(as_text=True)
+    assert "0 / 1" in page
