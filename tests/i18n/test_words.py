@@ -103,7 +103,7 @@ def test_every_page_reads_in_chinese(county, username):
     app, usernames = county
     client = app.test_client()
     assert ApiClient(client).login(username, DEMO_PASSWORD).status_code == 200
-    visited, findings = crawl(client, ["/"], allowed_values=usernames, limit=400)
+    visited, findings = crawl(client, ["/"], allowed_values=usernames, limit=800)
     assert len(visited) > 5, visited
     assert not findings, f"{username} saw {len(findings)} leaks:\n" + "\n".join(map(str, findings))
 
@@ -131,3 +131,4 @@ def test_audit_log_reads_in_chinese(county):
     assert "assignment.create" not in text and "None" not in text
     only_pairings, _ = parse(client.get("/audit?action=建立结对").get_data(as_text=True))
     assert "结对了新网格员" in only_pairings and "指派了" not in only_pairings
+
