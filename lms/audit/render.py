@@ -129,7 +129,7 @@ DETAIL_LABELS = {
     "updated": "更新", "unchanged": "未变", "disabled": "停用", "errors": "错误", "warnings": "跳过",
     "retired": "停用", "skipped": "跳过", "questions": "题数", "sent": "提醒人数", "count": "人数",
     "version": "版本", "status": "状态", "from": "起", "to": "止", "issued_from": "发证起", "issued_to": "发证止",
-    "extra_attempts": "增加次数", "comment": "评语",
+    "extra_attempts": "增加次数", "comment": "评语", "pii_unmasked": "身份证号和手机号未脱敏",
 }
 STATUS_WORDS = {"valid": "有效", "expired": "已过期", "revoked": "已撤销", "accepted": "通过", "returned": "退回",
                 "not_started": "未开始", "in_progress": "学习中", "done": "已完成", "overdue": "已逾期"}

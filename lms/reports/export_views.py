@@ -85,6 +85,10 @@ class OrgIndex:
     def pii(self, org_id: int) -> bool:
         return self.place(org_id)[3]
 
+    def any_pii(self, org_ids) -> bool:
+        """Whether the viewer sees full ID-card and phone numbers in any of these units."""
+        return any(self.pii(org_id) for org_id in org_ids)
+
 
 def _certificate_query(filters: present.Filters, today: dt.date):
     base = queries.filtered(current_user, P.EXPORT, today=today, **filters.kwargs())
@@ -98,11 +102,20 @@ def _audit(action: str, target: str, details: dict) -> None:
                       org=org or current_user.org, details=details)
 
 
-def _count_and_audit(action: str, target: str, filters: present.Filters, today: dt.date) -> int:
-    """Count the rows, audit the export with its filter and row count, commit (before streaming)."""
+def _count_and_audit(action: str, target: str, filters: present.Filters, today: dt.date,
+                     index: OrgIndex | None = None) -> int:
+    """Count the rows, audit the export with its filter and row count, commit (before streaming).
+
+    With the org index (exports carrying ID-card and phone columns), the entry also says whether any row goes
+    out unmasked (``pii_unmasked``): the viewer holds ``pii`` over the unit of some exported holder.
+    """
     base = _certificate_query(filters, today)
     rows = db.session.scalar(base.with_only_columns(sa.func.count(Certificate.id)).order_by(None))
-    _audit(action, target, {**filters.as_audit(), "rows": rows})
+    details = {**filters.as_audit(), "rows": rows}
+    if index is not None:
+        units = db.session.scalars(base.with_only_columns(User.org_id).distinct().order_by(None))
+        details["pii_unmasked"] = index.any_pii(units)
+    _audit(action, target, details)
     return rows
 
 
@@ -163,7 +176,7 @@ def _prepare(action: str, target: str):
     today = queries.local_today()
     filters = present.parse_filters(request.args, current_user, P.EXPORT)
     query, index = _record_query(filters, today), OrgIndex(current_user)
-    _count_and_audit(action, target, filters, today)
+    _count_and_audit(action, target, filters, today, index)
     return query, index, today
 
 

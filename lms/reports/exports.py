@@ -5,7 +5,7 @@ Pure: rows in, bytes out. The view gathers rows with a streaming query, picks
 about the database or the request.
 
 Every string cell that a spreadsheet could read as a formula (``=``, ``+``,
-``-``, ``@``, tab, CR first) is prefixed with ``'`` (API.md), and XLSX strings
+``-``, ``@``, their full-width forms ``＝＋－＠``, tab, CR first) is prefixed with ``'`` (API.md), and XLSX strings
 are always written as strings, never as formulas.
 """
 from __future__ import annotations
@@ -32,7 +32,9 @@ CERTIFICATE_COLUMNS = (
 CERTIFICATE_WIDTHS = (10, 12, 14, 14, 14, 16, 22, 12, 12, 8, 8, 6, 22, 15)
 STATUS_LABELS = {"valid": "有效", "expired": "已过期", "revoked": "已撤销"}
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: full-width ＝＋－＠ too: a Chinese IME types them, and spreadsheets (WPS, Excel with auto-correct) may read
+#: them as the ASCII operators
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _CHUNK = 64 * 1024
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
