@@ -32,6 +32,8 @@ DOTTED = re.compile(rf"(?<![{_NOT_ASCII_WORD}.])[a-z]+(?:\.[a-z_]+)+(?![{_NOT_AS
 ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_])[a-z_]+=\S*")
 #: Python literals a template should never print
 LITERAL = re.compile(r"(?<![A-Za-z0-9_])(?:None|True|False|null|undefined|NaN|nan)(?![A-Za-z0-9_])")
+#: a lone lowercase word: an enum value or a key (county, valid, worker), not a file name's part
+LOWER_WORD = re.compile(r"(?<![A-Za-z0-9_.\-/@])[a-z]{3,}(?![A-Za-z0-9_.\-])")
 #: three or more English words in a row: a sentence or a message
 ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z][A-Za-z']+(?:[ ,]+[A-Za-z][A-Za-z']+){2,}(?![A-Za-z])")
 URL = re.compile(r"https?://\S+")
@@ -128,7 +130,7 @@ def leaks(text: str, allowed_values: frozenset[str] = frozenset()) -> list[str]:
     """Internal identifiers, code dumps and English found in visible text (allowed_values: data such as 工号)."""
     text = URL.sub(" ", text)
     found: list[str] = []
-    for pattern in (IDENTIFIER, ASSIGNMENT, LITERAL):
+    for pattern in (IDENTIFIER, ASSIGNMENT, LITERAL, LOWER_WORD):
         found += [m.group(0) for m in pattern.finditer(text) if m.group(0) not in allowed_values]
     for m in DOTTED.finditer(text):
         if m.group(0).rsplit(".", 1)[1] not in FILE_EXTENSIONS:
