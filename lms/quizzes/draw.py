@@ -91,8 +91,8 @@ def pool(draw, questions) -> list[Question]:
     return sorted((q for q in questions if matches(draw, q)), key=lambda q: q.id)
 
 
-def _describe(draw) -> str:
-    parts = [f"题库 {draw.bank}"]
+def _describe(draw, titles: dict | None = None) -> str:
+    parts = [f"题库《{titles[draw.bank]}》" if titles and draw.bank in titles else f"题库 {draw.bank}"]
     if draw.tags:
         parts.append(f"标签 {'、'.join(draw.tags)}")
     if draw.difficulty:
@@ -100,8 +100,10 @@ def _describe(draw) -> str:
     return "，".join(parts)
 
 
-def check_draws(spec_draws, questions_by_bank) -> list[str]:
+def check_draws(spec_draws, questions_by_bank, titles: dict | None = None) -> list[str]:
     """Problems that could make a draw fail (unknown bank, pool too small), empty when every draw always succeeds.
+
+    ``titles`` ({bank code: name}) names the banks as a page shows them; files' messages keep the codes.
 
     Draws from one bank never repeat a question, so each draw is checked
     against the worst case: earlier draws took as many of its questions as they could.
@@ -120,7 +122,7 @@ def check_draws(spec_draws, questions_by_bank) -> list[str]:
         available = len(ids) - taken
         if available < draw.count:
             problems.append(
-                f"第 {index + 1} 条抽题规则（{_describe(draw)}）要抽 {draw.count} 题，"
+                f"第 {index + 1} 条抽题规则（{_describe(draw, titles)}）要抽 {draw.count} 题，"
                 f"符合条件的题只有 {len(ids)} 道" + (f"，其中最多 {taken} 道可能已被前面的规则抽走" if taken else "")
             )
     return problems

@@ -538,7 +538,8 @@ def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]
         problems.append("截止时间必须晚于开放时间")
     specs = [DrawSpec(bank=d["bank"], count=max(d["count"], 1), tags=tuple(d["tags"]),
                       difficulty=tuple(d["difficulty"])) for d in draws]
-    problems += check_draws(specs, live_pools())
+    problems += check_draws(specs, live_pools(),
+                            titles={b.code: bank_title(b) for b, _ in queries.list_banks(sa.true())})
     values = {"code": code, "title": title, "org": org, "draws": draws, "shuffle_options": bool(form.get("shuffle_options")),
               "opens_at": opens_at, "closes_at": closes_at, **numbers}
     fields = {**{k: form.get(k, "") for k in ("code", "title", "org", "time_limit_minutes", "pass_score",
