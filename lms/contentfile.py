@@ -7,7 +7,9 @@ trainer can fix it in an editor.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+from pathlib import Path
 
 import yaml
 
@@ -37,6 +39,27 @@ def missing_org_hint(code: str) -> str:
     """What to do when content names an org unit the database lacks (API.md, Set-up)."""
     prefix = f"组织编码“{code}”不存在" if code else "系统中还没有组织架构"
     return f"{prefix}：先导入组织架构（flask --app lms org import …）或运行 flask --app lms demo"
+
+
+def escaping_symlinks(root: Path) -> list[tuple[Path, Path]]:
+    """(link, target) for every symbolic link under root (files and folders) that leads outside root.
+
+    Links are not followed while walking, so a link to a folder outside is reported, not entered; links that
+    stay inside root are allowed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    inside = root.resolve()
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in sorted(dirs) + sorted(files):
+            path = Path(folder) / name
+            if path.is_symlink():
+                target = path.resolve()
+                if target != inside and inside not in target.parents:
+                    found.append((path, target))
+    return sorted(found)
 
 
 class ContentErrors(Exception):

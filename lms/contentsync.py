@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from lms.contentfile import ContentError, ContentErrors, missing_org_hint
+from lms.contentfile import ContentError, ContentErrors, escaping_symlinks, missing_org_hint
 from lms.db import utcnow
 
 OUTCOMES = ("new", "updated", "unchanged", "retired", "skipped")
@@ -83,6 +83,13 @@ def run_import(courses_dir: Path, questions_dir: Path, *, now=None, actor=None) 
     """Run every registered importer in order; the caller commits."""
     context = SyncContext(Path(courses_dir), Path(questions_dir), now or utcnow(), actor)
     report = SyncReport()
+    escaping = escaping_symlinks(context.courses_dir) + escaping_symlinks(context.questions_dir)
+    if escaping:
+        # A link out of the content folder would import whatever it points at (say /etc/passwd as a lesson):
+        # nothing is imported until the links are replaced by the files themselves.
+        report.errors.extend(ContentError(context.relative(link), 1, f"符号链接指向内容文件夹之外（{target}），"
+                                          "已拒绝导入：请放入文件本身，而不是链接") for link, target in escaping)
+        return report
     refused = _unreachable_programs(context)
     for _, name, importer in _IMPORTERS:
         if name == "certifications" and refused:

@@ -6,12 +6,15 @@
 | a roster (``users import``) / a bank (upload page) with more data rows than the limit | refused with a Chinese message naming the limit, nothing written |
 | an 8000×8000 PNG (64 M pixels, ~250 KB) as a course image | 422 ``image_too_large`` naming the size, nothing stored |
 | a 6400×6400 PNG (between the limit and Pillow's own 2× threshold) | 422 ``image_too_large`` |
-| a course folder whose lesson file is a symlink to a file outside the content folder | import refused with path:line, nothing imported |
+| ``content import`` of a course whose lesson file is a symlink to a file outside the content folder | refused with path:line naming the link, nothing imported |
+| ``content import`` with a course folder that is a symlink to a folder outside | refused the same way |
+| a symlink that stays inside the content folder | imported as before |
 """
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -24,7 +27,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from lms.accounts.models import User
-from lms.courses.models import CourseAsset
+from lms.courses.models import Course, CourseAsset
 from lms.extensions import db
 from lms.quizzes.formats.xlsx import HEADERS as BANK_HEADERS
 from tests.courses.factories import make_course
@@ -147,3 +150,49 @@ def test_an_image_past_40_million_pixels_is_refused_before_decoding(api, client,
     page = response.get_data(as_text=True)
     assert "图片像素太多" in page and f"{side}×{side}" in page and "4000 万像素" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseAsset)) == 0
+
+
+# --- symbolic links out of the content folder -------------------------------------------------------------------
+
+GOOD_COURSES = ROOT / "tests" / "data" / "courses" / "good"
+
+
+def _content(tmp_path) -> tuple[Path, Path, Path]:
+    courses, questions, outside = tmp_path / "courses", tmp_path / "question_bank", tmp_path / "outside"
+    shutil.copytree(GOOD_COURSES / "qs-practice", courses / "qs-practice")
+    questions.mkdir()
+    outside.mkdir()
+    return courses, questions, outside
+
+
+def _import(runner, courses, questions):
+    return runner.invoke(args=["content", "import", "--courses", str(courses), "--questions", str(questions)])
+
+
+def test_a_lesson_symlinked_out_of_the_content_folder_is_refused(runner, tree, tmp_path):
+    courses, questions, outside = _content(tmp_path)
+    secret = outside / "secret.md"
+    secret.write_text("---\ntitle: 机密\nminutes: 5\n---\n服务器上的机密文件\n", encoding="utf-8")
+    lesson = courses / "qs-practice" / "02-secret.md"
+    lesson.symlink_to(secret)
+    result = _import(runner, courses, questions)
+    assert result.exit_code == 1
+    assert "courses/qs-practice/02-secret.md:1: 符号链接指向内容文件夹之外" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
+
+
+def test_a_course_folder_symlinked_out_is_refused(runner, tree, tmp_path):
+    courses, questions, outside = _content(tmp_path)
+    shutil.copytree(GOOD_COURSES / "ty-drill", outside / "ty-drill")
+    (courses / "ty-drill").symlink_to(outside / "ty-drill", target_is_directory=True)
+    result = _import(runner, courses, questions)
+    assert result.exit_code == 1
+    assert "courses/ty-drill:1: 符号链接指向内容文件夹之外" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
+    # A link that stays inside the folder is fine.
+    (courses / "ty-drill").unlink()
+    shutil.copytree(GOOD_COURSES / "ty-drill", courses / "_shared-drill")
+    (courses / "ty-drill").symlink_to(courses / "_shared-drill", target_is_directory=True)
+    result = _import(runner, courses, questions)
+    assert "符号链接" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) >= 1
