@@ -11,6 +11,7 @@ import hashlib
 import re
 
 from lms.contentfile import ContentError, ContentErrors, Located, split_front_matter
+from lms.courses.render import MarkdownRefused, check_markdown
 
 LEVELS = ("county", "township", "village")
 CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -146,6 +147,14 @@ def parse_course_meta(text: str, path: str, folder: str, errors: list) -> tuple[
     return fields, body.strip(), loc
 
 
+def _check_body(body: str, path: str, body_line: int, errors: list) -> None:
+    """The renderer's input limits, reported at the file's line (the web editor gives the same refusal)."""
+    try:
+        check_markdown(body)
+    except MarkdownRefused as exc:
+        errors.append(ContentError(path, body_line + exc.line - 1, exc.message))
+
+
 def parse_lesson(text: str, path: str, filename: str, errors: list) -> ParsedLesson | None:
     """Validate one NN-slug.md lesson file."""
     match = LESSON_NAME.match(filename)
@@ -167,6 +176,7 @@ def parse_lesson(text: str, path: str, filename: str, errors: list) -> ParsedLes
         errors.append(ContentError(path, loc.line("minutes"), f"学习分钟数（minutes）必须是 1 到 600 的整数，现在是“{minutes}”"))
     if not body.strip():
         errors.append(ContentError(path, body_line, "课时正文是空的"))
+    _check_body(body, path, body_line, errors)
     if len(errors) > before:
         return None
     return ParsedLesson(slug=match.group(2), position=int(match.group(1)), title=title, minutes=minutes,

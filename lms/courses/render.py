@@ -64,6 +64,8 @@ class MarkdownRefused(ValidationError):
     """Markdown the renderer will not take (too long, too many links, too deeply nested, too slow)."""
 
     code = "markdown_too_complex"
+    #: the line of the text the refusal is about (1 when it concerns the whole text)
+    line = 1
 
 
 class _OutOfTime(BaseException):
@@ -82,7 +84,9 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def _refuse(line: int, what: str) -> MarkdownRefused:
-    return MarkdownRefused(f"正文第 {line} 行附近{what}，请拆分或简化后再保存")
+    refused = MarkdownRefused(f"正文第 {line} 行附近{what}，请拆分或简化后再保存")
+    refused.line = line
+    return refused
 
 
 def check_markdown(text: str) -> None:
@@ -117,8 +121,8 @@ def check_markdown(text: str) -> None:
                 raise _refuse(number, f"引用或列表嵌套太深（一行开头最多 {MAX_NESTING} 层“>”或列表符号）")
     for tag in _TAG_START.finditer(text):
         if text.find(">", tag.start(), tag.start() + MAX_TAG_CHARS) < 0:
-            raise _refuse(_line_of(text, tag.start()), f"的“{text[tag.start():tag.start() + 12]}…”没有闭合的“>”"
-                                                       "（要显示小于号，请写成 \\<）")
+            snippet = " ".join(text[tag.start():tag.start() + 12].split())
+            raise _refuse(_line_of(text, tag.start()), f"的“{snippet}…”没有闭合的“>”（要显示小于号，请写成 \\<）")
 
 
 class _BoundedLinks(Extension):

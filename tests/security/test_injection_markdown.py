@@ -9,6 +9,7 @@ summaries, drill scenarios, questions and both previews, so each input goes thro
 | unclosed tags (``<a <a <a …``: the HTML parser rescans the rest of the text for each) | 422 naming the tag |
 | 17 quote/list markers opening one line; indentation past 64 columns | 422 naming the line |
 | the same inputs through lesson save (form), course summary (form) and the drill preview (JSON) | 422 with the message, nothing saved |
+| a course file (``content import``) with such a lesson | the file is refused at its path:line, nothing else of it imported |
 | a text inside every limit whose rendering outlasts the time budget | 422 "未能排版完成", the next rendering works |
 | ordinary lessons with links, tables, lists, emphasis and HTML | rendered as before |
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import pytest
 
 from lms.courses import render
+from lms.courses.content import parse_lesson
 from lms.courses.queries import get_course
 from tests.courses.factories import make_course
 from tests.factories import make_user
@@ -71,6 +73,15 @@ def test_course_summary_and_drill_preview_refuse_it_too(author):
     response = author.post("/drills/preview", json={"markdown": "[a](" * 2_000})
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "markdown_too_complex"
+
+
+def test_a_course_file_with_such_a_lesson_is_refused_at_its_line():
+    errors = []
+    text = "---\ntitle: 入户走访\nminutes: 5\n---\n正文\n\n" + "[a](" * 2_000 + "\n"
+    assert parse_lesson(text, "courses/c1/01-visit.md", "01-visit.md", errors) is None
+    assert [str(e)[:len("courses/c1/01-visit.md:7: 正文第 3 行附近")] for e in errors] == [
+        "courses/c1/01-visit.md:7: 正文第 3 行附近"]
+    assert "方括号" in errors[0].message
 
 
 def test_a_rendering_past_the_time_budget_is_abandoned_with_422(author, monkeypatch):
