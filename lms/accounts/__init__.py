@@ -25,7 +25,7 @@ def init_app(app):
                   "description": "定期更换密码，不要告诉他人"}]
         if can_list(user):
             tiles.insert(0, {"label": "人员名单", "url": url_for("accounts.users"),
-                             "description": "查看管辖范围内的人员，重置密码"})
+                             "description": "管辖范围内的人员：新建、导入名单、编辑、角色、重置密码"})
         if has_permission(user, Permission.VIEW_AUDIT):
             tiles.append({"label": "审计日志", "url": url_for("audit.log"),
                           "description": "登录、导入、角色变更等操作记录"})
