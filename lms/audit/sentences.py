@@ -60,11 +60,6 @@ def _token(e, n):
     return f"{n.actor(e)} 为 {n.user(e.target)} 创建了接口令牌（Bearer）"
 
 
-@sentence("tokens.revoke", "吊销令牌", group="登录")
-def _token_revoke(e, n):
-    return f"{n.actor(e)} 吊销了 {n.user(e.target)} 的一个接口令牌（Bearer）"
-
-
 @sentence("tokens.revoke", "撤销令牌", group="登录")
 def _token_revoke(e, n):
     return f"{n.actor(e)} 撤销了 {n.user(e.target)} 的一个接口令牌（编号 {n.count(e.d.get('token'))}）"

@@ -58,6 +58,22 @@ def _activity() -> None:
         issue_manually(hr, get_user("worker3"), program, "示范发证")
 
 
+def _operators(app) -> None:
+    """What operators do through the JSON routes (API.md's contract): a reminder, a 补考 grant, a batch issue.
+
+    Routes that have not landed yet answer 404 and leave their pages without these rows.
+    """
+    from lms.accounts.demo import DEMO_PASSWORD
+
+    hr = ApiClient(app.test_client())
+    assert hr.login("hr", DEMO_PASSWORD).status_code == 200
+    hr.post("/api/v1/reminders", json={"kind": "course", "code": "county-event-reporting", "org": "HX"})
+    hr.post("/api/v1/quizzes/quiz-grid-duties/grants", json={"username": "worker", "extra_attempts": 1,
+                                                              "reason": "病假补考"})
+    hr.post("/api/v1/certificates/batch", json={"usernames": ["worker", "worker4"], "program": "WG-SG",
+                                                "reason": "年度集中发证"})
+
+
 @pytest.fixture(scope="module")
 def county(database_url, tmp_path_factory):
     from lms.accounts.demo import ensure_demo
@@ -75,6 +91,7 @@ def county(database_url, tmp_path_factory):
         db.session.commit()
         _activity()
         db.session.commit()
+        _operators(app)
         usernames = frozenset(db.session.scalars(sa.select(User.username)))
         try:
             yield app, usernames
