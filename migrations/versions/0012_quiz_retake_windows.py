@@ -1,6 +1,6 @@
 """quizzes: 补考 after a wait (retake_after_days) and a window open every year (annual_opens/annual_closes)
 
-Revision ID: 0012_quiz_retake_and_annual_window
+Revision ID: 0012_quiz_retake_windows
 Revises: 0011_import_uploads
 Create Date: 2026-12-06 20:10:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_quiz_retake_and_annual_window'
+revision = '0012_quiz_retake_windows'
 down_revision = '0011_import_uploads'
 branch_labels = None
 depends_on = None

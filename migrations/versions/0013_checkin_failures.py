@@ -1,7 +1,7 @@
 """trainings: wrong check-in codes per person (at most 10 a minute, then 429)
 
 Revision ID: 0013_checkin_failures
-Revises: 0012_quiz_retake_and_annual_window
+Revises: 0012_quiz_retake_windows
 Create Date: 2026-12-06 20:30:00
 
 """
@@ -13,7 +13,7 @@ import lms.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0013_checkin_failures'
-down_revision = '0012_quiz_retake_and_annual_window'
+down_revision = '0012_quiz_retake_windows'
 branch_labels = None
 depends_on = None
 
