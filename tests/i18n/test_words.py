@@ -14,7 +14,22 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
+from lms.accounts.demo import DEMO_PASSWORD, ensure_demo
+from lms.accounts.models import User
+from lms.accounts.queries import get_user
+from lms.certification.queries import get_program
+from lms.certification.services import issue_manually
+from lms.contentsync import run_import
+from lms.courses.queries import get_course
+from lms.courses.services import complete_lesson, create_assignment
+from lms.drills.queries import get_drill
+from lms.drills.services import submit_report
 from lms.extensions import db
+from lms.mentoring.services import create_pairing
+from lms.org.queries import get_org
+from lms.quizzes.queries import get_quiz
+from lms.quizzes.services import start_attempt, submit_attempt
+from lms.trainings.services import create_training, record_roll
 from tests.conftest import ROOT, IsolatedClient, _config, _empty_tables
 from tests.factories import ApiClient
 from tests.i18n.crawler import crawl, leaks, parse
@@ -24,18 +39,6 @@ ROLES = ["worker", "leader", "mentor", "trainer-county", "trainer-qs", "trainer-
 
 def _activity() -> None:
     """A little of everything, so the pages that list things have rows to show."""
-    from lms.accounts.queries import get_user
-    from lms.certification.queries import get_program
-    from lms.certification.services import issue_manually
-    from lms.courses.queries import get_course
-    from lms.courses.services import complete_lesson, create_assignment
-    from lms.drills.queries import get_drill
-    from lms.drills.services import submit_report
-    from lms.mentoring.services import create_pairing
-    from lms.org.queries import get_org
-    from lms.quizzes.queries import get_quiz
-    from lms.quizzes.services import start_attempt, submit_attempt
-    from lms.trainings.services import create_training, record_roll
 
     today = dt.date.today()
     trainer, hr, worker = get_user("trainer-county"), get_user("hr"), get_user("worker")
@@ -63,7 +66,6 @@ def _operators(app) -> None:
 
     Routes that have not landed yet answer 404 and leave their pages without these rows.
     """
-    from lms.accounts.demo import DEMO_PASSWORD
 
     hr = ApiClient(app.test_client())
     assert hr.login("hr", DEMO_PASSWORD).status_code == 200
@@ -76,9 +78,6 @@ def _operators(app) -> None:
 
 @pytest.fixture(scope="module")
 def county(database_url, tmp_path_factory):
-    from lms.accounts.demo import ensure_demo
-    from lms.accounts.models import User
-    from lms.contentsync import run_import
 
     app = create_app(_config(database_url, tmp_path_factory.mktemp("words"),
                              COURSES_DIR=str(ROOT / "courses"), QUESTIONS_DIR=str(ROOT / "question_bank")))
@@ -118,7 +117,6 @@ def test_the_checker_sees_what_a_reader_sees():
 
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_reads_in_chinese(county, username):
-    from lms.accounts.demo import DEMO_PASSWORD
 
     app, usernames = county
     client = app.test_client()
@@ -129,7 +127,6 @@ def test_every_page_reads_in_chinese(county, username):
 
 
 def test_final_quiz_shows_its_title_and_not_taken(county):
-    from lms.accounts.demo import DEMO_PASSWORD
 
     app, _ = county
     client = app.test_client()
@@ -140,7 +137,6 @@ def test_final_quiz_shows_its_title_and_not_taken(county):
 
 
 def test_audit_log_reads_in_chinese(county):
-    from lms.accounts.demo import DEMO_PASSWORD
 
     app, _ = county
     client = app.test_client()
