@@ -160,7 +160,13 @@ def page():
                "status_options": STATUS_OPTIONS,
                "selected_item": f"{filters.target.kind}:{filters.target.code}" if filters.target else ""}
     if filters.target is None:
-        return render_template("progress/page.html", rows=[], summary=None, **context)
+        unit = filters.org or _scope_unit()
+        assigned = [{"label": f"{queries.KIND_LABELS[t['kind']]}《{t['title']}》",
+                     "url": url_for("progress.page", kind=t["kind"], code=t["code"],
+                                    org=filters.org.code if filters.org is not None else None)}
+                    for t in queries.assigned_targets(unit)] if unit is not None else []
+        return render_template("progress/page.html", rows=[], summary=None, assigned=assigned,
+                               assigned_scope=unit.name if unit is not None else "", **context)
     rows, shown, summary = compute(filters)
     start = (filters.page - 1) * filters.per_page
     page_rows = [{"name": r.name, "username": r.username, "org": r.org_name, "status": r.status,

@@ -129,10 +129,13 @@ def test_page_shows_people_summary_and_reminder_button(api, county):
     assert "c-duties" not in re.sub(r"<[^>]+>", "", html)  # titles, never codes, in the visible text
 
 
-def test_page_without_target_offers_the_picker(api, county):
+def test_page_without_target_offers_the_picker_and_the_assigned(api, county):
     api.login("gl01")
-    html = api.client.get("/progress").get_data(as_text=True)
+    html = api.client.get("/progress?org=HX010101").get_data(as_text=True)
     assert "网格员职责" in html and "选择一门课程" in html
+    assert "指派给桃源村第一网格的课程和测验" in html
+    assert "/progress?kind=course&amp;code=c-ss&amp;org=HX010101" in html  # 青石镇's course reaches the grid
+    assert api.client.get("/progress?org=HX020101").status_code == 403  # the team page link, one grid over
 
 
 def test_remind_form_posts_and_shows_the_count(client, api, county):
@@ -159,3 +162,15 @@ def test_export_has_the_same_rows_formula_safe_and_audited(api, county):
     w3 = next(r for r in rows if r[1] == "w003")
     assert w3[0] == "'=SUM(A1)" and w3[2] == "青石镇" and w3[5] == "已逾期"
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "export.progress")).details["行数"] == 7
+
+
+def test_reachable_from_the_menu_the_team_page_and_the_statistics(api, county):
+    api.login("gl01")
+    home = api.client.get("/").get_data(as_text=True)
+    assert "学习进度" in home
+    team = api.client.get("/teams/HX010101").get_data(as_text=True)
+    assert 'href="/progress?org=HX010101"' in team
+    api.login("hr01")
+    stats = api.client.get("/stats?org=HX01").get_data(as_text=True)
+    assert "/progress?kind=course&amp;code=c-duties&amp;org=HX01" in stats
+    assert "/progress?kind=quiz&amp;code=q-exam&amp;org=HX01" in stats
