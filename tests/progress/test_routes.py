@@ -174,3 +174,9 @@ def test_reachable_from_the_menu_the_team_page_and_the_statistics(api, county):
     stats = api.client.get("/stats?org=HX01").get_data(as_text=True)
     assert "/progress?kind=course&amp;code=c-duties&amp;org=HX01" in stats
     assert "/progress?kind=quiz&amp;code=q-exam&amp;org=HX01" in stats
+
+
+def test_trainer_reaches_it_from_the_course_editor(api, county):
+    api.login("tt01")
+    editor = api.client.get("/author/courses/c-ss").get_data(as_text=True)
+    assert 'href="/progress?kind=course&amp;code=c-ss"' in editor
