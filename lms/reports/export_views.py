@@ -317,6 +317,14 @@ def _org_filter(perm):
     return org
 
 
+def _plan_for_all_rows() -> None:
+    """PostgreSQL: the export reads its cursor to the end; plan for all rows, not the cursor default's first 10%
+    (fast-start nested loops re-ran each grouped subquery per person: 17 s instead of well under 1 s for 2,000)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+
+
 @bp.get("/quiz-results.xlsx")
 @require(QUIZ_RESULTS_PERMISSION)
 def quiz_results_xlsx():
@@ -336,6 +344,7 @@ def quiz_results_xlsx():
                                                         "org": org.code if org else None, "rows": rows})
 
     def body_rows():
+        _plan_for_all_rows()
         for (_, name, username, org_id, _org_name, best, attempts, passed, last, extra) in db.session.execute(
                 query.execution_options(yield_per=_YIELD)):
             township, village, grid = index.names(org_id)
@@ -366,6 +375,7 @@ def records_xlsx():
         "hired_to": filters["hired_to"].isoformat() if filters["hired_to"] else None})
 
     def body_rows():
+        _plan_for_all_rows()
         for row in db.session.execute(query.execution_options(yield_per=_YIELD)):
             yield total_cells(row, index.names(row[3]))
 
