@@ -5,7 +5,7 @@ from flask import jsonify
 from flask_login import login_required
 
 from lms.api import bp, document, iso
-from lms.records import queries
+from lms.records import queries, views
 from lms.records.views import viewable_person
 
 _NUM = {"type": "number"}
@@ -76,3 +76,20 @@ def record_json(record: queries.Record) -> dict:
 def get_record(username):
     user = viewable_person(username)
     return jsonify(record_json(queries.person_record(user)))
+
+
+@bp.get("/users/<username>/record.pdf")
+@document("/users/<username>/record.pdf", "GET", summary="学时档案 PDF（A4，中文）", who="the person; hr/trainer in scope",
+          response_schema={"type": "string", "format": "binary"}, errors=(403, 404))
+@login_required
+def get_record_pdf(username):
+    return views.pdf(username)
+
+
+@bp.get("/users/<username>/record.xlsx")
+@document("/users/<username>/record.xlsx", "GET", summary="学时档案 Excel（汇总与各部分分表）",
+          who="the person; hr/trainer in scope", response_schema={"type": "string", "format": "binary"},
+          errors=(403, 404))
+@login_required
+def get_record_xlsx(username):
+    return views.xlsx(username)

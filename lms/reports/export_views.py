@@ -340,8 +340,9 @@ def quiz_results_xlsx():
     index = OrgIndex(current_user)
     rows = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     title = quiz.title
-    _audit("export.quiz_results", "quiz-results.xlsx", {"quiz": quiz.code, "quiz_title": title,
-                                                        "org": org.code if org else None, "rows": rows})
+    _audit("export.quiz_results", "quiz-results.xlsx", {
+        "quiz": quiz.code, "quiz_title": title, "org": org.code if org else None, "rows": rows,
+        "summary": f"{current_user.name} 导出了{org.name if org else '管辖范围内'}人员的测验《{title}》成绩（{rows} 行）"})
 
     def body_rows():
         _plan_for_all_rows()
@@ -371,6 +372,7 @@ def records_xlsx():
     org = filters["org"]
     _audit("export.records", "records.xlsx", {
         "org": org.code if org else None, "rows": rows,
+        "summary": f"{current_user.name} 导出了{org.name if org else '管辖范围内'}人员的学时档案汇总（{rows} 行）",
         "hired_from": filters["hired_from"].isoformat() if filters["hired_from"] else None,
         "hired_to": filters["hired_to"].isoformat() if filters["hired_to"] else None})
 

@@ -132,3 +132,12 @@ def test_workers_and_trainers_cannot_export_records(county, api, client):
     api.login("tr1")
     assert client.get("/exports/records.xlsx").status_code == 403
     assert client.get("/users/w1/record").status_code == 200  # trainers read records in scope
+
+
+def test_api_serves_the_pdf_and_xlsx_too(county, api):
+    api.login("hr1")
+    assert api.get("/api/v1/users/w1/record.pdf").data.startswith(b"%PDF")
+    assert api.get("/api/v1/users/w1/record.xlsx").data.startswith(b"PK")
+    assert api.get("/api/v1/users/far/record.pdf").status_code == 403
+    paths = api.get("/api/openapi.json").get_json()["paths"]
+    assert {"/api/v1/users/{username}/record", "/api/v1/quizzes/{code}/grants", "/api/v1/certificates/batch"} <= set(paths)
