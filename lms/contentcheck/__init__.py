@@ -56,8 +56,8 @@ Checks (``kind``: what it finds):
     file (docs/county-rule.md) then sees each item to revise.
 
 Blocking: ``BLOCKING`` maps each kind to whether its findings make the command exit 1 (and
-``content import`` refuse programs for ``program``). The statistics goals report only until the
-content meets them; the content writer then turns them on here.
+``content import`` refuse programs for ``program``). The statistics goals reported only until the
+content met them; they are on now (set one to False to report it only).
 """
 from __future__ import annotations
 
@@ -89,18 +89,20 @@ TRAINING_HOURS_PER_YEAR = 24
 MENTORING_ACTIVITIES_PER_YEAR = 6
 
 #: kind -> whether its findings block (exit 1; content import refuses programs on "program").
+#: The statistics goals reported only until the shipped content met them (December 2026: every figure at its
+#: goal); since then they block too, so CI keeps them met. Set one to False to report it only.
 BLOCKING = {
     "parse": True,
     "program": True,
-    "duplicate": False,
-    "key_position": False,
-    "longest_key": False,
-    "distractors": False,
-    "guesser": False,
-    "off_topic": False,
-    "lesson_minutes": False,
-    "course_hours": False,
-    "county_rule": False,
+    "duplicate": True,
+    "key_position": True,
+    "longest_key": True,
+    "distractors": True,
+    "guesser": True,
+    "off_topic": True,
+    "lesson_minutes": True,
+    "course_hours": True,
+    "county_rule": True,
 }
 
 #: Chinese names of the kinds for the summary table.
