@@ -126,7 +126,7 @@ def test_unknown_org_and_unsatisfiable_draw_are_errors_with_lines(qdir):
     _write(qdir, "quizzes/demo-quiz.yaml", QUIZ.replace("count: 2", "count: 3").replace("bank: demo", "bank: nope"))
     report, ctx = _run(qdir)
     messages = [str(e) for e in report.errors]
-    assert f"{Path('question_bank') / 'demo.yaml'}:3: 组织编码 NOWHERE 不存在" in messages
+    assert f"{Path('question_bank') / 'demo.yaml'}:3: 组织编码“NOWHERE”不存在" in messages
     assert any(m.startswith(str(Path("question_bank") / "quizzes" / "demo-quiz.yaml") + ":4:") and "nope" in m
                for m in messages)
     assert ctx.known["quiz_codes"] == set()
