@@ -7,11 +7,19 @@ import io
 import openpyxl
 import pytest
 
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import LiveServer, login, shot
 
 pytestmark = pytest.mark.e2e
 
 VIEWPORTS = {"1280x800": (1280, 800), "768x1024": (768, 1024)}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A server of this module's own: the accounts it creates must not change other modules' teams."""
+    server = LiveServer(tmp_path_factory.mktemp("accounts")).prepare().start()
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture(params=list(VIEWPORTS))
