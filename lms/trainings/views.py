@@ -168,6 +168,15 @@ def qr_svg(training_id):
     return response
 
 
+def _captured_at(value: str | None) -> str | None:
+    """The page script's stamp of the first keystroke, or None when the tablet's clock makes it unusable
+    (the form then checks the code against the screen now, as without the script)."""
+    try:
+        return value if services.parse_captured_at(value, utcnow()) is not None else None
+    except ValidationError:
+        return None
+
+
 @bp.route("/trainings/<int:training_id>/checkin", methods=["GET", "POST"])
 @login_required
 def checkin_page(training_id):
@@ -179,7 +188,7 @@ def checkin_page(training_id):
     if form.validate_on_submit():
         try:
             _, created = services.check_in(current_user, training, form.code.data, form.client_id.data or None,
-                                           captured_at=form.captured_at.data or None)
+                                           captured_at=_captured_at(form.captured_at.data))
         except ValidationError as exc:
             if isinstance(exc, services.WrongCode):
                 db.session.commit()  # the wrong code counts towards the limit
