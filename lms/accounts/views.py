@@ -10,10 +10,10 @@ from lms.accounts import auth, queries, services
 from lms.accounts.forms import (AccountFieldsForm, ChangePasswordForm, ConfirmForm, CreateAccountForm, LoginForm,
                                 RolesForm, UploadFileForm)
 from lms.accounts.masking import mask_id_card, mask_phone
-from lms.accounts.models import ROLE_LABELS, Role, UserStatus
+from lms.accounts.models import ROLE_LABELS, Role
 from lms.accounts.passwords import verify_password
-from lms.accounts.permissions import (Permission, authorize, can_grant, can_manage_account, grantable_roles,
-                                      has_permission, require, scope_orgs, sees_pii)
+from lms.accounts.permissions import (Permission, authorize, can_grant, can_manage_account, has_permission,
+                                      require, scope_orgs, sees_pii)
 from lms.audit.services import record_after_read
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
@@ -249,6 +249,10 @@ def create_user():
 def edit_user(username):
     user = _target_for(username, Permission.MANAGE_USERS)
     unmasked = sees_pii(current_user, user)
+    if unmasked and request.method == "GET" and (user.id_card or user.phone):
+        # The form shows the stored ID card and phone in full: an unmasked view, audited like the list's.
+        record_after_read("pii.view", actor=current_user, client_addr=client_addr(), target_type="user",
+                          target=user.username, org=user.org, details={"usernames": [user.username]})
     form = AccountFieldsForm(data=None if request.method == "POST" else {
         "name": user.name, "org": user.org.code, "education": user.education or "",
         "birth": user.birth_date.isoformat() if user.birth_date else "",

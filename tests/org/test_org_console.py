@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from lms.accounts.models import OrgMembership, User
+from lms.accounts.models import OrgMembership
 from lms.audit.models import AuditEntry
 from lms.extensions import db
 from lms.org.models import OrgUnit
