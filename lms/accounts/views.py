@@ -15,6 +15,7 @@ from lms.accounts.passwords import verify_password
 from lms.accounts.permissions import (Permission, authorize, can_grant, can_manage_account, has_permission,
                                       require, scope_orgs, sees_pii)
 from lms.audit.services import record_after_read
+from lms.db import write_intent
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.home import home_sections, nav_items
@@ -391,8 +392,11 @@ def roster_done(key):
 @require(Permission.MANAGE_USERS)
 def password_sheet(key):
     upload = services.get_upload(current_user, key, "roster")
-    data = services.take_password_sheet(upload, actor=current_user, client_addr=client_addr())
+    # A GET that writes: end the read first and take SQLite's write lock up front (see record_after_read).
     db.session.commit()
+    with write_intent():
+        data = services.take_password_sheet(upload, actor=current_user, client_addr=client_addr())
+        db.session.commit()
     stem = upload.filename.rsplit(".", 1)[0] or "名单"
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
         "Content-Disposition": f"attachment; filename=passwords.xlsx; filename*=UTF-8''{quote(stem + '-初始密码.xlsx')}",
