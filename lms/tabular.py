@@ -50,7 +50,7 @@ def read_rows(data: bytes, filename: str, required: list[str]) -> list[tuple[int
     if suffix == ".xlsx":
         raw_rows = _xlsx_rows(data)
     elif suffix in (".csv", ".txt"):
-        raw_rows = list(csv.reader(io.StringIO(_decode(data))))
+        raw_rows = _csv_rows(_decode(data))
     else:
         raise TabularError(f"不支持的文件类型“{suffix or filename}”：请使用 .csv 或 .xlsx")
     if not raw_rows:
@@ -98,6 +98,21 @@ def bounded_sheet_rows(sheet, *, max_rows: int | None = None, max_columns: int |
                 raise TabularError(too_many_rows(max_rows))
             continue
         yield row[:width] if width else row
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """CSV rows, bounded like a sheet: MAX_COLUMNS cells a row, MAX_ROWS data rows (empty ones past it ignored)."""
+    rows, number = [], 0
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if number > MAX_ROWS + 1:
+                if any(cell.strip() for cell in row):
+                    raise TabularError(too_many_rows(MAX_ROWS))
+                continue
+            rows.append(row[:MAX_COLUMNS])
+    except csv.Error as exc:
+        raise TabularError(f"CSV 文件第 {number + 1} 行无法读取（{exc}）：请用 Excel 另存为 CSV 或 XLSX") from None
+    return rows
 
 
 def _xlsx_rows(data: bytes) -> list[list]:

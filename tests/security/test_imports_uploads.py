@@ -4,6 +4,7 @@
 | --- | --- |
 | a 50 KB XLSX whose 10,000 rows each hold one empty cell in column XFD, read by the roster/org reader and by the question-bank reader (in a subprocess, traced) | the read peaks under 200 MB (was ~1.3 GB) |
 | a roster (``users import``) / a bank (upload page) with more data rows than the limit | refused with a Chinese message naming the limit, nothing written |
+| a CSV roster with a 200,000-character cell (past the csv module's field limit) | refused with a Chinese message naming the row, not a crash |
 | an 8000×8000 PNG (64 M pixels, ~250 KB) as a course image | 422 ``image_too_large`` naming the size, nothing stored |
 | a 6400×6400 PNG (between the limit and Pillow's own 2× threshold) | 422 ``image_too_large`` |
 | ``content import`` of a course whose lesson file is a symlink to a file outside the content folder | refused with path:line naming the link, nothing imported |
@@ -128,6 +129,16 @@ def test_too_many_rows_are_refused_with_the_limit_named(api, client, runner, tre
         "file": (io.BytesIO(sheet(BANK_HEADERS, questions)), "big.xlsx")}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "超过 3 行数据" in response.get_data(as_text=True)
+
+
+def test_a_csv_cell_past_the_field_limit_is_refused_with_its_row(runner, tree, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text(",".join(ROSTER_HEADERS) + "\nW001,张三,,,,,,HX010101,worker\n"
+                    + 'W002,"' + "长" * 200_000 + '",,,,,,HX010101,worker\n', encoding="utf-8")
+    result = runner.invoke(args=["users", "import", str(path)])
+    assert result.exit_code == 1
+    assert "CSV 文件第 3 行无法读取" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
 # --- images past the pixel limit ---------------------------------------------------------------------------------
