@@ -16,7 +16,7 @@ from lms.accounts.permissions import Permission, authorize, can, require, scope_
 from lms.audit.services import record_after_read
 from lms.api import page_args
 from lms.contentfile import ContentErrors
-from lms.courses.render import render_markdown, trusted
+from lms.courses.render import MarkdownRefused, render_markdown, trusted
 from lms.db import SHANGHAI, utcnow
 from lms.drills import queries, services
 from lms.drills import stats as drill_stats
@@ -257,6 +257,14 @@ def manage():
     return render_template("drills/manage.html", rows=rows)
 
 
+def _scenario_preview(text: str):
+    # A scenario the renderer refuses keeps the form (its save error says why) with an empty preview.
+    try:
+        return trusted(render_markdown(text))
+    except MarkdownRefused:
+        return trusted("")
+
+
 def _editor_context(values: dict, *, drill: Drill | None, errors: list[str], checks: list | None,
                     model_accepted: bool | None):
     taxonomy = queries.get_taxonomy_or_empty()
@@ -264,7 +272,7 @@ def _editor_context(values: dict, *, drill: Drill | None, errors: list[str], che
         values=values, drill=drill, errors=errors, checks=checks, model_accepted=model_accepted,
         taxonomy=taxonomy, units=[(u.code, u.name) for u in _scoped_units(Permission.AUTHOR_CONTENT)],
         form_fields=[(n, FIELD_LABELS[n]) for n in FORM_FIELDS], rules=[(r, RULE_LABELS[r]) for r in RULE_NAMES],
-        preview_html=trusted(render_markdown(values.get("scenario") or "")),
+        preview_html=_scenario_preview(values.get("scenario") or ""),
         versions=[{"version": v.version, "at": v.created_at} for v in reversed(drill.versions)] if drill else [],
     )
 

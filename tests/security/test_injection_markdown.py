@@ -9,6 +9,7 @@ summaries, drill scenarios, questions and both previews, so each input goes thro
 | unclosed tags (``<a <a <a …``: the HTML parser rescans the rest of the text for each) | 422 naming the tag |
 | 17 quote/list markers opening one line; indentation past 64 columns | 422 naming the line |
 | the same inputs through lesson save (form), course summary (form) and the drill preview (JSON) | 422 with the message, nothing saved |
+| the drill editor saving such a scenario | 422 with the message, the form kept (not an error page), nothing saved |
 | a course file (``content import``) with such a lesson | the file is refused at its path:line, nothing else of it imported |
 | a text inside every limit whose rendering outlasts the time budget | 422 "未能排版完成", the next rendering works |
 | ordinary lessons with links, tables, lists, emphasis and HTML | rendered as before |
@@ -21,6 +22,7 @@ from lms.courses import render
 from lms.courses.content import parse_lesson
 from lms.courses.queries import get_course
 from tests.courses.factories import make_course
+from tests.drills.factories import import_noise
 from tests.factories import make_user
 
 REFUSED = [
@@ -73,6 +75,24 @@ def test_course_summary_and_drill_preview_refuse_it_too(author):
     response = author.post("/drills/preview", json={"markdown": "[a](" * 2_000})
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "markdown_too_complex"
+
+
+def test_the_drill_editor_keeps_the_form_and_says_why(api, tree, tmp_path):
+    from lms.drills import queries
+    from lms.drills.forms import form_from_definition
+
+    import_noise(tmp_path)
+    make_user("tr-qs", "trainer", tree["t1"])
+    api.login("tr-qs")
+    values = form_from_definition(queries.get_drill("night-construction-noise").definition)
+    data = {k: v for k, v in values.items() if not isinstance(v, list)}
+    data.update(code="qs-deep", org="HX01", action="save", scenario="*a " * 2_000 + "b" + " c*" * 2_000,
+                answer_department=values["answer_department"], required=values["required"])
+    response = api.client.post("/drills/new", data=data | {"csrf_token": api.csrf})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "强调符号" in page and 'value="qs-deep"' in page
+    assert queries.get_drill("qs-deep") is None
 
 
 def test_a_course_file_with_such_a_lesson_is_refused_at_its_line():
