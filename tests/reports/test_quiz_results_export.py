@@ -89,3 +89,17 @@ def test_bad_parameters(scores, api, query, status):
 def test_workers_are_refused(scores, api):
     api.login("w1")
     assert api.get("/exports/quiz-results.xlsx?quiz=county-exam", buffered=True).status_code == 403
+
+
+def test_results_page_filters_by_status(scores, api):
+    api.login("hr1")
+    page = api.get("/quizzes/county-exam/results?status=none").get_data(as_text=True)
+    assert "未作答者" in page and "李小红" not in page
+    page = api.get("/quizzes/county-exam/results?status=passed").get_data(as_text=True)
+    assert "李小红" in page and "未作答者" not in page
+    page = api.get("/quizzes/county-exam/results?status=failed").get_data(as_text=True)
+    assert "=1+1" in page and "李小红" not in page and "含补考 1 次" in page
+    assert api.get("/quizzes/county-exam/results?status=bogus").status_code == 422
+    assert api.get("/quizzes/nope/results").status_code == 404
+    listing = api.get("/quiz-results").get_data(as_text=True)
+    assert "/quizzes/county-exam/results" in listing
