@@ -43,6 +43,9 @@ _local = threading.local()
 
 #: characters of Markdown one text may hold (a long lesson is some 20,000)
 MAX_CHARS = 200_000
+#: characters of one paragraph (text between blank lines; a table or a list without blank lines is one):
+#: python-markdown's inline pass is quadratic in it
+MAX_BLOCK_CHARS = 20_000
 #: '[' in one paragraph / in the whole text (links and images; each costs a scan of its paragraph)
 MAX_BRACKETS_PER_BLOCK = 200
 MAX_BRACKETS = 4_000
@@ -100,6 +103,9 @@ def check_markdown(text: str) -> None:
     for block in _BLANK_LINE.split(text):
         start = text.find(block, offset) if block else offset
         offset = start + len(block)
+        if len(block) > MAX_BLOCK_CHARS:
+            raise _refuse(_line_of(text, start), f"的一段太长（{len(block):,} 个字符，空行之间的一段、一张表格或一串列表"
+                                                 f"不能超过 {MAX_BLOCK_CHARS:,} 个字符）：请用空行分段")
         if block.count("[") > MAX_BRACKETS_PER_BLOCK:
             raise _refuse(_line_of(text, start), f"的一段中方括号“[”太多（{block.count('[')} 个，一段最多 "
                                                  f"{MAX_BRACKETS_PER_BLOCK} 个链接或图片）")

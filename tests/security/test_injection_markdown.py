@@ -7,7 +7,7 @@ summaries, drill scenarios, questions and both previews, so each input goes thro
 | links, images and references past 200 in one paragraph / 4,000 in all | 422 before rendering |
 | emphasis nested 2,000 deep (``*a *a … c* c*``: RecursionError, a 500 before) | 422 |
 | unclosed tags (``<a <a <a …``: the HTML parser rescans the rest of the text for each) | 422 naming the tag |
-| 17 quote/list markers opening one line; indentation past 64 columns | 422 naming the line |
+| 17 quote/list markers opening one line; indentation past 64 columns; a paragraph past 20,000 characters | 422 naming the line |
 | the same inputs through lesson save (form), course summary (form) and the drill preview (JSON) | 422 with the message, nothing saved |
 | the drill editor saving such a scenario | 422 with the message, the form kept (not an error page), nothing saved |
 | a course file (``content import``) with such a lesson | the file is refused at its path:line, nothing else of it imported |
@@ -34,6 +34,7 @@ REFUSED = [
     pytest.param("> " * 17 + "a", ["嵌套太深"], id="quote-nesting"),
     pytest.param("- " * 40 + "a", ["嵌套太深"], id="list-markers-on-one-line"),
     pytest.param("x\n\n" + " " * 70 + "- a", ["第 3 行", "缩进太深"], id="indentation"),
+    pytest.param("x\n\n" + "&amp;" * 5_000, ["第 3 行", "一段太长", "25,000 个字符"], id="paragraph-past-20000"),
 ]
 
 
