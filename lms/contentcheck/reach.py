@@ -19,6 +19,7 @@ class Tree:
 
     def __init__(self, nodes: list[OrgNode]):
         self.parent = {n.code: n.parent for n in nodes}
+        self.kind = {n.code: n.kind for n in nodes}
         self.root = next((n.code for n in nodes if n.parent is None), None)
         self.grids = [n.code for n in nodes if n.kind == "grid"]
 
@@ -28,6 +29,22 @@ class Tree:
             result.add(code)
             code = self.parent.get(code)
         return result
+
+    def home_county(self, codes) -> str | None:
+        """The county (or higher unit) holding every known code: whose workers the programs are for.
+
+        A township's course required by a program still has to be seen by every grid of its county; only
+        the grids of other counties (a provincial tree) are not the content's audience. None when no code is
+        in the tree.
+        """
+        chains = [self.ancestors(c) for c in codes if c in self.parent]
+        if not chains:
+            return None
+        unit = max(set.intersection(*chains), key=lambda c: len(self.ancestors(c)), default=None)
+        while unit is not None and self.kind.get(unit) not in ("county", "city", "province") \
+                and self.parent.get(unit) is not None:
+            unit = self.parent[unit]
+        return unit
 
     def sees(self, grid: str, org: str | None) -> bool:
         """Content of ``org`` (None = the root) is visible at ``grid``."""
@@ -133,13 +150,17 @@ def check_programs(content: Content, nodes: list[OrgNode], figures: dict) -> lis
 
     # (line, reason) -> grids that fail it
     failures: dict[tuple[int, str], list[str]] = collections.defaultdict(list)
-    reachable: dict[str, set[str]] = {grid: set() for grid in tree.grids}
     ordered = dependency_order(config.programs)
-    # Grids that see the same content units give the same answers: check one of each kind.
     content_orgs = {c.org_code or tree.root for c in content.courses.values()} | \
         {q.org or tree.root for q in content.quizzes.values()} | {d.org or tree.root for d in content.drills.values()}
+    # The programs are for the workers of the unit the content belongs to (the county): in a province, the
+    # grids of other counties never see this county's courses and are not its programs' audience.
+    home = tree.home_county(content_orgs)
+    grids = [g for g in tree.grids if home is None or home in tree.ancestors(g)]
+    reachable: dict[str, set[str]] = {grid: set() for grid in grids}
+    # Grids that see the same content units give the same answers: check one of each kind.
     groups: dict[frozenset, list[str]] = collections.defaultdict(list)
-    for grid in tree.grids:
+    for grid in grids:
         groups[frozenset(tree.ancestors(grid) & content_orgs)].append(grid)
     for members in groups.values():
         grid = members[0]
@@ -186,7 +207,7 @@ def check_programs(content: Content, nodes: list[OrgNode], figures: dict) -> lis
             findings.append(Finding(path, line(program.code), "program",
                                     f"认证项目 {program.code} 有效期 {program.valid_months} 个月，但计数条件不限时间："
                                     f"到期续发时仍按多年前的成绩和次数，等于永久有效；加 within_months", blocking=True))
-    total = len(tree.grids) * len(config.programs)
+    total = len(grids) * len(config.programs)
     met = sum(len(codes) for codes in reachable.values())
     figures["认证项目 × 网格 可达成"] = f"{met}/{total}"
     return findings

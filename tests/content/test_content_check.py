@@ -270,3 +270,27 @@ def test_content_import_refuses_a_program_no_grid_can_meet(tree, tmp_path):
         "courses/certifications.yaml:6: 认证项目 P：课程 c-two 属于 HX02，该网格看不到（无法达成的网格：HX010101）"]
     assert db.session.query(Program).count() == 0
     assert report.counts["课程"]["new"] == 2  # the rest of the content is imported
+
+
+def test_in_a_province_only_the_grids_of_the_contents_county_are_its_programs_audience(tmp_path):
+    province = [OrgNode("PV", None, "province"), OrgNode("HX", "PV", "county"), *TREE[1:],
+                OrgNode("QT", "PV", "county"), OrgNode("QT01", "QT", "township"), OrgNode("QT0101", "QT01", "grid")]
+    province[2] = OrgNode("HX01", "HX", "township")
+    course(tmp_path, "c-county", "HX")
+    course(tmp_path, "c-township", "HX01")
+    certs(tmp_path, """\
+        - code: A
+          title: 甲
+          valid_months: 36
+          requires: {courses: [c-county]}
+        - code: B
+          title: 乙
+          valid_months: 36
+          requires: {courses: [c-township]}
+        """)
+    figures = {}
+    reasons = [f.reason for f in reach.check_programs(content_of(tmp_path), province, figures)]
+    # another county's grid (QT0101) is not counted; a township course still fails the county's other township
+    assert not any("QT0101" in r for r in reasons)
+    assert any(r.startswith("认证项目 B：") and "HX0201" in r for r in reasons)
+    assert figures["认证项目 × 网格 可达成"] == "3/4"
