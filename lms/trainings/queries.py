@@ -62,16 +62,19 @@ def list_trainings(viewer, *, org: OrgUnit | None = None, start=None, end=None, 
 # On every home page: plain rows of what the check-in tile shows, not ORM objects.
 _OPEN_FOR = (sa.select(Training.id, Training.title, Training.starts_at, Training.place, Training.hours)
              .where(Training.org_id.in_(sa.bindparam("org_ids", expanding=True)), Training.is_cancelled.is_(False),
-                    Training.starts_at <= sa.bindparam("opens_by"), Training.ends_at >= sa.bindparam("now"))
+                    Training.starts_at <= sa.bindparam("opens_by"), Training.ends_at >= sa.bindparam("now"),
+                    # once checked in, the 签到 tile has done its job
+                    ~sa.exists().where(Attendance.training_id == Training.id,
+                                       Attendance.user_id == sa.bindparam("user_id")))
              .order_by(Training.starts_at))
 
 
 def open_trainings_for(user, now: dt.datetime, opens_before: dt.timedelta) -> list:
-    """Trainings user may check in to right now (their unit lies in the training's org): rows with id, title,
-    starts_at, place, hours."""
+    """Trainings user may check in to right now (their unit lies in the training's org) and has not checked in
+    to yet: rows with id, title, starts_at, place, hours."""
     ancestor_ids = [int(part) for part in user.org.path.strip("/").split("/") if part]
     return db.session.connection().execute(
-        _OPEN_FOR, {"org_ids": ancestor_ids, "opens_by": now + opens_before, "now": now}).all()
+        _OPEN_FOR, {"org_ids": ancestor_ids, "opens_by": now + opens_before, "now": now, "user_id": user.id}).all()
 
 
 def roster(training: Training) -> list[tuple[User, Attendance | None]]:
