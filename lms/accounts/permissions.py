@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_login import current_user
 
 from lms.accounts.models import Role, User
-from lms.errors import Forbidden, Unauthorized
+from lms.errors import Forbidden, Unauthorized, ValidationError
 from lms.org.models import OrgUnit, subtree_clause
 
 
@@ -142,6 +142,23 @@ def authorize(user, perm: Permission, target=None) -> None:
         raise Unauthorized("请先登录")
     if not can(user, perm, target):
         raise Forbidden("没有权限：该操作超出了您的角色或管辖范围", code="forbidden")
+
+
+def scoped_org(user, perm: Permission, code: str | None) -> OrgUnit | None:
+    """The org unit a `?org=` filter names, authorised for perm; None when the filter is blank.
+
+    An unknown code is a 422 naming it; a unit outside the user's scope is a 403.
+    """
+    from lms.org.queries import get_org  # late: the org feature's queries import nothing of ours, but keep it lazy
+
+    code = (code or "").strip()[:32]
+    if not code:
+        return None
+    org = get_org(code)
+    if org is None:
+        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
+    authorize(user, perm, org)
+    return org
 
 
 def scope_clause(user, perm: Permission, path_column):

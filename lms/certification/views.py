@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from lms.accounts.masking import mask_name
 from lms.accounts.models import User
-from lms.accounts.permissions import Permission, authorize, require
+from lms.accounts.permissions import Permission, authorize, require, scoped_org
 from lms.accounts.queries import get_user
 from lms.certification import codes, present, queries, services
 from lms.certification.api import count_verify_lookup, may_issue_to
@@ -18,7 +18,6 @@ from lms.certification.forms import IssueForm, ReasonForm
 from lms.certification.models import Certificate
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
-from lms.org.queries import get_org
 from lms.web import client_addr, page_number
 
 P = Permission
@@ -151,14 +150,7 @@ _CANDIDATE_LIMIT = 500
 
 
 def _batch_org(code: str):
-    code = (code or "").strip()[:32]
-    if not code:
-        return None
-    org = get_org(code)
-    if org is None:
-        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
-    authorize(current_user, P.MANAGE_CERTIFICATES, org)
-    return org
+    return scoped_org(current_user, P.MANAGE_CERTIFICATES, code)
 
 
 @bp.get("/certificates/batch")

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_login import current_user, login_required
 
 from lms.accounts.permissions import (
-    Permission, authorize, can, has_permission, require, scope_clause, scope_orgs,
+    Permission, authorize, can, has_permission, require, scope_clause, scope_orgs, scoped_org,
 )
 from lms.accounts.queries import get_user
 from lms.audit.services import record, record_after_read
@@ -604,14 +604,7 @@ _RESULTS_PER_PAGE = 100
 
 
 def _results_org(perm):
-    code = (request.args.get("org") or "").strip()[:32]
-    if not code:
-        return None
-    org = db.session.execute(sa.select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
-    if org is None:
-        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
-    authorize(current_user, perm, org)
-    return org
+    return scoped_org(current_user, perm, request.args.get("org"))
 
 
 def _quiz_or_404(code: str):

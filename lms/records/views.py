@@ -7,11 +7,10 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.accounts.permissions import authorize, has_permission, require
+from lms.accounts.permissions import has_permission, require, scoped_org
 from lms.audit.services import record_after_read
 from lms.certification.present import issuing_unit
 from lms.errors import Forbidden, NotFound, ValidationError
-from lms.org.queries import get_org
 from lms.records import present, queries
 from lms.records.pdf import render_record_pdf, render_record_xlsx
 from lms.web import MAX_YEAR, MIN_YEAR, InvalidParameter, client_addr, page_number
@@ -98,14 +97,7 @@ def xlsx(username):
 
 
 def _org_arg(perm):
-    code = (request.args.get("org") or "").strip()[:32]
-    if not code:
-        return None
-    org = get_org(code)
-    if org is None:
-        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
-    authorize(current_user, perm, org)
-    return org
+    return scoped_org(current_user, perm, request.args.get("org"))
 
 
 @bp.get("/records")

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from flask_login import current_user
 
 from lms.accounts.models import User, UserStatus
-from lms.accounts.permissions import Permission, authorize, require, scope_clause, sees_pii
+from lms.accounts.permissions import Permission, authorize, require, scope_clause, scoped_org, sees_pii
 from lms.audit.services import record_after_read
 from lms.certification import present, queries
 from lms.certification.models import Certificate, Program
@@ -307,14 +307,7 @@ QUIZ_RESULT_WIDTHS = (10, 12, 14, 14, 16, 8, 10, 10, 18, 10)
 
 def _org_filter(perm):
     """The ?org= subtree filter, authorised for perm; None when absent; 422 for an unknown code."""
-    code = (request.args.get("org") or "").strip()[:32]
-    if not code:
-        return None
-    org = get_org(code)
-    if org is None:
-        raise ValidationError(f"组织编码“{code}”不存在", code="unknown_org")
-    authorize(current_user, perm, org)
-    return org
+    return scoped_org(current_user, perm, request.args.get("org"))
 
 
 def _plan_for_all_rows() -> None:
