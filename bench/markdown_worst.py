@@ -7,6 +7,8 @@ at once. For each input the table gives:
 
 - raw: python-markdown + nh3 alone, the way the app rendered before the limits (capped at --cap seconds
   by SIGALRM, shown as "> cap");
+- limits only: the input limits and the link window without the time budget (what a threaded server, where
+  SIGALRM cannot be used, would spend), capped like raw;
 - guarded: render_markdown as the app calls it now: "refused" (422, with how long the refusal took),
   "timeout" (the time budget of render.TIME_BUDGET seconds struck), or the rendering time.
 
@@ -36,6 +38,13 @@ def _fill(block: str, sep: str = "\n\n", size: int = SIZE) -> str:
     return sep.join([block] * count)[:size]
 
 
+def _blocks(unit: str, per: int | None = None, head: str = "") -> str:
+    """Paragraphs as long as the paragraph limit allows (or `per` units each), blank lines between, to 200 KB."""
+    room = render.MAX_BLOCK_CHARS - len(head) - 2
+    block = head + unit * (per or room // len(unit))
+    return "\n\n".join([block.rstrip("\n")] * max(1, SIZE // (len(block) + 2)))
+
+
 def _para(unit: str, per_block: int, filler: int = 0) -> str:
     return unit * per_block + "x" * filler
 
@@ -49,7 +58,7 @@ def families() -> dict[str, str]:
         "probe: '[a](' × 49,000": "[a](" * 49_000,
         "'[a](b)' × 1,333 in one paragraph (8 KB)": "[a](b)" * 1_333,
         "'*a ' × 2,000 nested emphasis (RecursionError)": "*a " * 2_000 + "b" + " c*" * 2_000,
-        "'<a ' × 100 unclosed, 200 KB": ("<a " + "x " * 1_000) * 100,
+        "'<a ' × 100 unclosed, 200 KB": ("<a " + "x " * 990) * 100,
         "'- ' × 10,000 list markers on one line": "- " * 10_000 + "a",
         # inside the limits, as big as they allow
         "links: 200 '[a](b)' × 20 paragraphs": _fill(_para("[a](b)", per), size=len(_para("[a](b)", per)) * 20 + 40),
@@ -60,31 +69,38 @@ def families() -> dict[str, str]:
         "images: 200 '![a](b)' × 20 paragraphs": "\n\n".join([("![a](b)" * per)] * total_blocks),
         "link targets 1,900 chars, 200 a paragraph": "\n\n".join(
             [(f"[a]({'b' * 1_900})" * 5)] * (SIZE // 9_600)),
-        "emphasis: 400 '*a' a paragraph, 200 KB": _fill("*a" * 200 + " " + "a*" * 200),
+        "emphasis: 400 '*a' a paragraph, 200 KB": _fill("*a" * 100 + " " + "a*" * 100 + " " + "x" * 19_000),
         "emphasis: '**a** ' × 100 a paragraph, 200 KB": _fill("**a** " * 100),
-        "tags: '<a b=\"c\">' + 990 chars, 200 KB": ("<a " + "b" * 990 + ">") * (SIZE // 994),
-        "tags: '<b>a</b>' × 25,000": "<b>a</b>" * (SIZE // 8),
-        "tags: '<span>' nested 6,000 deep": "<span>" * 6_000 + "a" + "</span>" * 6_000,
-        "tags: '<!-- x -->' × 20,000": "<!-- x -->" * (SIZE // 10),
-        "CDATA '<![CDATA[' + 990 chars, 200 KB": ("<![CDATA[" + "x" * 990 + ">") * (SIZE // 1_000),
-        "autolinks '<http://a.b/c>' × 14,000": "<http://a.b/c>" * (SIZE // 14),
-        "quotes: 16 '> ' × 6,000 lines": _fill("> " * 16 + "a", sep="\n"),
-        "lists: 16 '- ' × 6,000 lines": _fill("- " * 16 + "a", sep="\n"),
-        "lists: indented to 64 columns, 200 KB": "".join(
-            "    " * (i % 17) + "- a\n" for i in range(SIZE // 40)),
-        "ordered '1. ' 16 deep × 4,000 lines": _fill("1. " * 16 + "a", sep="\n"),
-        "table: 1 row × 33,000 columns": "|a" * (SIZE // 6) + "\n" + "|-" * (SIZE // 6) + "\n" + "|b" * (SIZE // 6),
-        "table: 33,000 rows": "|a|b|\n|-|-|\n" + "|x|y|\n" * ((SIZE - 12) // 6),
-        "setext headings 'a\\n=' × 50,000": "a\n=\n" * (SIZE // 4),
-        "ATX headings '# a' × 50,000": "# a\n" * (SIZE // 4),
-        "backticks '`a`' × 66,000": "`a`" * (SIZE // 3),
-        "backticks unclosed '`a' × 100,000": "`a" * (SIZE // 2),
-        "fenced '```' × 50,000": "```\n" * (SIZE // 4),
-        "entities '&amp;' × 40,000": "&amp;" * (SIZE // 5),
-        "escapes '\\\\*' × 100,000": "\\*" * (SIZE // 2),
-        "hard breaks 'a  \\n' × 50,000": "a  \n" * (SIZE // 4),
-        "long line 200,000 chars": "a" * SIZE,
-        "Chinese text 200,000 chars": "网格员走访入户登记" * (SIZE // 9),
+        "tags: '<a b=\"c\">' + 990 chars, 20 KB paragraphs": _blocks("<a " + "b" * 990 + ">"),
+        "comments '<!-- x -->', 20 KB paragraphs": _blocks("<!-- x -->"),
+        "tags: '<span>' nested 1,500 deep × 10 paragraphs": _blocks("<span>" * 1_500 + "a" + "</span>" * 1_500, 1),
+        "CDATA '<![CDATA[' + 990 chars, 20 KB paragraphs": _blocks("<![CDATA[" + "x" * 990 + ">"),
+        "quotes: 16 '> ' a line, 20 KB paragraphs": _blocks("> " * 16 + "a\n"),
+        "lists: 16 '- ' a line, 20 KB paragraphs": _blocks("- " * 16 + "a\n"),
+        "lists: indented to 64 columns, 20 KB paragraphs": _blocks(
+            "".join("    " * i + "- a\n" for i in range(17))),
+        "ordered '1. ' 16 deep, 20 KB paragraphs": _blocks("1. " * 16 + "a\n"),
+        "table: 1 row × 3,300 columns, 20 KB tables": _blocks(
+            "|a" * 1_650 + "\n" + "|-" * 1_650 + "\n" + "|b" * 1_650 + "\n", 1),
+        "table: 3,300 rows, 20 KB tables": _blocks("|x|y|\n", head="|a|b|\n|-|-|\n"),
+        "setext headings 'a\\n=', 20 KB paragraphs": _blocks("a\n=\n"),
+        "ATX headings '# a', 20 KB paragraphs": _blocks("# a\n"),
+        "backticks '`a`', 20 KB paragraphs": _blocks("`a`"),
+        "backticks unclosed '`a', 20 KB paragraphs": _blocks("`a"),
+        "fenced '```', 20 KB paragraphs": _blocks("```\n"),
+        "entities '&amp;', 20 KB paragraphs": _blocks("&amp;"),
+        "hard breaks 'a  \\n', 20 KB paragraphs": _blocks("a  \n"),
+        "tags '<b>a</b>', 20 KB paragraphs": _blocks("<b>a</b>"),
+        "autolinks '<http://a.b/c>', 20 KB paragraphs": _blocks("<http://a.b/c>"),
+        # past the paragraph limit: what one 200 KB paragraph of them cost before
+        "one paragraph: 33,000 table rows": "|a|b|\n|-|-|\n" + "|x|y|\n" * ((SIZE - 12) // 6),
+        "one paragraph: setext 'a\\n=' × 50,000": "a\n=\n" * (SIZE // 4),
+        "one paragraph: '&amp;' × 40,000": "&amp;" * (SIZE // 5),
+        "one paragraph: 'a  \\n' × 50,000": "a  \n" * (SIZE // 4),
+        "one paragraph: '<b>a</b>' × 25,000": "<b>a</b>" * (SIZE // 8),
+        "escapes '\\\\*' × 100,000 (counted as emphasis)": "\\*" * (SIZE // 2),
+        "long lines 'a' × 20,000, 200 KB": _blocks("a"),
+        "Chinese text, 20 KB paragraphs, 200 KB": _blocks("网格员走访入户登记"),
     }
     return items
 
@@ -124,29 +140,43 @@ def _timed(fn, cap: float | None):
     return time.perf_counter() - start, outcome
 
 
+def _cell(seconds: float, outcome: str, cap: float) -> str:
+    if outcome == "cap":
+        return f"> {cap:g}"
+    if outcome.startswith("refused"):
+        return "refused"
+    return f"{seconds:.2f}" if outcome == "ok" else f"{seconds:.2f} {outcome}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="substrings of family names")
     parser.add_argument("--cap", type=float, default=20.0, help="seconds before a raw rendering is abandoned")
     parser.add_argument("--no-raw", action="store_true", help="skip the unguarded column")
     args = parser.parse_args()
-    print(f"limits: {render.MAX_CHARS:,} chars; '[' {render.MAX_BRACKETS_PER_BLOCK}/paragraph, "
+    print(f"limits: {render.MAX_CHARS:,} chars, {render.MAX_BLOCK_CHARS:,} a paragraph; "
+          f"'[' {render.MAX_BRACKETS_PER_BLOCK}/paragraph, "
           f"{render.MAX_BRACKETS:,} in all; '*_' {render.MAX_EMPHASIS_PER_BLOCK}/paragraph; nesting "
           f"{render.MAX_NESTING}; indent {render.MAX_INDENT}; tags close within {render.MAX_TAG_CHARS}; "
           f"link window {render.LINK_WINDOW}; time budget {render.TIME_BUDGET:g} s")
     print()
-    print("| input | chars | raw (before) s | guarded (now) s | guarded outcome |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    print("| input | chars | raw (before) s | limits only s | guarded (now) s | guarded outcome |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for name, text in families().items():
         if args.only and not any(o in name for o in args.only):
             continue
         if args.no_raw:
-            raw = ""
+            raw = limited = ""
         else:
             md = _raw_markdown()
-            seconds, outcome = _timed(lambda: render.sanitise(md.convert(text)), args.cap)
-            raw = f"> {args.cap:g}" if outcome == "cap" else (
-                f"{seconds:.2f}" if outcome == "ok" else f"{seconds:.2f} {outcome}")
+            raw = _cell(*_timed(lambda: render.sanitise(md.convert(text)), args.cap), args.cap)
+
+            def limits_only():
+                render.check_markdown(text)
+                render.sanitise(render._markdown().convert(text))
+
+            limited = _cell(*_timed(limits_only, args.cap), args.cap)
+            render._local.md = None  # an abandoned conversion leaves the instance half-way
         seconds, outcome = _timed(lambda: render.render_markdown(text), None)
         if outcome == "ok":
             outcome = "rendered"
@@ -154,7 +184,7 @@ def main() -> None:
             outcome = "timeout (422)"
         elif outcome.startswith("refused"):
             outcome = "refused (422)"
-        print(f"| {name} | {len(text):,} | {raw} | {seconds:.3f} | {outcome} |", flush=True)
+        print(f"| {name} | {len(text):,} | {raw} | {limited} | {seconds:.3f} | {outcome} |", flush=True)
 
 
 if __name__ == "__main__":
