@@ -11,7 +11,7 @@ from lms.errors import LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import GridType
 from lms.org.queries import get_org, path_names
-from lms.org.services import ORG_FIELD_LABELS, import_orgs, update_org
+from lms.org.services import ORG_FIELD_LABELS, import_orgs, record_org_import, update_org
 from lms.web import client_addr
 
 _ORG_SCHEMA = {"type": "object", "properties": {
@@ -96,11 +96,7 @@ def import_org_list():
     if upload is None or not upload.filename:
         raise LMSError("请以 multipart 表单字段 file 上传组织架构文件（CSV 或 XLSX）", code="bad_request", status=400)
     report = import_orgs(upload.read(), upload.filename, scope_paths=_scope_paths())
-    record("org.import", actor=current_user, target_type="file", target=upload.filename, client_addr=client_addr(),
-           details={"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-                    "errors": len(report.errors), "file": upload.filename,
-                    "summary": f"{current_user.name} 导入组织架构《{upload.filename}》：新增 {report.created} 个单位，"
-                               f"更新 {report.updated} 个，错误 {len(report.errors)} 行"})
+    record_org_import(current_user, upload.filename, report, client_addr())
     db.session.commit()
     return jsonify(created=report.created, updated=report.updated, unchanged=report.unchanged,
                    errors=[{"row": r, "message": m} for r, m in report.errors])

@@ -18,7 +18,7 @@ from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import GRID_TYPE_LABELS, KIND_ORDER, GridType, OrgUnit, subtree_clause
 from lms.org.queries import get_org, list_subtree, path_names
-from lms.org.services import ORG_COLUMNS, ORG_FIELD_LABELS, import_orgs, preview_orgs, update_org
+from lms.org.services import ORG_COLUMNS, ORG_FIELD_LABELS, import_orgs, preview_orgs, record_org_import, update_org
 from lms.tabular import TabularError
 from lms.web import client_addr
 
@@ -184,11 +184,7 @@ def import_confirm(key):
     upload.data = None
     upload.result = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
                      "errors": [[r, m] for r, m in report.errors]}
-    record("org.import", actor=current_user, target_type="file", target=upload.filename, client_addr=client_addr(),
-           details={"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-                    "errors": len(report.errors), "file": upload.filename,
-                    "summary": f"{current_user.name} 导入组织架构《{upload.filename}》：新增 {report.created} 个单位，"
-                               f"更新 {report.updated} 个，错误 {len(report.errors)} 行"})
+    record_org_import(current_user, upload.filename, report, client_addr())
     db.session.commit()
     flash(f"组织架构已导入：新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
           f"未导入的错误行 {len(report.errors)}。", "success")
