@@ -39,6 +39,9 @@ def run_command():
         return summary
 
     summary = run()
+    blocked = summary.pop("issuing_blocked", None)
+    if blocked:
+        click.echo(f"本次未自动发证、续发：{blocked}", err=True)
     labels = {"closed_attempts": "关闭超时答卷", "expired": "证书到期", "issued": "自动发证", "renewed": "自动续发",
               "reminded": "到期提醒", "pruned_lookups": "清理核验记录"}
     click.echo("，".join(f"{labels.get(k, k)} {v if not isinstance(v, (list, tuple)) else len(v)}"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from lms.accounts.models import Role, RoleGrant, User, UserStatus
 from lms.accounts.permissions import Permission, scope_clause
-from lms.certification import content
+from lms.certification import codes, content
 from lms.certification.models import Certificate, CertificateStatus, Program
 from lms.db import SHANGHAI, utcnow
 from lms.extensions import db
@@ -56,8 +56,25 @@ def get_certificate(number: str) -> Certificate | None:
 
 
 def get_by_verify_code(code: str) -> Certificate | None:
-    """The certificate with this verification code, or None."""
-    return db.session.scalar(sa.select(Certificate).where(Certificate.verify_code == code))
+    """The certificate with this verification code (typed in any case, dashes or not), or None."""
+    normalized = codes.normalize_verify_code(code)
+    if normalized is None:
+        return None
+    return db.session.scalar(sa.select(Certificate).where(Certificate.verify_code == normalized))
+
+
+def find_by_number_and_name(number, name) -> Certificate | None:
+    """The certificate with this number whose holder has exactly this full name, or None (either wrong: None)."""
+    if not isinstance(number, str) or not isinstance(name, str):
+        return None
+    number = number.strip().upper()
+    name = "".join(name.split())  # "张 小明" as typed on a phone is still 张小明
+    if not number or not name or len(number) > 48 or len(name) > 100:
+        return None
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
+    if certificate is None or "".join((certificate.holder.name or "").split()) != name:
+        return None
+    return certificate
 
 
 def _valid_clause(today: dt.date):

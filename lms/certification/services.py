@@ -65,6 +65,35 @@ def clean_reason(reason, *, field: str = "理由") -> str:
     return reason
 
 
+PUBLIC_URL_MISSING = ("暂不能发证：本系统的公开网址（环境变量 LMS_PUBLIC_URL）尚未设置，或仍是本机地址“{current}”。"
+                      "证书上的二维码和核验网址都以它开头，本机地址在其他电脑和手机上打不开，证书将无法核验。"
+                      "请系统管理员把 LMS_PUBLIC_URL 设为外部可访问的网址（例如 https://lms.某某县.gov.cn），"
+                      "重启服务后再发证。")
+
+
+def issuing_blocked_reason() -> str | None:
+    """Why certificates may not be issued now (Chinese, for HR), or None when issuing may start.
+
+    Certificates printed with a loopback verification URL can never be checked, so issuing waits for
+    LMS_PUBLIC_URL, except on the demo (a database holding only demo accounts).
+    """
+    base = current_app.config.get("PUBLIC_URL") if has_app_context() else None
+    if codes.is_public_base_url(base):
+        return None
+    # Late import: the accounts query module is only needed on this (rare) path.
+    from lms.accounts.queries import count_real_accounts
+    if count_real_accounts() == 0:
+        return None
+    return PUBLIC_URL_MISSING.format(current=(base or "").strip()[:100] or "未设置")
+
+
+def require_issuing_ready() -> None:
+    """422 with the reason when issuing must not start (see issuing_blocked_reason)."""
+    reason = issuing_blocked_reason()
+    if reason:
+        raise ValidationError(reason, code="public_url_not_set")
+
+
 def _audit(action: str, certificate: Certificate, actor, now, client_addr: str = "", **details) -> None:
     record(action, actor=actor, actor_name=None if actor is not None else "系统", target_type="certificate",
            target=certificate.number, org=certificate.holder.org, client_addr=client_addr, now=now,
@@ -98,6 +127,7 @@ def issue_certificate(actor, user: User, program: Program, *, reason: str, now=N
                       renewal_of: Certificate | None = None, start: dt.date | None = None,
                       client_addr: str = "") -> Certificate:
     """Issue a certificate of ``program`` to ``user``; actor None = automatic. Audited."""
+    require_issuing_ready()
     now = now or utcnow()
     today = queries.local_today(now)
     start = start or today
@@ -118,6 +148,7 @@ def issue_manually(actor, user: User, program: Program, reason, *, now=None, rng
                    client_addr: str = "") -> Certificate:
     """HR issues a certificate by hand with a reason; 409 when the holder already has a valid one."""
     reason = clean_reason(reason, field="发证理由")
+    require_issuing_ready()
     if program.is_retired:
         raise ValidationError(f"认证项目“{program.title}”已停用，不能再发证", code="program_retired")
     if user.status != UserStatus.active:
@@ -137,6 +168,7 @@ def renew_certificate(actor, certificate: Certificate, reason, *, now=None, rng=
     """A new certificate continuing ``certificate`` (history kept): valid from the day after it ends."""
     now = now or utcnow()
     reason = clean_reason(reason, field="续发理由")
+    require_issuing_ready()
     if certificate.status == CertificateStatus.revoked:
         raise Conflict("已撤销的证书不能续发", code="certificate_revoked")
     if certificate.program.is_retired:
@@ -248,8 +280,8 @@ def evaluate_holder(user: User, *, now=None, facts_provider=None, rng=secrets,
     A program whose latest certificate was revoked is left to HR: issuing it
     again by itself would undo the revocation.
     """
-    if user.status != UserStatus.active:
-        return []
+    if user.status != UserStatus.active or issuing_blocked_reason():
+        return []  # blocked: `tasks run` says why, once; the learner's action is not disturbed
     now = now or utcnow()
     today = queries.local_today(now)
     stored = {p.code: p for p in (programs if programs is not None else queries.list_programs())}
@@ -298,6 +330,13 @@ def run_periodic(now=None, *, facts_provider=None, rng=secrets) -> dict:
     """The cron work of certification: expire, evaluate everyone, renew, remind, prune lookups."""
     now = now or utcnow()
     summary = {"expired": expire_due(now=now)}
+    blocked = issuing_blocked_reason()
+    if blocked:
+        # Said once for the whole run, not once per holder; expiry, reminders and pruning still run.
+        summary["issuing_blocked"] = blocked
+        summary["reminded"] = send_reminders(now=now)
+        summary["pruned_lookups"] = prune_lookups(now=now)
+        return summary
     issued = 0
     programs = queries.list_programs()
     if programs:
@@ -391,6 +430,7 @@ def issue_batch(actor, usernames, program: Program | None, reason, *, may_issue,
     """
     now = now or utcnow()
     reason = clean_reason(reason, field="发证理由")
+    require_issuing_ready()
     if program is None:
         raise ValidationError("请选择认证项目", code="program_required")
     if program.is_retired:
