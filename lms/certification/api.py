@@ -199,6 +199,27 @@ def verify_certificate(code):
     return jsonify(present.public_json(certificate, queries.local_today()))
 
 
+_LOOKUP_PARAMS = [{"name": "number", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 48},
+                   "description": "证书编号"},
+                  {"name": "name", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 40},
+                   "description": "持证人全名（须与证书一致）"}]
+
+
+@bp.get("/verify")
+@document("/verify", "GET", summary="按证书编号＋持证人全名核验（两者都须相符；姓名错误与编号不存在同样答 404）；与 /verify/<code> 共用限频",
+          who="public", response_schema=_VERIFY_SCHEMA, errors=(400, 404, 429), public=True, params=_LOOKUP_PARAMS)
+def verify_by_number():
+    number, name = ((request.args.get(k) or "").strip() for k in ("number", "name"))
+    missing = [label for value, label in ((number, "证书编号 number"), (name, "持证人姓名 name")) if not value]
+    if missing:
+        raise ValidationError("请填写" + "和".join(missing), code="invalid_parameter", status=400)
+    count_verify_lookup()
+    certificate = queries.find_by_number_and_name(number, name)
+    if certificate is None:
+        raise NotFound("未找到符合的证书：请核对证书编号和持证人姓名")
+    return jsonify(present.public_json(certificate, queries.local_today()))
+
+
 def count_verify_lookup() -> None:
     """Count this lookup in its own short write transaction, so a 429 holds across app servers."""
     db.session.commit()  # end any read transaction: SQLite must begin the write IMMEDIATE

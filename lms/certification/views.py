@@ -120,18 +120,45 @@ def renew(number):
     return redirect(url_for("certification.manage"), 303)
 
 
+def _verify_page(certificate, *, searched: str = "code", number: str = "", name: str = "", code: str = "",
+                 error: str = "", status: int | None = None):
+    """The public result (masked holder) or a not-found/error message, with the lookup forms."""
+    values = {"searched": searched, "number": number[:48], "name": name[:40], "code": code[:40], "error": error}
+    if certificate is None:
+        return render_template("certification/verify.html", found=False, **values), status or 404
+    today = queries.local_today()
+    state = certificate.status_on(today)
+    return render_template("certification/verify.html", found=True, number_found=certificate.number,
+                           program=certificate.program.title, holder=mask_name(certificate.holder.name),
+                           issued=certificate.issued_on, expires=certificate.expires_on, status=state.value,
+                           status_label=present.STATUS_LABELS[state], **values), status or 200
+
+
 @bp.get("/verify/<code>")
 def verify(code):
     count_verify_lookup()  # one counter for the page and the JSON route
-    certificate = queries.get_by_verify_code(code) if codes.is_verify_code(code) else None
-    if certificate is None:
-        return render_template("certification/verify.html", found=False), 404
-    today = queries.local_today()
-    status = certificate.status_on(today)
-    return render_template("certification/verify.html", found=True, number=certificate.number,
-                           program=certificate.program.title, holder=mask_name(certificate.holder.name),
-                           issued=certificate.issued_on, expires=certificate.expires_on, status=status.value,
-                           status_label=present.STATUS_LABELS[status])
+    return _verify_page(queries.get_by_verify_code(code))
+
+
+@bp.get("/verify")
+def verify_form():
+    """No query: the lookup forms. ?number=&name= (both must match) or ?code= (typed from the paper)."""
+    args = {k: (request.args.get(k) or "").strip() for k in ("number", "name", "code")}
+    if "code" in request.args:
+        if not args["code"]:
+            return _verify_page(None, searched="code", error="请填写核验码", status=400)
+        count_verify_lookup()
+        return _verify_page(queries.get_by_verify_code(args["code"]), searched="code", code=args["code"])
+    if "number" not in request.args and "name" not in request.args:
+        return render_template("certification/verify.html", found=None, searched="number", number="", name="",
+                               code="", error="")
+    missing = [label for key, label in (("number", "证书编号"), ("name", "持证人姓名")) if not args[key]]
+    if missing:
+        return _verify_page(None, searched="number", number=args["number"], name=args["name"],
+                            error="请填写" + "和".join(missing), status=400)
+    count_verify_lookup()
+    return _verify_page(queries.find_by_number_and_name(args["number"], args["name"]), searched="number",
+                        number=args["number"], name=args["name"])
 
 
 # --- batch issue --------------------------------------------------------------------------------------------
