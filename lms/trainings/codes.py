@@ -7,9 +7,9 @@ import hmac
 import unicodedata
 
 STEP_SECONDS = 30
-#: typed live, the code shown before the current one stays accepted this long after it changed (a slow
-#: typist who began just before the change); for the rest of the step only the code on screen is valid
-GRACE_SECONDS = 15
+#: typed live, the code on screen and the two shown before it are accepted: a code stays good for at least two
+#: full rotations (60 s) after it left the screen, so a slow typist is not refused (issue #15)
+LIVE_STEPS_BACK = 2
 #: typed offline at captured_at: the code of that step or of a neighbour (the tablet's clock may be a step off)
 CAPTURED_STEPS = (-1, 0, 1)
 DIGITS = 6
@@ -51,12 +51,13 @@ def normalise_code(text) -> str | None:
 
 
 def accepted_steps(now: dt.datetime, captured_at: dt.datetime | None = None) -> list[int]:
-    """Steps whose code is accepted: live, the current one (and the previous one for GRACE_SECONDS after the
-    change); typed offline, the step of captured_at and its neighbours."""
+    """Steps whose code is accepted: live, the current one and the LIVE_STEPS_BACK before it; typed offline,
+    the step of captured_at and its neighbours."""
     if captured_at is not None:
         step = time_step(captured_at)
         return [step + delta for delta in CAPTURED_STEPS]
-    return sorted({time_step(now), time_step(now - dt.timedelta(seconds=GRACE_SECONDS))})
+    step = time_step(now)
+    return [step - back for back in range(LIVE_STEPS_BACK, -1, -1)]
 
 
 def verify_code(app_secret: str, training_secret: str, typed, now: dt.datetime,
