@@ -69,7 +69,8 @@ def manage():
     return render_template("certification/manage.html", rows=[_row(c, today) for c in items], page=page,
                            has_next=has_next, page_args=lambda n: urlencode({**args, "page": n}), counts=counts,
                            expiring=expiring, args=args, programs=programs, form=form, reason_form=ReasonForm(),
-                           export_args=export_args, statuses=present.STATUS_LABELS)
+                           export_args=export_args, statuses=present.STATUS_LABELS,
+                           issuing_blocked=services.issuing_blocked_reason() is not None)
 
 
 @bp.post("/certificates/issue")
