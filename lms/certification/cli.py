@@ -27,6 +27,7 @@ def _close_overdue_attempts():
 def run_command():
     """Run the periodic work once: close overdue attempts, expire, issue, renew, remind."""
     from lms.certification.services import run_periodic  # late: services import models registered in init_app
+    from lms.courses.services import send_assignment_reminders  # late, as above
 
     @transactional
     def run():
@@ -35,6 +36,7 @@ def run_command():
         close = _close_overdue_attempts()
         if close is not None:
             summary["closed_attempts"] = close(now)
+        summary["assignment_reminders"] = send_assignment_reminders(now=now)
         summary.update(run_periodic(now))
         return summary
 
@@ -43,6 +45,6 @@ def run_command():
     if blocked:
         click.echo(f"本次未自动发证、续发：{blocked}", err=True)
     labels = {"closed_attempts": "关闭超时答卷", "expired": "证书到期", "issued": "自动发证", "renewed": "自动续发",
-              "reminded": "到期提醒", "pruned_lookups": "清理核验记录"}
+              "reminded": "到期提醒", "assignment_reminders": "学习任务截止提醒", "pruned_lookups": "清理核验记录"}
     click.echo("，".join(f"{labels.get(k, k)} {v if not isinstance(v, (list, tuple)) else len(v)}"
                         for k, v in summary.items()))

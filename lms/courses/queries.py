@@ -560,3 +560,41 @@ def quiz_titles(codes) -> dict[str, str]:
     if quizzes is None or not codes:
         return {}
     return dict(db.session.execute(sa.select(quizzes.c.code, quizzes.c.title).where(quizzes.c.code.in_(codes))).all())
+
+
+# --- assignment notices and reminders ---------------------------------------------------------------------------
+
+def assignment_recipient_ids(assignment: Assignment) -> list[int]:
+    """Active people the assignment concerns: their unit in its subtree and, for a role-bound one, holding the role."""
+    query = (sa.select(User.id).join(OrgUnit, OrgUnit.id == User.org_id)
+             .where(User.status == UserStatus.active, subtree_clause(OrgUnit.path, assignment.org.path)))
+    if assignment.role is not None:
+        query = query.where(sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.role == assignment.role))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def finished_ids(assignment: Assignment, user_ids: list[int]) -> set[int]:
+    """Those of user_ids who finished what the assignment asks: the course completed, or the quiz passed."""
+    done: set[int] = set()
+    for chunk in range(0, len(user_ids), 500):
+        ids = user_ids[chunk:chunk + 500]
+        if assignment.course_id is not None:
+            done.update(db.session.scalars(sa.select(CourseEnrollment.user_id).where(
+                CourseEnrollment.course_id == assignment.course_id, CourseEnrollment.completed_at.is_not(None),
+                CourseEnrollment.user_id.in_(ids))))
+            continue
+        # Quizzes come after courses: their tables are read by name.
+        quizzes, attempts = db.metadata.tables.get("quizzes"), db.metadata.tables.get("quiz_attempts")
+        if quizzes is None or attempts is None:
+            return done
+        done.update(db.session.scalars(sa.select(attempts.c.user_id).distinct()
+                                       .join(quizzes, quizzes.c.id == attempts.c.quiz_id)
+                                       .where(quizzes.c.code == assignment.quiz_code, attempts.c.passed.is_(True),
+                                              attempts.c.user_id.in_(ids))))
+    return done
+
+
+def assignments_due_between(first: dt.date, last: dt.date) -> list[Assignment]:
+    """Assignments due on a day in [first, last], soonest first."""
+    return list(db.session.scalars(sa.select(Assignment).where(Assignment.due_on >= first, Assignment.due_on <= last)
+                                   .order_by(Assignment.due_on, Assignment.id)))

@@ -19,6 +19,7 @@ from lms.courses.render import render_markdown
 from lms.db import SHANGHAI, utcnow
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
+from lms.inbox.models import Message
 from lms.org.models import OrgUnit
 from lms.signals import lesson_completed
 
@@ -418,4 +419,77 @@ def create_assignment(actor, *, course_code: str | None, quiz_code: str | None, 
            client_addr=client_addr, now=now,
            details={"course": course_code, "quiz": quiz_code, "org": org.code, "role": role and str(role),
                     "due": due.isoformat()})
+    notify_assignment(assignment, now=now)
     return assignment
+
+
+# --- assignment notices and due-date reminders (inbox) ---------------------------------------------------------
+
+#: inbox kinds
+ASSIGNMENT_NOTICE_KIND = "assignment_new"
+ASSIGNMENT_REMINDER_KIND = "assignment_due"
+#: reminders go out this many days before the due date (the latest stage reached wins; each once per person)
+REMINDER_DAYS = (3, 1)
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _assignment_what(assignment: Assignment) -> tuple[str, str]:
+    """(课程《…》 or 考试《…》, the same-site path to open it)."""
+    if assignment.course is not None:
+        return f"课程《{assignment.course.title}》", f"/courses/{assignment.course.code}"
+    title = queries.quiz_titles([assignment.quiz_code]).get(assignment.quiz_code, assignment.quiz_code)
+    return f"考试《{title}》", f"/quizzes/{assignment.quiz_code}/start"
+
+
+def _post_once(user_ids: list[int], *, kind: str, title: str, body: str, link: str, key: str, now) -> int:
+    """One message per person (dedupe_key): people who already have it are skipped; returns how many were posted."""
+    already: set[int] = set()
+    for chunk in range(0, len(user_ids), 500):
+        already.update(db.session.scalars(sa.select(Message.user_id).where(
+            Message.user_id.in_(user_ids[chunk:chunk + 500]), Message.dedupe_key == key)))
+    rows = [{"user_id": uid, "kind": kind, "title": title[:200], "body": body, "link": link, "dedupe_key": key,
+             "created_at": now} for uid in user_ids if uid not in already]
+    if rows:
+        db.session.execute(sa.insert(Message), rows)
+    return len(rows)
+
+
+def notify_assignment(assignment: Assignment, *, now=None) -> int:
+    """Put a notice of a new assignment in the inbox of each person it concerns (once each); how many got one."""
+    now = now or utcnow()
+    what, link = _assignment_what(assignment)
+    due = _chinese_date(assignment.due_on)
+    kind_word = "学习任务" if assignment.course is not None else "考试任务"
+    body = (f"{assignment.org.name}给您指派了{what}，请在{due}（北京时间）当天结束前完成。"
+            f"可在“我的学习”里查看。")
+    return _post_once(queries.assignment_recipient_ids(assignment), kind=ASSIGNMENT_NOTICE_KIND,
+                      title=f"新的{kind_word}：{what}，{due}截止", body=body, link=link,
+                      key=f"assignment:{assignment.id}:new", now=now)
+
+
+def send_assignment_reminders(*, now=None) -> int:
+    """Remind the people who have not finished an assignment 3 days and 1 day before its due date (each stage once
+    per person; a stage that had already begun when the assignment was made is skipped). For `tasks run`."""
+    now = now or utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    sent = 0
+    for assignment in queries.assignments_due_between(today, today + dt.timedelta(days=max(REMINDER_DAYS))):
+        left = (assignment.due_on - today).days
+        stage = min(d for d in REMINDER_DAYS if d >= left)
+        if assignment.created_at.astimezone(SHANGHAI).date() >= assignment.due_on - dt.timedelta(days=stage):
+            continue  # made inside this stage: its notice already said when it is due
+        people = queries.assignment_recipient_ids(assignment)
+        done = queries.finished_ids(assignment, people)
+        people = [uid for uid in people if uid not in done]
+        if not people:
+            continue
+        what, link = _assignment_what(assignment)
+        when = {0: "今天", 1: "明天"}.get(left, f"还有 {left} 天")
+        sent += _post_once(people, kind=ASSIGNMENT_REMINDER_KIND, title=f"提醒：{what}{when}截止",
+                           body=f"{what}的截止日期是{_chinese_date(assignment.due_on)}（北京时间），"
+                                f"您还没有完成，请抓紧时间。", link=link,
+                           key=f"assignment:{assignment.id}:due{stage}", now=now)
+    return sent

@@ -37,6 +37,17 @@ def catalog():
                            level_label=LEVEL_LABELS[CourseLevel(level)])
 
 
+#: later features add items to 我的学习 (quizzes: assigned and scheduled exams): fn(user) -> [{"title", "facts":
+#: [(label, text)], "state", "urgent", "url", "action"}]; courses cannot import them (feature order)
+_LEARNING_ITEMS: list = []
+
+
+def register_learning_items(fn) -> None:
+    """Add a provider of 我的学习 items (called once per page, in registration order); idempotent per app."""
+    if fn not in _LEARNING_ITEMS:
+        _LEARNING_ITEMS.append(fn)
+
+
 @bp.get("/learning")
 @login_required
 def learning():
@@ -47,7 +58,8 @@ def learning():
         lesson = resume[card["course"].id]
         card["resume_url"] = cached_url("courses.lesson", code=card["course"].code, slug=lesson.slug) if lesson \
             else cached_url("courses.course", code=card["course"].code)
-    return render_template("courses/learning.html", cards=cards)
+    exams = [item for provider in _LEARNING_ITEMS for item in provider(user)]
+    return render_template("courses/learning.html", cards=cards, exams=exams)
 
 
 @bp.get("/courses/<code>")

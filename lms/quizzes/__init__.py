@@ -11,6 +11,9 @@ def init_app(app):
     from lms.quizzes import api, cli, models, sync, views  # noqa: F401  (models register; api attaches its routes)
 
     app.register_blueprint(views.bp)
+    # 我的学习 lists assigned and scheduled exams beside the courses (courses come first: it asks, we answer).
+    from lms.courses.views import register_learning_items
+    register_learning_items(views.learning_exams)
     # A start draws and lays out its paper before it takes SQLite's write lock (services.start_attempt).
     from lms.web import reads_first
     reads_first("api.start_attempt")

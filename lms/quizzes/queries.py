@@ -11,7 +11,7 @@ from lms.accounts.models import User
 from lms.db import SHANGHAI
 from lms.extensions import db
 from lms.org.models import OrgUnit, subtree_clause
-from lms.quizzes import itemstats
+from lms.quizzes import itemstats, retake
 from lms.quizzes.draw import paper_slots, to_original
 from lms.quizzes.models import (
     ATTEMPT_STATUS_LABELS, Attempt, AttemptAnswer, AttemptGrant, AttemptStatus, Bank, Mistake, Question, Quiz,
@@ -325,3 +325,121 @@ def quiz_results_query(quiz: Quiz, scope_sql, *, org: OrgUnit | None = None, sta
     elif status == "none":
         query = query.where(attempts.c.user_id.is_(None))
     return query
+
+
+# --- exam start, 我的学习, topic practice ----------------------------------------------------------------------
+
+class Allowance(NamedTuple):
+    """How many attempts the learner has used of the current round and may still start (None: unlimited)."""
+
+    used: int
+    limit: int | None
+    left: int | None
+    #: 补考 after a wait: when the next round opens (None while attempts remain or no wait)
+    reopens: dt.datetime | None
+
+
+def attempt_allowance(user, quiz: Quiz, now: dt.datetime, attempts: list[Attempt] | None = None) -> Allowance:
+    """The learner's attempts of the quiz as the start counts them: 补考 grants added, the current 补考 round only."""
+    attempts = attempts_of(user, quiz) if attempts is None else attempts
+    used = len(attempts)
+    if not quiz.max_attempts:
+        return Allowance(used, None, None, None)
+    limit = quiz.max_attempts + granted_extra_attempts(quiz.id, user.id)
+    reopens = None
+    if quiz.retake_after_days and used >= limit:
+        used, reopens = retake.current_round([a.started_at for a in attempts], limit,
+                                             dt.timedelta(days=quiz.retake_after_days))
+        if reopens is not None and now >= reopens:
+            used, reopens = 0, None
+    return Allowance(used, limit, max(limit - used, 0), reopens)
+
+
+def needs_confirmation(quiz: Quiz, allowance: Allowance) -> bool:
+    """A start that cannot be undone: the quiz is timed (the clock runs from the start) or one attempt is left."""
+    return bool(quiz.time_limit_minutes) or allowance.left == 1
+
+
+def is_scheduled(quiz: Quiz) -> bool:
+    """An exam with a window: open only between dates, or on the same days every year."""
+    return bool(quiz.opens_at or quiz.closes_at or (quiz.annual_opens and quiz.annual_closes))
+
+
+def exams_for(user) -> list[tuple[Quiz, object]]:
+    """(quiz, due date or None) of the live quizzes assigned to the learner and the scheduled exams they may sit."""
+    assigned = assigned_quiz_codes(user)
+    out, seen = [], set()
+    for code, due in assigned.items():
+        quiz = get_quiz(code)
+        if quiz is not None and not quiz.is_retired:
+            out.append((quiz, due))
+            seen.add(code)
+    for quiz in quizzes_for(user):
+        if quiz.code not in seen and is_scheduled(quiz):
+            out.append((quiz, None))
+    return out
+
+
+def has_passed(user, quiz: Quiz) -> bool:
+    """The learner has passed the quiz at least once."""
+    return db.session.execute(sa.select(sa.func.count()).select_from(Attempt).where(
+        Attempt.user_id == user.id, Attempt.quiz_id == quiz.id, Attempt.passed.is_(True))).scalar_one() > 0
+
+
+def practice_bank_ids(user) -> list[int]:
+    """Banks the learner may practise from: those the quizzes they may sit draw on (own units' and assigned)."""
+    codes = set()
+    quizzes = quizzes_for(user) + [q for code in assigned_quiz_codes(user) if (q := get_quiz(code))]
+    for quiz in quizzes:
+        if not quiz.is_retired:
+            codes.update(d["bank"] for d in quiz.draws)
+    if not codes:
+        return []
+    return list(db.session.scalars(sa.select(Bank.id).where(Bank.code.in_(sorted(codes)),
+                                                            Bank.is_retired.is_(False))))
+
+
+def practice_topics(bank_ids: list[int]) -> dict[str, int]:
+    """Tag → live questions carrying it in those banks, most questions first."""
+    counts: dict[str, int] = {}
+    if bank_ids:
+        for tags in db.session.scalars(sa.select(Question.tags).where(Question.bank_id.in_(bank_ids),
+                                                                      Question.is_retired.is_(False))):
+            for tag in tags or ():
+                counts[tag] = counts.get(tag, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def topic_qids(bank_ids: list[int], tag: str) -> list[str]:
+    """Ids of the live questions of those banks carrying the tag."""
+    if not bank_ids:
+        return []
+    rows = db.session.execute(sa.select(Question.qid, Question.tags).where(
+        Question.bank_id.in_(bank_ids), Question.is_retired.is_(False)).order_by(Question.qid)).all()
+    return [qid for qid, tags in rows if tag in (tags or ())]
+
+
+def questions_by_qid(qids) -> dict[str, Question]:
+    """The question rows of these ids (retired too: a notebook keeps them)."""
+    qids = sorted(set(qids))
+    if not qids:
+        return {}
+    return {q.qid: q for q in db.session.scalars(sa.select(Question).where(Question.qid.in_(qids)))}
+
+
+def todays_mistakes(user, today: dt.date, limit: int = 50) -> list[Mistake]:
+    """Notebook entries that went wrong today (local day) and are not yet answered right since, oldest first:
+    what 现在练一练 asks again (a right answer moves one up a box, and out of this list)."""
+    start = dt.datetime.combine(today, dt.time(), tzinfo=SHANGHAI)
+    return list(db.session.scalars(sa.select(Mistake).where(
+        Mistake.user_id == user.id, Mistake.mastered_at.is_(None), Mistake.box == 1, Mistake.last_wrong_at >= start,
+        Mistake.last_wrong_at < start + dt.timedelta(days=1)).order_by(Mistake.last_wrong_at, Mistake.id).limit(limit)))
+
+
+def mistakes_by_qid(user, qids) -> dict[str, Mistake]:
+    """The learner's notebook entries (not mastered) for these question ids."""
+    qids = sorted(set(qids))
+    if not qids:
+        return {}
+    return {m.qid: m for m in db.session.scalars(sa.select(Mistake).where(
+        Mistake.user_id == user.id, Mistake.qid.in_(qids), Mistake.mastered_at.is_(None)))}

@@ -253,7 +253,7 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
         begin_writing()
         close_attempt(existing, now=now)
     if not quiz_is_open(quiz, now):
-        raise Forbidden(_not_open_message(quiz), code="quiz_not_open")
+        raise Forbidden(not_open_message(quiz), code="quiz_not_open")
     used = len(mine)
     if quiz.max_attempts is not None and used >= quiz.max_attempts:
         # 补考 grants are read only here, past the limit: the common start pays nothing for them.
@@ -321,7 +321,8 @@ def _retake_open(quiz: Quiz, user, allowed: int, now: dt.datetime) -> bool:
                     f"可于 {reopens.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 后补考", code="attempts_exhausted")
 
 
-def _not_open_message(quiz: Quiz) -> str:
+def not_open_message(quiz: Quiz) -> str:
+    """Why no attempt of the quiz may start now (retired, outside its window), in Chinese."""
     if quiz.is_retired:
         return "该测验已停用"
     fmt = "%Y-%m-%d %H:%M"
@@ -632,6 +633,48 @@ def practise(mistake: Mistake, raw, *, now: dt.datetime | None = None) -> dict:
         "box": mistake.box, "next_review_on": mistake.next_review_on.isoformat(),
         "mastered": mistake.mastered_at is not None,
     }
+
+
+def pick_practice(qids: list[str], size: int, rng: random.Random | None = None) -> list[str]:
+    """A topic practice set: ``size`` of the question ids at random (all of them when fewer), in random order."""
+    rng = rng or random.Random(int.from_bytes(os.urandom(16)))
+    return rng.sample(qids, min(size, len(qids)))
+
+
+def grade_practice(user_id: int, questions: dict, raw_answers: dict, mistakes: dict, *,
+                   now: dt.datetime | None = None, record_wrong: bool = False) -> list[dict]:
+    """Grade a practice round (not an attempt): per question {qid, correct, answered, your_answer, correct_answer,
+    explanation, source}. A right answer moves its notebook entry up a box (as 错题复习 does); with
+    ``record_wrong`` a wrong answer goes into the notebook (topic practice). Unanswered questions change nothing.
+
+    ``questions``: qid → Question row in the order shown; ``raw_answers``: qid → the form's raw answer;
+    ``mistakes``: qid → the learner's notebook entry, for those that have one.
+    """
+    now = now or utcnow()
+    out, wrong = [], []
+    for qid, row in questions.items():
+        question = question_value(row)
+        item = drawing.PaperItem(question=question, bank="", options=list(question.options.items()),
+                                 key_map={k: k for k in question.options})
+        try:
+            answer = clean_answer(item, raw_answers.get(qid))
+        except LMSError:
+            answer = None
+        answered = answer is not None
+        right = answered and _is_right(item, answer)
+        entry = {"qid": qid, "correct": right, "answered": answered, "your_answer": answer,
+                 "correct_answer": answer_to_json(question.type, question.answer),
+                 "explanation": question.explanation, "source": question.source, "type": question.type}
+        mistake = mistakes.get(qid)
+        if answered and mistake is not None:
+            feedback = practise(mistake, raw_answers.get(qid), now=now)
+            entry.update(box=feedback["box"], next_review_on=feedback["next_review_on"], mastered=feedback["mastered"])
+        elif answered and not right and record_wrong:
+            wrong.append(qid)
+        out.append(entry)
+    if wrong:
+        record_mistakes(user_id, wrong, now=now)
+    return out
 
 
 # --- authoring in the browser ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from lms.quizzes.formats import IMPORT_FORMATS
 from lms.quizzes.formats.quiz_file import DrawSpec
 from lms.quizzes.formats.xlsx import answer_text, build_template, parse_answer_text
 from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
-from lms.quizzes.questions import OPTION_KEYS, count_blanks, split_blanks
+from lms.quizzes.questions import OPTION_KEYS, answer_to_json, count_blanks, split_blanks
 from lms.quizzes.questions import Question as QuestionValue
 from lms.quizzes.sync import import_question_file, live_pools
 from lms.web import client_addr, page_number
@@ -95,12 +95,105 @@ def index():
             "best": best.get(quiz.code), "window": window, "due": assigned.get(quiz.code),
             "open_attempt": open_one.id if open_one else None,
             "can_start": services.quiz_is_open(quiz, now) and (limit is None or used < limit),
+            "confirm": queries.needs_confirmation(quiz, queries.Allowance(used, limit, None if limit is None
+                                                                          else limit - used, None)),
             "last_result": next((a.id for a in attempts if a.status != AttemptStatus.open), None),
             "stats_url": url_for("quizzes.stats", code=quiz.code)
             if can(current_user, Permission.AUTHOR_CONTENT, quiz) else None,
         })
     return render_template("quizzes/index.html", rows=rows,
                            can_author=has_permission(current_user, Permission.AUTHOR_CONTENT))
+
+
+#: where the confirmation page's 返回 leads (?from=…); anything else goes back to the quiz list
+_BACK = {"learning": ("courses.learning", "返回我的学习"), "quizzes": ("quizzes.index", "返回测验列表")}
+
+
+def _confirm_facts(quiz, allowance, now) -> dict:
+    """What the worker must know before a start that cannot be undone, as sentences."""
+    deadline_cut = quiz.closes_at and quiz.closes_at < now + dt.timedelta(minutes=quiz.time_limit_minutes)
+    if allowance.left is None:
+        attempts = "不限次数"
+    elif allowance.left == 1:
+        attempts = "这是最后 1 次作答机会" if allowance.used else f"只有 1 次作答机会（共 {allowance.limit} 次）"
+    else:
+        attempts = f"还可作答 {allowance.left} 次（共 {allowance.limit} 次，已用 {allowance.used} 次）"
+    return {"questions": sum(int(d["count"]) for d in quiz.draws), "minutes": quiz.time_limit_minutes,
+            "pass_score": quiz.pass_score, "attempts": attempts, "last_chance": allowance.left == 1,
+            "closes": _fmt(quiz.closes_at) if deadline_cut else ""}
+
+
+@bp.get("/quizzes/<code>/start")
+@login_required
+def confirm_start(code):
+    quiz = sittable_quiz(code)
+    now = utcnow()
+    attempts = queries.attempts_of(current_user, quiz)
+    open_one = next((a for a in attempts if a.status == AttemptStatus.open and not services.is_overdue(a, now)), None)
+    if open_one is not None:
+        return redirect(url_for("quizzes.attempt", attempt_id=open_one.id))
+    allowance = queries.attempt_allowance(current_user, quiz, now, attempts)
+    blocked = ""
+    if not services.quiz_is_open(quiz, now):
+        blocked = services.not_open_message(quiz)
+    elif allowance.left == 0:
+        blocked = f"本测验最多可作答 {allowance.limit} 次，您已用完" + (
+            f"；可于 {_fmt(allowance.reopens)} 后补考" if allowance.reopens else "")
+    endpoint, back_label = _BACK.get(request.args.get("from", ""), _BACK["quizzes"])
+    return render_template("quizzes/confirm.html", quiz=quiz, facts=_confirm_facts(quiz, allowance, now),
+                           blocked=blocked, back_url=url_for(endpoint), back_label=back_label)
+
+
+def _window_text(quiz) -> str:
+    window = ""
+    if quiz.opens_at or quiz.closes_at:
+        window = f"{_fmt(quiz.opens_at) or '即日'} 至 {_fmt(quiz.closes_at) or '不限'}"
+    if quiz.annual_opens and quiz.annual_closes:
+        window = retake.window_label(quiz.annual_opens, quiz.annual_closes) + (f"（{window}）" if window else "")
+    return window
+
+
+def learning_exams(user) -> list[dict]:
+    """我的学习: the quizzes assigned to the learner and the scheduled exams they may sit, with window and due date;
+    not passed first (overdue, then soonest due), passed last."""
+    now = utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    items = []
+    for quiz, due in queries.exams_for(user):
+        attempts = queries.attempts_of(user, quiz)
+        allowance = queries.attempt_allowance(user, quiz, now, attempts)
+        open_one = next((a for a in attempts if a.status == AttemptStatus.open and not services.is_overdue(a, now)),
+                        None)
+        passed = any(a.passed for a in attempts)
+        facts = [("题量", f"{sum(int(d['count']) for d in quiz.draws)} 题，限时 {quiz.time_limit_minutes} 分钟")]
+        if window := _window_text(quiz):
+            facts.append(("开放时间", window))
+        if due:
+            facts.append(("完成期限", f"{due:%Y-%m-%d}"))
+        if allowance.limit is not None:
+            facts.append(("作答次数", f"已用 {allowance.used} / {allowance.limit}"))
+        overdue = bool(due and due < today and not passed)
+        url, action, urgent = None, "", overdue
+        if open_one is not None:
+            state, url, action, urgent = "答题中：计时未停，请尽快完成", url_for("quizzes.attempt", attempt_id=open_one.id), \
+                "继续作答", True
+        elif passed:
+            state = "已通过"
+            last = next((a for a in attempts if a.status != AttemptStatus.open), None)
+            url, action = (url_for("quizzes.result", attempt_id=last.id), "查看成绩") if last else (None, "")
+        elif not services.quiz_is_open(quiz, now):
+            state = "现在不在开放时间内"
+        elif allowance.left == 0:
+            state = "作答次数已用完" + (f"，{_fmt(allowance.reopens)} 起可补考" if allowance.reopens else "")
+        else:
+            state = ("已逾期，请尽快参加" if overdue else "未通过，可再次作答" if attempts else "未参加")
+            url, action = url_for("quizzes.confirm_start", code=quiz.code, **{"from": "learning"}), "开始考试"
+        items.append({"title": quiz.title, "facts": facts, "state": state, "urgent": urgent, "url": url,
+                      "action": action, "_key": (passed, not urgent, due or dt.date.max, quiz.title)})
+    items.sort(key=lambda item: item["_key"])
+    for item in items:
+        del item["_key"]
+    return items
 
 
 @bp.post("/quizzes/<code>/start")
@@ -163,15 +256,163 @@ def _today():
     return utcnow().astimezone(SHANGHAI).date()
 
 
+def _correct_text(row) -> str:
+    """The right answer of a question as the learner reads it: letters with their option text, 正确/错误, blanks."""
+    value = services.question_value(row)
+    if value.type in ("single", "multiple"):
+        keys = sorted(value.answer) if value.type == "multiple" else [value.answer]
+        return "；".join(f"{k}. {value.options.get(k, '')}" for k in keys)
+    return _answer_text(value.type, answer_to_json(value.type, value.answer))
+
+
 @bp.get("/mistakes")
 @login_required
 def mistakes():
     today = _today()
     rows, _ = queries.due_mistakes(current_user, today, 1, 500)
-    items = [{"qid": m.qid, "stem": stem, "box": m.box, "next_review_on": m.next_review_on.isoformat(),
-              "due": m.next_review_on <= today} for m, stem, _ in rows]
+    found = queries.questions_by_qid(m.qid for m, _, _ in rows)
+    items = []
+    for m, _stem, _fmt_ in rows:
+        row = found[m.qid]
+        items.append({"qid": m.qid, "box": m.box, "next_review_on": m.next_review_on.isoformat(),
+                      "due": m.next_review_on <= today, "type_label": TYPE_LABELS.get(row.type, ""),
+                      "stem_html": services.render_text(row.stem, row.text_format),
+                      "correct_text": _correct_text(row),
+                      "explanation_html": services.render_text(row.explanation, row.text_format)
+                      if row.explanation else "",
+                      "source": row.source, "wrong_on": local(m.last_wrong_at).date().isoformat()})
     total, due = queries.count_mistakes(current_user, today)
-    return render_template("quizzes/mistakes.html", items=items, total=total, due=due)
+    return render_template("quizzes/mistakes.html", items=items, total=total, due=due,
+                           today_count=len(queries.todays_mistakes(current_user, today)),
+                           topics_url=url_for("quizzes.topics"))
+
+
+# --- practice rounds: today's mistakes at once, one topic from the bank -------------------------------------
+
+#: questions in one topic round: the worker may choose, within bounds
+TOPIC_SIZES = (5, 10, 20)
+
+
+def _round_question(row, number: int, feedback: dict | None = None) -> dict:
+    """One question of a practice round for the page; with feedback, its grading and the teaching."""
+    pieces = split_blanks(row.stem) if row.type == "fill" else []
+    q = {"qid": row.qid, "number": number, "type": row.type, "type_label": TYPE_LABELS.get(row.type, ""),
+         "stem_html": services.render_text(row.stem, row.text_format),
+         "options": [{"key": k, "html": services.render_text(v, row.text_format)} for k, v in (row.options or {}).items()],
+         "blanks": max(1, count_blanks(row.stem)) if row.type == "fill" else 0, "pieces": pieces}
+    if feedback is not None:
+        q.update(feedback=feedback, your_text=_answer_text(row.type, feedback["your_answer"]),
+                 correct_text=_correct_text(row),
+                 explanation_html=services.render_text(row.explanation, row.text_format) if row.explanation else "")
+    return q
+
+
+def _raw_answer(qtype: str, qid: str):
+    if qtype == "multiple":
+        return request.form.getlist(f"a-{qid}")
+    if qtype == "fill":
+        return request.form.getlist(f"b-{qid}")
+    if qtype == "judge":
+        return {"true": True, "false": False}.get(request.form.get(f"a-{qid}", ""))
+    return request.form.get(f"a-{qid}")
+
+
+def _round_page(kind: str, title: str, rows: list, *, tag: str = "", results=None, status: int = 200):
+    questions = [_round_question(row, n, results.get(row.qid) if results else None)
+                 for n, row in enumerate(rows, start=1)]
+    right = sum(1 for q in questions if q.get("feedback") and q["feedback"]["correct"])
+    return render_template("quizzes/round.html", kind=kind, title=title, questions=questions, tag=tag,
+                           graded=results is not None, right=right,
+                           action=url_for("quizzes.today_round_submit") if kind == "today"
+                           else url_for("quizzes.topic_round_submit"),
+                           again_url=url_for("quizzes.topic_round", tag=tag, n=len(rows)) if kind == "topic"
+                           else url_for("quizzes.today_round")), status
+
+
+def _submitted_qids(allowed: set[str]) -> list[str]:
+    """The question ids the round's form carried, in order; refused when any is not part of the round."""
+    qids = list(dict.fromkeys(q for q in request.form.getlist("qid") if q))[:max(TOPIC_SIZES)]
+    if not qids:
+        raise ValidationError("这次练习没有题目，请重新开始练习", code="empty_practice")
+    unknown = [q for q in qids if q not in allowed]
+    if unknown:
+        raise ValidationError("练习中的题目已不在可练习的范围内，请重新开始练习", code="unknown_question")
+    return qids
+
+
+@bp.get("/mistakes/today")
+@login_required
+def today_round():
+    mistakes = queries.todays_mistakes(current_user, _today())
+    if not mistakes:
+        flash("今天没有新的错题可练。可以按专题练习，或等错题到期后复习。", "success")
+        return redirect(url_for("quizzes.mistakes"))
+    found = queries.questions_by_qid(m.qid for m in mistakes)
+    return _round_page("today", "现在练一练：今天做错的题", [found[m.qid] for m in mistakes if m.qid in found])
+
+
+@bp.post("/mistakes/today")
+@login_required
+def today_round_submit():
+    # Any notebook entry not mastered may be answered: one answered right a moment ago has left today's list.
+    mistakes = queries.mistakes_by_qid(current_user, request.form.getlist("qid")[:max(TOPIC_SIZES)])
+    qids = _submitted_qids(set(mistakes))
+    found = queries.questions_by_qid(qids)
+    rows = [found[q] for q in qids if q in found]
+    results = services.grade_practice(current_user.id, {r.qid: r for r in rows},
+                                      {r.qid: _raw_answer(r.type, r.qid) for r in rows}, mistakes, now=utcnow())
+    db.session.commit()
+    return _round_page("today", "现在练一练：结果", rows, results={r["qid"]: r for r in results})
+
+
+def _topic_tag(value: str) -> tuple[str, list[int]]:
+    tag = (value or "").strip()[:64]
+    if not tag:
+        raise ValidationError("请选择要练习的专题", code="tag_required")
+    banks = queries.practice_bank_ids(current_user)
+    if tag not in queries.practice_topics(banks):
+        raise NotFound(f"没有“{tag}”这个专题的题目，请从专题列表中选择")
+    return tag, banks
+
+
+@bp.get("/practice")
+@login_required
+def topics():
+    topics_found = queries.practice_topics(queries.practice_bank_ids(current_user))
+    rows = [{"tag": tag, "count": n, "urls": [(size, url_for("quizzes.topic_round", tag=tag, n=size))
+                                              for size in sorted({min(s, n) for s in TOPIC_SIZES})]}
+            for tag, n in topics_found.items()]
+    return render_template("quizzes/topics.html", rows=rows)
+
+
+@bp.get("/practice/round")
+@login_required
+def topic_round():
+    tag, banks = _topic_tag(request.args.get("tag", ""))
+    try:
+        size = int(request.args.get("n", TOPIC_SIZES[1]))
+    except ValueError:
+        size = 0
+    if not 1 <= size <= max(TOPIC_SIZES):
+        raise ValidationError(f"每次练习的题数只能是 1–{max(TOPIC_SIZES)} 道", code="invalid_size")
+    qids = queries.topic_qids(banks, tag)
+    picked = services.pick_practice(qids, size)
+    found = queries.questions_by_qid(picked)
+    return _round_page("topic", f"专题练习：{tag}", [found[q] for q in picked], tag=tag)
+
+
+@bp.post("/practice/round")
+@login_required
+def topic_round_submit():
+    tag, banks = _topic_tag(request.form.get("tag", ""))
+    qids = _submitted_qids(set(queries.topic_qids(banks, tag)))
+    found = queries.questions_by_qid(qids)
+    rows = [found[q] for q in qids]
+    results = services.grade_practice(current_user.id, {r.qid: r for r in rows},
+                                      {r.qid: _raw_answer(r.type, r.qid) for r in rows},
+                                      queries.mistakes_by_qid(current_user, qids), now=utcnow(), record_wrong=True)
+    db.session.commit()
+    return _round_page("topic", f"专题练习：{tag}（结果）", rows, tag=tag, results={r["qid"]: r for r in results})
 
 
 def _practice_view(mistake, feedback=None):
