@@ -7,7 +7,7 @@ from flask_wtf.csrf import generate_csrf
 
 from lms.accounts import auth, profile, services
 from lms.accounts.models import EDUCATION_LEVELS, Role
-from lms.accounts.passwords import verify_password
+from lms.accounts.passwords import verify_typed_password
 from lms.accounts.permissions import Permission, require
 from lms.accounts.queries import get_user
 from lms.api import bp, document, json_body
@@ -73,7 +73,8 @@ def password():
     old, new = data.get("old"), data.get("new")
     if not isinstance(old, str) or not isinstance(new, str):
         raise LMSError("请提供原密码（old）和新密码（new）", code="bad_request", status=400)
-    if not verify_password(current_user.password_hash, old):
+    pending = current_user.must_change_password
+    if verify_typed_password(current_user.password_hash, old, one_time_pending=pending) is None:
         raise ValidationError("原密码不正确", code="wrong_password")
     services.change_password(current_user, new, keep_session=current_user._session_key, client_addr=client_addr())
     db.session.commit()

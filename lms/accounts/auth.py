@@ -11,7 +11,9 @@ from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.models import ApiToken, Lockout, LoginFailure, RoleGrant, User, UserSession, UserStatus
-from lms.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
+from lms.accounts.passwords import (
+    burn_verify_time, hash_password, needs_rehash, verify_password, verify_typed_password,
+)
 from lms.accounts.services import hash_secret
 from lms.audit.services import record
 from lms.db import begin_writing, is_write_intent, utcnow, write_intent
@@ -132,13 +134,17 @@ def authenticate(username: str, password: str, addr: str, now: dt.datetime | Non
     if until:
         burn_verify_time(password)
         raise Locked(_locked_message(until, now), code="locked")
-    found = db.session.execute(sa.select(User.id, User.password_hash).where(User.username == username.strip())).first()
+    found = db.session.execute(sa.select(User.id, User.password_hash, User.must_change_password)
+                               .where(User.username == username.strip())).first()
     _reserve_attempt(key, addr, now)
     if found is None:
         burn_verify_time(password)
         ok = False
     else:
-        ok = verify_password(found.password_hash, password)
+        # A pending one-time password is accepted in lower case and without its dash (passwords.py).
+        matched = verify_typed_password(found.password_hash, password, one_time_pending=found.must_change_password,
+                                        verify=verify_password)
+        ok = matched is not None
     begin_writing()
     user = db.session.get(User, found.id) if found is not None else None
     if ok and user.status != UserStatus.active:
@@ -158,7 +164,7 @@ def authenticate(username: str, password: str, addr: str, now: dt.datetime | Non
         raise Locked(_locked_message(until, now), code="locked")
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.client_addr == addr))
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(matched)
     return user
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -52,5 +53,45 @@ def burn_verify_time(password: str) -> None:
     verify_password(_DUMMY_HASH[key], password)
 
 
-def one_time_password(length: int = 10) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+#: One-time passwords: digits and capital letters with no look-alikes (no 0/O, 1/I/L), read out and typed by
+#: older workers; 31^8 ≈ 2^39.6, ample with the login lockout, and changed at the first login.
+OTP_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_OTP_GROUP = 4
+_OTP_GROUPS = 2
+#: what people put between the groups (or by mistake around them): ASCII and full-width dashes, spaces
+_OTP_SEPARATORS = str.maketrans("", "", "-－‐‑–—_ 　")
+
+
+def one_time_password(rng: secrets.SystemRandom | None = None) -> str:
+    """A fresh one-time password in its canonical form, e.g. ``4827-KMPX``."""
+    choice = (rng or secrets.SystemRandom()).choice
+    return "-".join("".join(choice(OTP_ALPHABET) for _ in range(_OTP_GROUP)) for _ in range(_OTP_GROUPS))
+
+
+def canonical_one_time_password(typed: str) -> str | None:
+    """The canonical form of something typed as a one-time password (``4827kmpx``, ``4827 - kmpx``), or None when
+    it does not have the shape of one.
+
+    Only one-time passwords are forgiving: they are stored hashed in their canonical form, and login tries the
+    canonical form only while the account still has to change its password. Ordinary passwords stay exact and
+    case-sensitive.
+    """
+    compact = typed.strip().translate(_OTP_SEPARATORS).upper()
+    if len(compact) != _OTP_GROUP * _OTP_GROUPS or any(ch not in OTP_ALPHABET for ch in compact):
+        return None
+    return "-".join(compact[i:i + _OTP_GROUP] for i in range(0, len(compact), _OTP_GROUP))
+
+
+def verify_typed_password(stored_hash: str, typed: str, *, one_time_pending: bool,
+                          verify: Callable[[str, str], bool] | None = None) -> str | None:
+    """The form of typed that matches stored_hash, or None; while a one-time password is pending, its canonical
+    form (any case, with or without the dash) is tried first."""
+    verify = verify or verify_password
+    if one_time_pending:
+        canonical = canonical_one_time_password(typed)
+        if canonical is not None:
+            if verify(stored_hash, canonical):
+                return canonical
+            if canonical == typed:
+                return None
+    return typed if verify(stored_hash, typed) else None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from lms.accounts import validation
 from lms.accounts.models import (EDUCATION_LEVELS, ROLE_LABELS, ApiToken, ImportUpload, OrgMembership, Role,
                                  RoleGrant, User, UserSession, UserStatus)
-from lms.accounts.passwords import hash_password, one_time_password, verify_password
+from lms.accounts.passwords import hash_password, one_time_password, verify_typed_password
 from lms.accounts.permissions import SYSTEM, Permission, can, can_grant, can_manage_account
 from lms.audit.services import record
 from lms.db import utcnow
@@ -210,7 +210,7 @@ def change_password(user: User, new: str, *, keep_session: str | None = None, cl
     problem = validation.check_new_password(new, username=user.username, id_card=user.id_card)
     if problem:
         raise ValidationError(problem, code="weak_password")
-    if verify_password(user.password_hash, new):
+    if verify_typed_password(user.password_hash, new, one_time_pending=user.must_change_password) is not None:
         raise ValidationError("新密码不能与原密码（或一次性密码）相同，请换一个", code="password_reused")
     user.password_hash = hash_password(new)
     user.must_change_password = False

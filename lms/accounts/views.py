@@ -11,7 +11,7 @@ from lms.accounts.forms import (AccountFieldsForm, ChangePasswordForm, ConfirmFo
                                 RolesForm, UploadFileForm)
 from lms.accounts.masking import mask_id_card, mask_phone
 from lms.accounts.models import ROLE_LABELS, Role
-from lms.accounts.passwords import verify_password
+from lms.accounts.passwords import verify_typed_password
 from lms.accounts.permissions import (Permission, authorize, can_grant, can_manage_account, has_permission,
                                       require, scope_orgs, sees_pii)
 from lms.audit.services import record_after_read
@@ -72,7 +72,8 @@ def change_password():
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.old.data):
+        if verify_typed_password(current_user.password_hash, form.old.data,
+                                 one_time_pending=current_user.must_change_password) is None:
             form.old.errors.append("原密码不正确")
             status = 422
         else:

@@ -83,7 +83,7 @@ def test_create_account_defaults_to_worker_and_audits_in_chinese(people, tree):
     user, password = services.create_account(people["hr"], name="王五", org=tree["g1"])
     db.session.commit()
     assert [(g.role, g.org.code) for g in user.grants] == [(Role.worker, "HX010101")]
-    assert user.must_change_password and len(password) == 10
+    assert user.must_change_password and len(password) == 9 and password[4] == "-"  # 4827-KMPX
     roles = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "roles.change",
                                                           AuditEntry.target == user.username))
     assert roles.details["added"] == ["网格员（桃源村第一网格）"]
