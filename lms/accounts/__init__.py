@@ -4,12 +4,13 @@
 def init_app(app):
     from flask import url_for
 
-    from lms.accounts import api, auth, cli, models, views  # noqa: F401  (models register with the metadata)
+    from lms.accounts import api, auth, cli, models, profile, views  # noqa: F401  (models register with the metadata)
     from lms.accounts.permissions import Permission, has_permission
     from lms.home import register_nav, register_section
 
     auth.init_app(app)
     views.init_views(app)
+    app.context_processor(profile.reading_context)
     app.cli.add_command(cli.users_cli)
     app.cli.add_command(cli.tokens_cli)
     app.cli.add_command(cli.demo_command)

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from lms.accounts import auth, profile, services
-from lms.accounts.models import EDUCATION_LEVELS, Role
+from lms.accounts.models import EDUCATION_LEVELS, SPEECH_RATES, Role
 from lms.accounts.passwords import verify_typed_password
 from lms.accounts.permissions import Permission, require
 from lms.accounts.queries import get_user
@@ -62,6 +62,43 @@ def logout():
 @login_required
 def me():
     return jsonify(profile.me_payload(current_user))
+
+
+_PREFERENCES_SCHEMA = {"type": "object", "properties": {
+    "large_text": {"type": ["boolean", "null"], "description": "大字；null 表示未选择（沿用本机设置）"},
+    "speech_rate": {"type": ["number", "null"], "enum": [*SPEECH_RATES, None], "description": "朗读速度"}}}
+
+
+@bp.get("/me/preferences")
+@document("/me/preferences", "GET", summary="本人的阅读设置（大字、朗读速度），跟人走而不是跟设备走",
+          response_schema=_PREFERENCES_SCHEMA)
+@login_required
+def get_preferences():
+    return jsonify(profile.get_preferences(current_user))
+
+
+@bp.put("/me/preferences")
+@document("/me/preferences", "PUT", summary="保存本人的阅读设置（只改请求中给出的项）",
+          request_schema=_PREFERENCES_SCHEMA, response_schema=_PREFERENCES_SCHEMA, errors=(400, 422))
+@login_required
+def put_preferences():
+    data = json_body()
+    changes = {}
+    if "large_text" in data:
+        if data["large_text"] is not None and not isinstance(data["large_text"], bool):
+            raise ValidationError("大字（large_text）应为 true 或 false", code="invalid_large_text")
+        changes["large_text"] = data["large_text"]
+    if "speech_rate" in data:
+        rate = data["speech_rate"]
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
+                                 or float(rate) not in SPEECH_RATES):
+            raise ValidationError("朗读速度（speech_rate）只能是 0.8、1 或 1.2", code="invalid_speech_rate")
+        changes["speech_rate"] = None if rate is None else float(rate)
+    if not changes:
+        raise LMSError("请给出要保存的设置：large_text 或 speech_rate", code="bad_request", status=400)
+    services.set_preferences(current_user, **changes)
+    db.session.commit()
+    return jsonify(profile.get_preferences(current_user))
 
 
 @bp.post("/password")

@@ -186,3 +186,20 @@ class ImportUpload(db.Model):
     #: the initial-password sheet (XLSX); dropped at its first download
     password_sheet: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     sheet_taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+#: read-aloud speeds offered (慢 / 正常 / 快)
+SPEECH_RATES = (0.8, 1.0, 1.2)
+
+
+class UserPreference(db.Model):
+    """Reading settings that follow the person, not the device: tablets are shared."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: 大字; None until the person chooses (the device's own setting applies until then)
+    large_text: Mapped[bool | None]
+    #: read-aloud speed, one of SPEECH_RATES; None until chosen (1.0)
+    speech_rate: Mapped[float | None] = mapped_column(sa.Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
+from flask_login import current_user
+
+from lms.accounts.models import UserPreference
+from lms.extensions import db
 from lms.org.queries import path_names
 
 #: later features (points, certification) add fields, e.g. {"points": 12, "star": 2}
@@ -29,3 +34,24 @@ def me_payload(user) -> dict:
     for fn in _CONTRIBUTORS:
         payload.update(fn(user))
     return payload
+
+
+def get_preferences(user) -> dict:
+    """The person's reading settings: {large_text: bool | None, speech_rate: float} (None: not chosen yet)."""
+    pref = db.session.get(UserPreference, user.id)
+    return {"large_text": pref.large_text if pref else None,
+            "speech_rate": pref.speech_rate if pref and pref.speech_rate else 1.0}
+
+
+def reading_context() -> dict:
+    """Template context for base.html: the signed-in person's 大字 and read-aloud speed on <html>."""
+    if not getattr(current_user, "is_authenticated", False) or getattr(current_user, "_auth_kind", "") != "session":
+        return {"reading": None}
+    try:
+        prefs = get_preferences(current_user)
+    except sa.exc.SQLAlchemyError:  # an error page while the database is failing must still render
+        return {"reading": None}
+    return {"reading": {
+        "large_text": None if prefs["large_text"] is None else ("1" if prefs["large_text"] else "0"),
+        "html_class": "large-text" if prefs["large_text"] else "",
+        "speech_rate": f"{prefs['speech_rate']:g}"}}

@@ -13,8 +13,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lms.accounts import validation
-from lms.accounts.models import (EDUCATION_LEVELS, ROLE_LABELS, ApiToken, ImportUpload, OrgMembership, Role,
-                                 RoleGrant, User, UserSession, UserStatus)
+from lms.accounts.models import (EDUCATION_LEVELS, ROLE_LABELS, SPEECH_RATES, ApiToken, ImportUpload, OrgMembership,
+                                 Role, RoleGrant, User, UserPreference, UserSession, UserStatus)
 from lms.accounts.passwords import hash_password, one_time_password, verify_typed_password
 from lms.accounts.permissions import SYSTEM, Permission, can, can_grant, can_manage_account
 from lms.audit.services import record
@@ -782,3 +782,22 @@ def confirm_roster_upload(actor, upload: ImportUpload, *, client_addr: str = "",
     if report.passwords:
         upload.password_sheet = password_sheet_xlsx(report.passwords)
     return report
+
+
+_UNSET = object()
+
+
+def set_preferences(user: User, *, large_text=_UNSET, speech_rate=_UNSET, now=None) -> UserPreference:
+    """Store the person's 大字 and read-aloud speed (None clears a choice); values were checked by the caller."""
+    pref = db.session.get(UserPreference, user.id)
+    if pref is None:
+        pref = UserPreference(user_id=user.id)
+        db.session.add(pref)
+    if large_text is not _UNSET:
+        pref.large_text = large_text
+    if speech_rate is not _UNSET:
+        if speech_rate is not None and speech_rate not in SPEECH_RATES:
+            raise ValidationError("朗读速度只能是 0.8、1 或 1.2 倍", code="invalid_speech_rate")
+        pref.speech_rate = speech_rate
+    pref.updated_at = now or utcnow()
+    return pref
