@@ -12,6 +12,7 @@ def init_app(app):
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.tasks_cli)
+    app.cli.add_command(cli.certificates_cli)
     register_importer(60, "certifications", importer.import_certifications)
     handlers.connect()
     contribute(_profile_star)

@@ -178,6 +178,23 @@ def certificate_pdf(number):
         "Content-Disposition": f'attachment; filename="{certificate.number}.pdf"', "Cache-Control": "no-store"})
 
 
+@bp.get("/certificates/<number>.credential.json")
+@document("/certificates/<number>.credential.json", "GET",
+          summary="电子证书：Open Badges 3.0 / W3C 可验证凭证，县里的 Ed25519 密钥签名（DataIntegrityProof，eddsa-jcs-2022）；"
+                  "公钥见 /.well-known/lms-issuer.json，可离线用 flask certificates verify 核验",
+          who="holder, hr in scope", response_schema={"type": "object"}, errors=(403, 404))
+@login_required
+def certificate_credential(number):
+    certificate = _certificate_or_404(number)
+    if certificate.holder_id != current_user.id and not can(current_user, P.MANAGE_CERTIFICATES, certificate):
+        raise Forbidden("只有证书持有人或管辖范围内的人事可以下载此电子证书")
+    body = present.signed_credential(certificate)
+    response = jsonify(body)
+    response.headers["Content-Disposition"] = f'attachment; filename="{certificate.number}.credential.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/certificates/progress")
 @document("/certificates/progress", "GET", summary="我的认证进度：每个认证项目逐项列出还差什么", who="any",
           response_schema=_PROGRESS_SCHEMA)

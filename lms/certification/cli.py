@@ -1,11 +1,20 @@
-"""`flask tasks run`: the one cron line (API.md) — close overdue attempts, certification upkeep."""
+"""`flask tasks run`: the one cron line (API.md) — close overdue attempts, certification upkeep.
+
+`flask certificates verify FILE` / `rotate-key`: signed credentials checked offline, the county's key.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import json
 
 import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import current_app
 from flask.cli import AppGroup
 
+from lms.certification import credential
 from lms.clikit import transactional
 from lms.db import utcnow
 
@@ -48,3 +57,93 @@ def run_command():
               "reminded": "到期提醒", "assignment_reminders": "学习任务截止提醒", "pruned_lookups": "清理核验记录"}
     click.echo("，".join(f"{labels.get(k, k)} {v if not isinstance(v, (list, tuple)) else len(v)}"
                         for k, v in summary.items()))
+
+
+certificates_cli = AppGroup("certificates", help="电子证书：离线核验、更换签名密钥")
+
+_EXIT_OK, _EXIT_BAD = 0, 1
+
+
+def _load_key_file(path: str) -> dict:
+    """verificationMethod id (or '*') -> public key from a saved key document (JSON) or a PEM public key."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return credential.keys_from_document(json.loads(data))
+    except (ValueError, UnicodeDecodeError):
+        pass
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError:
+        raise click.ClickException(f"无法读取密钥文件 {path}：应为公布的密钥文件（lms-issuer.json）或 PEM 公钥") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise click.ClickException(f"密钥文件 {path} 不是 Ed25519 公钥")
+    return {"*": key}
+
+
+def _holder_revoked(number: str) -> bool | None:
+    """True/False when the local database knows the certificate, None when it cannot be asked (offline)."""
+    try:
+        from lms.certification import queries  # late: the check works with no database at all
+        from lms.certification.models import CertificateStatus
+        certificate = queries.get_certificate(number[:48])
+        return None if certificate is None else certificate.status == CertificateStatus.revoked
+    except Exception:  # no database, no tables: the offline check stands on its own
+        return None
+
+
+@certificates_cli.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
+              help="另一发证单位公布的密钥文件（lms-issuer.json）或 PEM 公钥")
+def verify_command(file, key_file):
+    """Check a credential file offline against this county's keys (and --key); exit 0 only when valid."""
+    try:
+        with open(file, "rb") as handle:
+            document = json.loads(handle.read())
+    except FileNotFoundError:
+        click.echo(f"无法读取：找不到文件 {file}", err=True)
+        raise SystemExit(_EXIT_BAD)
+    except (ValueError, UnicodeDecodeError):
+        click.echo("无法读取：文件不是 JSON 格式的电子证书", err=True)
+        raise SystemExit(_EXIT_BAD)
+    extra = _load_key_file(key_file) if key_file else {}
+    own = credential.KeyRing(current_app.instance_path).public_keys()
+
+    def resolve(method: str):
+        fragment = method.rsplit("#", 1)[-1]
+        return extra.get(method) or extra.get("*") or own.get(fragment) or next(
+            (key for key_id, key in extra.items() if key_id.rsplit("#", 1)[-1] == fragment), None)
+
+    check = credential.verify(document, resolve)
+    if check.verdict == credential.Verdict.malformed:
+        click.echo(f"无法读取：不是本系统格式的电子证书（{check.detail}）", err=True)
+        raise SystemExit(_EXIT_BAD)
+    if check.verdict == credential.Verdict.unknown_key:
+        click.echo(f"无法确认：签名所用的密钥不在本县的密钥中（{check.detail}）。"
+                   "如是其他单位发的证书，请用 --key 指定对方公布的密钥文件。", err=True)
+        raise SystemExit(_EXIT_BAD)
+    if check.verdict == credential.Verdict.tampered:
+        click.echo("无效：证书内容被改动过，或签名与内容不符。", err=True)
+        raise SystemExit(_EXIT_BAD)
+    subject = document.get("credentialSubject") or {}
+    number = str((document.get("evidence") or [{}])[0].get("name", "")).removeprefix("证书编号 ")
+    summary = (f"《{document.get('name', '')}》，持证人 {subject.get('name', '')}，"
+               f"发证单位 {(document.get('issuer') or {}).get('name', '')}，有效期至 {str(document.get('validUntil', ''))[:10]}")
+    if _holder_revoked(number):
+        click.echo(f"签名有效，但该证书已被撤销：{summary}", err=True)
+        raise SystemExit(_EXIT_BAD)
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()  # certificates run by Shanghai days
+    if str(document.get("validUntil", "9999"))[:10] < today:
+        click.echo(f"签名有效，但证书已过有效期：{summary}", err=True)
+        raise SystemExit(_EXIT_BAD)
+    click.echo(f"有效：签名正确（密钥 {check.key_id}）。{summary}")
+
+
+@certificates_cli.command("rotate-key")
+def rotate_key_command():
+    """Create a new signing key; the old ones stay published so earlier credentials still verify."""
+    ring = credential.KeyRing(current_app.instance_path)
+    before = len(ring.keys())
+    key_id, _ = ring.rotate()
+    click.echo(f"已生成新的签名密钥 {key_id}（{ring.directory}，权限 600）；此前的 {before} 个密钥仍保留，用于核验旧证书。")

@@ -10,7 +10,7 @@ from flask import current_app
 from lms.accounts.masking import mask_name
 from lms.accounts.permissions import Permission, authorize
 from lms.api import iso
-from lms.certification import codes, queries, rules
+from lms.certification import codes, credential, queries, rules
 from lms.certification.facts import holder_facts
 from lms.certification.models import STATUS_LABELS, Certificate, CertificateStatus
 from lms.certification.pdf import CertificateData
@@ -173,3 +173,38 @@ def progress(user, *, now=None, facts_provider=None) -> list[dict]:
             "missing": [i.label_zh for i in evaluation.missing],
         })
     return result
+
+
+def keyring() -> credential.KeyRing:
+    """The county's signing keys in the instance folder."""
+    return credential.KeyRing(current_app.instance_path)
+
+
+def credential_data(certificate: Certificate) -> credential.CredentialData:
+    """What the signed credential states: holder's full name (it is theirs to show), no ID card or phone."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    criteria = rules.evaluate(queries.as_rule_program(certificate.program), rules.HolderFacts(),
+                              course_titles=_titles("courses"), quiz_titles=_titles("quizzes"),
+                              program_titles={p.code: p.title for p in queries.list_programs(include_retired=True)})
+    return credential.CredentialData(
+        base_url=base, number=certificate.number, verify_url=verify_url(certificate),
+        status_url=f"{base}/api/v1/verify/{certificate.verify_code}", holder_name=certificate.holder.name,
+        program_code=certificate.program.code, program_title=certificate.program.title,
+        criteria=tuple(item.label_zh for item in criteria.items), issuer_name=issuing_unit(),
+        issued=certificate.issued_on, expires=certificate.expires_on)
+
+
+def signed_credential(certificate: Certificate) -> dict:
+    """The certificate as an OpenBadgeCredential signed with the county's current key (created on first use)."""
+    data = credential_data(certificate)
+    key_id, key = keyring().current()
+    method = f"{credential.issuer_id(data.base_url)}#{key_id}"
+    return credential.sign(credential.build_credential(data), key, method, certificate.created_at)
+
+
+def issuer_document() -> dict:
+    """The published key document (/.well-known/lms-issuer.json): every key, current first."""
+    ring = keyring()
+    ring.current()  # publish a key from the start, so the first credential's key is already listed
+    return credential.key_document(current_app.config["PUBLIC_URL"], issuing_unit(), ring.public_keys(),
+                                   ring.current_id())

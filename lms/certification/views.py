@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.masking import mask_name
@@ -133,6 +133,15 @@ def _verify_page(certificate, *, searched: str = "code", number: str = "", name:
                            program=certificate.program.title, holder=mask_name(certificate.holder.name),
                            issued=certificate.issued_on, expires=certificate.expires_on, status=state.value,
                            status_label=present.STATUS_LABELS[state], **values), status or 200
+
+
+@bp.get("/.well-known/lms-issuer.json")
+def issuer_keys():
+    """The county's public signing keys (old ones kept), for checking credentials anywhere."""
+    response = jsonify(present.issuer_document())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/verify/<code>")
