@@ -18,9 +18,10 @@ from lms.mentoring import queries, services
 from lms.mentoring.models import KIND_LABELS, ActivityKind, ActivityStatus
 from lms.org.queries import get_org, path_names
 from lms.reports.exports import iter_xlsx
-from lms.web import client_addr
+from lms.web import client_addr, offline_capable
 
 bp = Blueprint("mentoring", __name__)
+offline_capable("mentoring.confirm_list")  # confirmations made offline wait in the outbox (app.js)
 
 PAIRING_EXPORT_COLUMNS = (
     "结对编号", "导师姓名", "导师工号", "学员姓名", "学员工号", "乡镇(街道)", "村(社区)", "开始日期", "结束日期", "状态",

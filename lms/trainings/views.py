@@ -19,9 +19,10 @@ from lms.trainings.codes import normalise_code
 from lms.trainings.forms import ActionForm, CheckinForm, TrainingForm
 from lms.trainings.models import METHOD_LABELS
 from lms.trainings.qr import qr_svg as render_qr_svg
-from lms.web import page_number
+from lms.web import offline_capable, page_number
 
 bp = Blueprint("trainings", __name__)
+offline_capable("trainings.checkin_page")  # a code typed offline waits in the outbox (app.js, sw.js)
 
 #: service error code -> the form field it belongs to
 _FIELD_OF = {"invalid_level": "level", "level_not_allowed": "level", "invalid_title": "title", "invalid_date": "date",

@@ -179,8 +179,130 @@
       });
     }, function () { flushing = false; connection.lost(); });
   }
+  // --- the queue made visible: "2 项待上传" on every page (base.html's #pending-badge) ---
+  function unsyncedAttempts() {
+    return ownKeys("lms.quiz.").filter(function (k) { return unsavedQids(readQuiz(k)).length > 0; }).length;
+  }
+  function showPending() {
+    var badge = document.getElementById("pending-badge");
+    if (!badge) { return; }
+    var count = pendingCount() + unsyncedAttempts();
+    var text = count ? count + " 项待上传" : "";
+    if (badge.textContent !== text) { badge.textContent = text; }
+    badge.hidden = !count;
+  }
+
+  // --- forms that work offline (progressive enhancement; without script they post as usual):
+  //   <form data-offline-api="/api/v1/…" data-offline-kind="lesson" data-offline-key="…"
+  //         data-offline-fields="code captured_at" data-offline-pending="已学完（待上传）"
+  //         data-offline-done="已学完（已上传）">
+  // With the server reachable the form posts as before; otherwise the write waits in the outbox with a
+  // client_id (the same one on every retry) and is sent to the JSON route when the connection returns.
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+  function reachable() {
+    if (!connection.isOnline()) { return Promise.resolve(false); }
+    var probeOnce = fetch("/healthz", {cache: "no-store", credentials: "omit"}).then(function (response) {
+      return response.ok;
+    }, function () { return false; });
+    var slow = new Promise(function (resolve) { window.setTimeout(function () { resolve(false); }, 8000); });
+    return Promise.race([probeOnce, slow]).then(function (ok) {
+      if (ok) { connection.restored(); } else { connection.lost(); }
+      return ok;
+    });
+  }
+  function formState(form) {
+    var box = form.nextElementSibling;
+    if (!box || !box.hasAttribute("data-offline-state")) {
+      box = document.createElement("p");
+      box.setAttribute("data-offline-state", "");
+      box.setAttribute("role", "status");
+      box.className = "alert alert-warning fs-5 my-2";
+      form.parentNode.insertBefore(box, form.nextSibling);
+    }
+    return box;
+  }
+  function showFormPending(form) {
+    var box = formState(form);
+    box.className = "alert alert-warning fs-5 my-2";
+    box.textContent = (form.getAttribute("data-offline-pending") || "已保存在本机（待上传）") +
+      "：没有连上服务器，联网后自动上传，不会重复记录。";
+    form.hidden = true;
+  }
+  function offlineItem(form) {
+    var body = {};
+    (form.getAttribute("data-offline-fields") || "").split(/\s+/).filter(Boolean).forEach(function (name) {
+      var control = form.elements.namedItem(name);
+      if (control && "value" in control) { body[name] = control.value; }
+    });
+    if ("captured_at" in body && !body.captured_at) { body.captured_at = new Date().toISOString(); }
+    var idField = form.elements.namedItem("client_id");
+    var id = idField && idField.value ? idField.value : newId();
+    body.client_id = id;
+    return {id: id, kind: form.getAttribute("data-offline-kind") || "form", key: form.getAttribute("data-offline-key") || "",
+            label: form.getAttribute("data-offline-label") || "", url: form.getAttribute("data-offline-api"),
+            method: "POST", body: body, queued: Date.now()};
+  }
+  function queuedFor(form) {
+    var kind = form.getAttribute("data-offline-kind");
+    var key = form.getAttribute("data-offline-key") || "";
+    return (OUTBOX ? readQueue(OUTBOX) : []).filter(function (x) { return x.kind === kind && x.key === key; });
+  }
+  function setupOfflineForm(form) {
+    if (queuedFor(form).length) { showFormPending(form); }
+    form.addEventListener("submit", function (ev) {
+      if (ev.defaultPrevented || !OUTBOX || !window.fetch || form.getAttribute("data-offline-posting") === "1") {
+        return;
+      }
+      ev.preventDefault();
+      if (form.getAttribute("data-offline-busy") === "1") { return; }  // a double tap while checking
+      form.setAttribute("data-offline-busy", "1");
+      var item = offlineItem(form);
+      reachable().then(function (ok) {
+        form.removeAttribute("data-offline-busy");
+        if (ok) {
+          form.setAttribute("data-offline-posting", "1");
+          form.submit();  // the ordinary post: the server's page and message follow
+          return;
+        }
+        LMS.outbox.enqueue(item);
+        showFormPending(form);
+      });
+    });
+  }
+  // A queued write was answered: the form that made it says so (on whatever page is open now).
+  // (the server's answer to a repeat of the same confirmation: it was recorded by an earlier try)
+  var ACCEPTED_AGAIN = {"mentoring-confirm": "already_confirmed", "mentoring-dispute": "already_disputed"};
+  document.addEventListener("lms:sent", function (ev) {
+    var detail = ev.detail || {};
+    var item = detail.item || {};
+    showPending();
+    document.querySelectorAll("form[data-offline-api]").forEach(function (form) {
+      if (form.getAttribute("data-offline-kind") !== item.kind || (form.getAttribute("data-offline-key") || "") !== item.key) {
+        return;
+      }
+      if (queuedFor(form).length) { return; }
+      var box = formState(form);
+      var code = detail.data && detail.data.error && detail.data.error.code;
+      if (detail.status >= 200 && detail.status < 300 || (code && ACCEPTED_AGAIN[item.kind] === code)) {
+        box.className = "alert alert-success fs-5 my-2";
+        box.textContent = form.getAttribute("data-offline-done") || "已上传。";
+      } else {
+        box.className = "alert alert-danger fs-5 my-2";
+        box.textContent = "本机保存的记录没有被接受：" +
+          ((detail.data && detail.data.error && detail.data.error.message) || "请联网后重新提交。");
+        form.hidden = false;
+        form.removeAttribute("data-offline-posting");
+      }
+    });
+  });
+
   window.LMS = {
     meta: meta,
+    newId: newId,
+    showPending: showPending,
     user: user,
     connection: connection,
     // A page holding live state for one of the user's keys sends it itself before logout:
@@ -193,6 +315,7 @@
         var items = readQueue(OUTBOX).filter(function (x) { return x.id !== item.id; });
         items.push(item);
         writeQueue(OUTBOX, items);
+        showPending();
         flush();
       },
       flush: flush,
@@ -278,10 +401,14 @@
         });
       });
     });
+    document.querySelectorAll("form[data-offline-api]").forEach(setupOfflineForm);
     showOffline();
+    showPending();
     window.addEventListener("online", function () { showOffline(); probe(); flush(); });
     window.addEventListener("offline", function () { announce(false); });
+    window.addEventListener("storage", showPending);  // another tab queued or sent something
     setInterval(flush, 15000);
+    setInterval(showPending, 3000);  // quiz answers are kept by quizzes.js without telling this script
     flush();
     var secure = location.protocol === "https:" || location.hostname === "127.0.0.1" || location.hostname === "localhost";
     if ("serviceWorker" in navigator && secure) {

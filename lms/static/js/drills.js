@@ -151,7 +151,7 @@
       lms.outbox.enqueue(item);  // replaces a queued item with the same client_id: never two of one report
       if (queued().some(function (x) { return x.id === item.id; })) {
         form.setAttribute("data-queued", "");
-        status.textContent = "没有连上服务器：这份上报已保存在本机，联网后自动提交并显示结果（不会重复记录）。";
+        status.textContent = "没有连上服务器：这份上报已保存在本机（待上传），联网后自动提交并显示结果（不会重复记录）。";
       }
     }
 
@@ -168,7 +168,7 @@
         // Submitting again replaces the waiting report instead of adding a second one.
         idField.value = waiting[waiting.length - 1].id;
         form.setAttribute("data-queued", "");
-        status.textContent = "有 " + waiting.length + " 份上报保存在本机，联网后自动提交。";
+        status.textContent = "有 " + waiting.length + " 份上报保存在本机（待上传），联网后自动提交。";
       } else {
         idField.value = newId();  // a copy the service worker kept offline may carry an id already recorded
       }

@@ -5,7 +5,8 @@
  * - Logout, or another user signing in on the shared tablet, deletes every personal cache.
  * - A logout the server did not receive (no connection) is finished before anything else reaches the
  *   server: until then the next person on the tablet would be let in under the old session's cookie.
- * - Never caches a request with a method other than GET, and never answers a write (a logout aside).
+ * - Never caches a request with a method other than GET, and never answers a write (a logout aside) except
+ *   with a Chinese "not sent" page when a form's post cannot reach the server.
  */
 "use strict";
 const VERSION = "__VERSION__";
@@ -140,12 +141,42 @@ async function logoutThroughWorker(request) {
   }
 }
 
+const NOT_SENT = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>没有提交成功 · 网格学堂</title></head>
+<body style="font-family: sans-serif; font-size: 1.25rem; line-height: 1.7; margin: 2rem; color: #1b1b1b">
+<h1 style="font-size: 1.6rem">没有提交成功：没有连上服务器</h1>
+<p>刚才填写的内容没有发出，服务器上没有记录。请回到刚才的页面，等网络恢复后再提交一次；同一份内容重复提交不会重复记录。</p>
+<p><a href="__BACK__">返回刚才的页面</a></p></body></html>`;
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})[c]);
+}
+
+// A form posted while the server is unreachable: a Chinese page with the way back, never the browser's error.
+async function postThroughWorker(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    let back = "/";
+    try {
+      const referrer = new URL(request.referrer);
+      if (referrer.origin === self.location.origin) { back = referrer.pathname + referrer.search; }
+    } catch (ignored) { /* no referrer */ }
+    return new Response(NOT_SENT.replace("__BACK__", escapeHtml(back)),
+                        {status: 503, headers: {"Content-Type": "text/html; charset=utf-8"}});
+  }
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname === "/sw.js") { return; }
   if (request.method === "POST" && url.pathname === "/logout") {
     event.respondWith(logoutThroughWorker(request));
+    return;
+  }
+  if (request.method === "POST" && request.mode === "navigate") {
+    event.respondWith(postThroughWorker(request));
     return;
   }
   if (request.method !== "GET") { return; }
