@@ -96,7 +96,8 @@ def test_worker_journey(county_server, browser, width, height, username):
 
         # Quiz: 3 answers online, 3 with the network gone, back online, the rest, submit.
         page.goto(base + "/quizzes")
-        page.locator("section", has_text=QUIZ_TITLE).get_by_role("button", name="开始作答").click()
+        page.locator("section", has_text=QUIZ_TITLE).get_by_role("link", name="开始作答").click()
+        page.get_by_role("button", name="开始考试").click()  # the confirmation page
         page.wait_for_url(re.compile(r"/attempts/\d+$"))
         attempt_url = page.url
         page.locator('[data-role="question"]').wait_for(state="visible")

@@ -113,7 +113,8 @@ def test_offline_answers_are_kept_and_submitted(quiz_server, tablet):
     page.wait_for_url(quiz_server + "/")
     page.goto(quiz_server + "/quizzes")
     shot(page, "quiz-00-list-768x1024")
-    page.locator("section", has_text="端到端政策测验").get_by_role("button", name="开始作答").click()
+    page.locator("section", has_text="端到端政策测验").get_by_role("link", name="开始作答").click()
+    page.get_by_role("button", name="开始考试").click()  # the confirmation page
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
     attempt_id = page.url.rsplit("/", 1)[1]
     state = page.locator('[data-role="save-state"]')
@@ -171,9 +172,10 @@ def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_serve
     page.goto(quiz_server + "/quizzes")
     page.wait_for_timeout(500)
     card = page.locator("section", has_text="端到端政策测验")
-    start = card.get_by_role("button", name="开始作答")
+    start = card.get_by_role("link", name="开始作答")
     if start.count():
         start.click()
+        page.get_by_role("button", name="开始考试").click()  # the confirmation page
     else:
         card.get_by_role("link", name="继续作答").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
@@ -202,9 +204,10 @@ def test_reload_without_network_reopens_the_quiz_with_unsaved_answers(quiz_serve
 def _open_quiz(page, base):
     page.goto(base + "/quizzes")
     card = page.locator("section", has_text="端到端政策测验")
-    start = card.get_by_role("button", name="开始作答")
+    start = card.get_by_role("link", name="开始作答")
     if start.count():
         start.click()
+        page.get_by_role("button", name="开始考试").click()  # the confirmation page
     else:
         card.get_by_role("link", name="继续作答").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))

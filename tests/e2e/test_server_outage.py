@@ -53,7 +53,8 @@ def test_quiz_answers_survive_a_stopped_server(outage, browser):
         wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
         wait_until(page, "caches.has('lms-meta')")  # the worker knows whose session this is
         page.goto(base + "/quizzes")
-        page.locator("section", has_text="端到端政策测验").get_by_role("button", name="开始作答").click()
+        page.locator("section", has_text="端到端政策测验").get_by_role("link", name="开始作答").click()
+        page.get_by_role("button", name="开始考试").click()  # the confirmation page
         page.wait_for_url(re.compile(r"/attempts/\d+$"))
         attempt_url = page.url
         state = page.locator('[data-role="save-state"]')
