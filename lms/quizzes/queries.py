@@ -339,13 +339,16 @@ class Allowance(NamedTuple):
     reopens: dt.datetime | None
 
 
-def attempt_allowance(user, quiz: Quiz, now: dt.datetime, attempts: list[Attempt] | None = None) -> Allowance:
-    """The learner's attempts of the quiz as the start counts them: 补考 grants added, the current 补考 round only."""
+def attempt_allowance(user, quiz: Quiz, now: dt.datetime, attempts: list[Attempt] | None = None,
+                      extra: int | None = None) -> Allowance:
+    """The learner's attempts of the quiz as the start counts them: 补考 grants added, the current 补考 round only.
+
+    ``attempts`` (newest first) and ``extra`` (granted attempts) when the caller read them already."""
     attempts = attempts_of(user, quiz) if attempts is None else attempts
     used = len(attempts)
     if not quiz.max_attempts:
         return Allowance(used, None, None, None)
-    limit = quiz.max_attempts + granted_extra_attempts(quiz.id, user.id)
+    limit = quiz.max_attempts + (granted_extra_attempts(quiz.id, user.id) if extra is None else extra)
     reopens = None
     if quiz.retake_after_days and used >= limit:
         used, reopens = retake.current_round([a.started_at for a in attempts], limit,
@@ -366,17 +369,37 @@ def is_scheduled(quiz: Quiz) -> bool:
 
 
 def exams_for(user) -> list[tuple[Quiz, object]]:
-    """(quiz, due date or None) of the live quizzes assigned to the learner and the scheduled exams they may sit."""
-    assigned = assigned_quiz_codes(user)
-    out, seen = [], set()
-    for code, due in assigned.items():
-        quiz = get_quiz(code)
-        if quiz is not None and not quiz.is_retired:
-            out.append((quiz, due))
-            seen.add(code)
-    for quiz in quizzes_for(user):
-        if quiz.code not in seen and is_scheduled(quiz):
-            out.append((quiz, None))
+    """(quiz, earliest due date or None) of the live quizzes assigned to the learner and the scheduled exams of
+    their units, in one statement (我的学习 is a hot page)."""
+    from lms.accounts.models import RoleGrant  # noqa: PLC0415  (kept beside the one query needing them)
+    from lms.courses.models import Assignment  # noqa: PLC0415
+
+    if getattr(user, "org", None) is None:
+        return []
+    ancestors = [int(part) for part in user.org.path.strip("/").split("/") if part]
+    holds_role = sa.exists().where(RoleGrant.user_id == user.id, RoleGrant.role == Assignment.role)
+    assigned = (sa.select(Assignment.quiz_code, sa.func.min(Assignment.due_on).label("due"))
+                .where(Assignment.quiz_code.is_not(None), Assignment.org_id.in_(ancestors),
+                       sa.or_(Assignment.role.is_(None), holds_role))
+                .group_by(Assignment.quiz_code).subquery("assigned_quizzes"))
+    scheduled = sa.or_(Quiz.opens_at.is_not(None), Quiz.closes_at.is_not(None),
+                       sa.and_(Quiz.annual_opens.is_not(None), Quiz.annual_closes.is_not(None)))
+    rows = db.session.execute(
+        sa.select(Quiz, assigned.c.due).outerjoin(assigned, assigned.c.quiz_code == Quiz.code)
+        .where(Quiz.is_retired.is_(False),
+               sa.or_(assigned.c.quiz_code.is_not(None), sa.and_(scheduled, Quiz.org_id.in_(ancestors))))
+        .order_by(Quiz.code)).all()
+    return [(quiz, due) for quiz, due in rows]
+
+
+def attempts_by_quiz(user, quiz_ids: list[int]) -> dict[int, list[Attempt]]:
+    """Quiz id → the learner's attempts of it, newest first (every listed quiz has an entry)."""
+    out: dict[int, list[Attempt]] = {quiz_id: [] for quiz_id in quiz_ids}
+    if quiz_ids:
+        for attempt in db.session.scalars(sa.select(Attempt).where(Attempt.user_id == user.id,
+                                                                   Attempt.quiz_id.in_(quiz_ids))
+                                          .order_by(Attempt.number.desc())):
+            out[attempt.quiz_id].append(attempt)
     return out
 
 

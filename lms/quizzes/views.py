@@ -159,9 +159,14 @@ def learning_exams(user) -> list[dict]:
     now = utcnow()
     today = now.astimezone(SHANGHAI).date()
     items = []
-    for quiz, due in queries.exams_for(user):
-        attempts = queries.attempts_of(user, quiz)
-        allowance = queries.attempt_allowance(user, quiz, now, attempts)
+    exams = queries.exams_for(user)
+    if not exams:
+        return items
+    mine = queries.attempts_by_quiz(user, [quiz.id for quiz, _ in exams])
+    extra = queries.extra_attempts_by_quiz(user.id)
+    for quiz, due in exams:
+        attempts = mine[quiz.id]
+        allowance = queries.attempt_allowance(user, quiz, now, attempts, extra.get(quiz.id, 0))
         open_one = next((a for a in attempts if a.status == AttemptStatus.open and not services.is_overdue(a, now)),
                         None)
         passed = any(a.passed for a in attempts)
