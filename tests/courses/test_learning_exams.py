@@ -83,3 +83,18 @@ def test_no_exams_keeps_the_courses_page_as_before(tree, api):
     api.login("w9")
     reply = api.get("/learning")
     assert reply.status_code == 200 and "考试与测验" not in reply.get_data(as_text=True)
+
+
+def test_role_bound_exam_reaches_only_that_role(world, api, tree):
+    from lms.accounts.queries import get_user
+
+    services.create_assignment(get_user("tc"), course_code=None, quiz_code="plain", org=get_org("HX"),
+                               role="grid_leader", due=TODAY + dt.timedelta(days=3), now=NOW)
+    db.session.commit()
+    make_user("gl", "grid_leader", tree["g1"])
+    api.login("w1")
+    assert "测验plain" not in api.get("/learning").get_data(as_text=True)
+    from tests.factories import ApiClient
+    other = ApiClient(api.client.application.test_client())
+    other.login("gl")
+    assert "测验plain" in other.get("/learning").get_data(as_text=True)
