@@ -5,7 +5,8 @@ import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
+from werkzeug.routing import BuildError
 
 from lms.accounts.masking import mask_name
 from lms.accounts.permissions import Permission, authorize
@@ -165,7 +166,9 @@ def progress(user, *, now=None, facts_provider=None) -> list[dict]:
         result.append({
             "code": program.code, "title": program.title, "star": program.star,
             "held": certificate is not None,
-            "certificate": ({"number": certificate.number, "expires": iso(certificate.expires_on)}
+            "certificate": ({"number": certificate.number, "expires": iso(certificate.expires_on),
+                             # issued by HR by hand (with its reason) rather than because the rules held
+                             "manual": certificate.issued_by_id is not None, "reason": certificate.reason}
                             if certificate else None),
             "met": evaluation.met,
             "items": [{"kind": i.kind, "key": i.key, "label": i.label_zh, "required": i.required,
@@ -173,6 +176,71 @@ def progress(user, *, now=None, facts_provider=None) -> list[dict]:
             "missing": [i.label_zh for i in evaluation.missing],
         })
     return result
+
+
+#: requirement kind -> (endpoint, whether it takes the item's code, link text): the thing to do next
+_NEXT_STEPS = {
+    rules.COURSE: ("courses.course", True, "去学习"),
+    rules.QUIZ: ("quizzes.confirm_start", True, "去测验"),
+    rules.DRILLS: ("drills.index", False, "去演练"),
+    rules.TRAINING_HOURS: ("trainings.index", False, "看培训安排"),
+    rules.MENTORING: ("mentoring.confirm_list", False, "去确认活动"),
+    rules.POINTS: ("points.history", False, "看积分"),
+}
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _current(item: dict) -> str:
+    """What the person has now, for a numeric requirement: 「目前 60 分」, 「尚未参加」."""
+    actual = item["actual"]
+    if isinstance(actual, bool):
+        return ""
+    if item["kind"] == rules.QUIZ:
+        return "尚未参加" if actual is None else f"目前最好 {_number(actual)} 分"
+    unit = {rules.TRAINING_HOURS: " 学时", rules.DRILLS: " 次", rules.MENTORING: " 次", rules.POINTS: " 分"}
+    return "" if actual is None else f"目前 {_number(actual)}{unit.get(item['kind'], '')}"
+
+
+def _next_step(item: dict, anchors: dict[str, str]) -> dict | None:
+    if item["met"]:
+        return None
+    if item["kind"] == rules.CERTIFICATE:
+        anchor = anchors.get(item["key"])
+        return {"url": f"#{anchor}", "label": "看该项目"} if anchor else None
+    endpoint, with_code, label = _NEXT_STEPS.get(item["kind"], (None, False, ""))
+    if endpoint is None:
+        return None
+    try:
+        url = url_for(endpoint, code=item["key"]) if with_code else url_for(endpoint)
+    except BuildError:  # a feature switched off in this deployment: no link rather than a broken page
+        return None
+    return {"url": url, "label": label}
+
+
+def progress_page(user, *, now=None) -> list[dict]:
+    """progress() for 我的证书: per program a status line; per requirement ✓/✗, what is current and a link to
+    the thing to do next. A certificate HR issued by hand says so instead of 已持有 above unmet rules."""
+    programs = progress(user, now=now)
+    anchors = {p["code"]: f"prog-{i}" for i, p in enumerate(programs, start=1)}
+    for program in programs:
+        program["anchor"] = anchors[program["code"]]
+        certificate = program["certificate"]
+        if certificate and certificate["manual"]:
+            program["state"], program["state_label"] = "manual", f"已由人工发放：{certificate['reason']}"
+        elif certificate:
+            program["state"], program["state_label"] = "held", f"已持有，有效期至 {certificate['expires']}"
+        elif program["met"]:
+            program["state"], program["state_label"] = "met", "条件已满足，即将发证"
+        else:
+            program["state"], program["state_label"] = "missing", f"还差 {len(program['missing'])} 项"
+        program["rows"] = [{"met": item["met"], "mark": "✓ 已达" if item["met"] else "✗ 未达",
+                            "label": item["label"], "current": _current(item), "next": _next_step(item, anchors)}
+                           for item in program["items"]]
+        program["met_count"] = sum(1 for item in program["items"] if item["met"])
+    return programs
 
 
 def keyring() -> credential.KeyRing:

@@ -42,7 +42,7 @@ def _row(certificate, today) -> dict:
 def mine():
     today = queries.local_today()
     rows = [_row(c, today) for c in queries.own_certificates(current_user)]
-    return render_template("certification/mine.html", rows=rows, programs=present.progress(current_user),
+    return render_template("certification/mine.html", rows=rows, programs=present.progress_page(current_user),
                            star=queries.star_of(current_user, today=today))
 
 
