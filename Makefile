@@ -8,7 +8,7 @@ PORT ?= 8000
 BOOTSTRAP_VERSION := 5.3.8
 AXE_VERSION := 4.14.1
 
-.PHONY: run serve test test-pg bench bench-pg venv system-deps vendor wheelhouse clean
+.PHONY: run serve test test-pg bench bench-pg venv system-deps vendor font wheelhouse clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,18 @@ vendor:
 		tar xzf axe-core-$(AXE_VERSION).tgz && cd - >/dev/null && \
 		cp $$tmp/package/axe.min.js tests/e2e/vendor/axe.min.js && cp $$tmp/package/LICENSE tests/e2e/vendor/axe-LICENSE && \
 		echo "$(AXE_VERSION)" > tests/e2e/vendor/AXE_VERSION && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) vendored (tests only)"
+
+# Refresh the certificate font (lms/static/fonts): WenQuanYi Micro Hei (Apache-2.0 or GPL-3+ with font exception)
+# cut to GB2312 + the marks certificates print, from Debian's fonts-wqy-microhei; fonttools only for this step.
+WQY_TTC ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+font: venv
+	@tmp=$$(mktemp -d) && $(BIN)/pip install --quiet --target $$tmp/lib fonttools && \
+		$(BIN)/python -c 'from lms.certification.pdf import subset_characters as s; print(s(), end="")' > $$tmp/chars.txt && \
+		PYTHONPATH=$$tmp/lib $(BIN)/python -m fontTools.subset $(WQY_TTC) --font-number=0 --text-file=$$tmp/chars.txt \
+			--no-hinting --layout-features='' --drop-tables+=GSUB,GPOS,FFTM --name-IDs='*' --name-legacy \
+			--output-file=lms/static/fonts/wqy-microhei-gb2312.ttf && \
+		cp /usr/share/doc/fonts-wqy-microhei/copyright lms/static/fonts/wqy-microhei-COPYRIGHT.txt && rm -rf $$tmp && \
+		echo "lms/static/fonts/wqy-microhei-gb2312.ttf: $$(wc -c < lms/static/fonts/wqy-microhei-gb2312.ttf) bytes"
 
 # Every dependency as wheels, for an intranet without a package index (README, Deployment); the checkout and
 # wheelhouse/ go onto the server together. tests/test_deploy.py installs from it offline when it exists.

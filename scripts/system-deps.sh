@@ -10,6 +10,8 @@ else
   fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
   # tests/test_deploy.py runs deploy/nginx-grid-lms.conf in a real nginx on loopback (~1.5 MB installed)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # tests/certification/test_pdf_font.py checks the certificate's embedded font with pdffonts and renders it with pdftoppm
+  command -v pdffonts >/dev/null || missing+=(poppler-utils)
   # tests/reports/test_exports.py opens our XLSX exports in LibreOffice, the spreadsheet a county office has
   # (~20 s to install without recommends)
   command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)

@@ -134,10 +134,16 @@ def issuing_unit() -> str:
 
 def pdf_data(certificate: Certificate, issuer: str) -> CertificateData:
     """What the PDF prints: the holder's full name (it is their own certificate)."""
+    config = current_app.config
     return CertificateData(holder_name=certificate.holder.name, program_title=certificate.program.title,
                            number=certificate.number, issued=certificate.issued_on,
                            expires=certificate.expires_on, issuing_unit=issuer, verify_url=verify_url(certificate),
-                           star=certificate.program.star)
+                           star=certificate.program.star,
+                           verify_code=codes.normalize_verify_code(certificate.verify_code) or "",
+                           seal_text=str(config.get("CERTIFICATE_SEAL_TEXT") or "").strip(),
+                           signatory=str(config.get("CERTIFICATE_SIGNATORY") or "").strip(),
+                           footer=str(config.get("CERTIFICATE_FOOTER") or "").strip(),
+                           font_file=str(config.get("CERTIFICATE_FONT") or "").strip())
 
 
 def _titles(table_name: str) -> dict[str, str]:
