@@ -303,7 +303,8 @@ def _round_question(row, number: int, feedback: dict | None = None) -> dict:
     pieces = split_blanks(row.stem) if row.type == "fill" else []
     q = {"qid": row.qid, "number": number, "type": row.type, "type_label": TYPE_LABELS.get(row.type, ""),
          "stem_html": services.render_text(row.stem, row.text_format),
-         "options": [{"key": k, "html": services.render_text(v, row.text_format)} for k, v in (row.options or {}).items()],
+         "options": [{"key": k, "html": services.render_text(v, row.text_format)}
+                     for k, v in (row.options or {}).items()],
          "blanks": max(1, count_blanks(row.stem)) if row.type == "fill" else 0, "pieces": pieces}
     if feedback is not None:
         q.update(feedback=feedback, your_text=_answer_text(row.type, feedback["your_answer"]),
