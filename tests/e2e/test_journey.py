@@ -89,7 +89,7 @@ def test_worker_journey(county_server, browser, width, height, username):
         step("lesson")
         page.get_by_role("button", name="标记为学完，进入下一课").click()
         page.wait_for_url("**/lessons/duties-and-norms")
-        assert page.get_by_text("已标记为学完。").is_visible()
+        page.get_by_text("已标记为学完。").wait_for()  # the form checks the server is reachable first
         step("lesson-complete")
         page.goto(base + "/learning")
         assert page.get_by_text("进度：已学 1/4 课").is_visible()
