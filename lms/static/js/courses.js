@@ -1,36 +1,6 @@
-// Courses: read-aloud (browser speech synthesis, zh-CN) and the authoring live preview.
+// Courses: the authoring live preview (read-aloud lives in readaloud.js).
 (function () {
   "use strict";
-
-  function setupReadAloud() {
-    var button = document.querySelector('[data-action="read-aloud"]');
-    var body = document.getElementById("lesson-body");
-    if (!button || !body) { return; }
-    // No speech synthesis in this browser: the button stays hidden.
-    if (!window.speechSynthesis || typeof window.SpeechSynthesisUtterance !== "function") { return; }
-    button.hidden = false;
-    var speaking = false;
-    function stop() {
-      window.speechSynthesis.cancel();
-      speaking = false;
-      button.setAttribute("aria-pressed", "false");
-      button.textContent = "朗读";
-    }
-    button.addEventListener("click", function () {
-      if (speaking) { stop(); return; }
-      var utterance = new window.SpeechSynthesisUtterance(body.innerText);
-      utterance.lang = "zh-CN";
-      utterance.rate = 0.95;
-      utterance.onend = stop;
-      utterance.onerror = stop;
-      window.speechSynthesis.cancel();
-      window.speechSynthesis.speak(utterance);
-      speaking = true;
-      button.setAttribute("aria-pressed", "true");
-      button.textContent = "停止朗读";
-    });
-    window.addEventListener("pagehide", stop);
-  }
 
   function setupPreview() {
     var editor = document.querySelector("textarea[data-preview-url]");
@@ -66,7 +36,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    setupReadAloud();
     setupPreview();
   });
 })();
