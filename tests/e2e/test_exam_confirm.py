@@ -90,3 +90,28 @@ def test_county_exam_asks_before_it_starts(exam_server, tablet):
     page.locator("section", has_text=EXAM).get_by_role("link", name="继续作答").click()
     page.wait_for_url(re.compile(r"/attempts/\d+$"))
     assert _attempts(exam_server) == 1
+
+
+@pytest.mark.parametrize("large_text", [False, True], ids=["normal", "large-text"])
+def test_exam_and_practice_pages_pass_axe(exam_server, browser, large_text):
+    from tests.e2e.a11y import serious_violations
+
+    # bypass_csp: our CSP forbids injected scripts, which is exactly what axe is.
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", bypass_csp=True)
+    try:
+        page, base = context.new_page(), exam_server.base
+        login(page, base, "worker2")
+        if large_text:
+            page.get_by_role("button", name="大字").first.click()
+        for path in ("/quizzes/exam-policy-2026/start", "/learning", "/practice", "/practice/round?tag=民法典&n=5"):
+            page.goto(base + path)
+            assert serious_violations(page) == [], path
+        page.get_by_role("button", name="交卷看答案").click()  # nothing answered: graded at once all the same
+        page.get_by_text("答对 0 /").wait_for()
+        assert serious_violations(page) == [], "graded round"
+        if large_text:
+            shot(page, "exam-confirm-04-practice-result-large-768x1024")
+        page.goto(base + "/mistakes")
+        assert serious_violations(page) == [], "/mistakes"
+    finally:
+        context.close()
