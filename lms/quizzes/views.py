@@ -307,6 +307,11 @@ def _round_question(row, number: int, feedback: dict | None = None) -> dict:
                      for k, v in (row.options or {}).items()],
          "blanks": max(1, count_blanks(row.stem)) if row.type == "fill" else 0, "pieces": pieces}
     if feedback is not None:
+        mine, right = feedback["your_answer"], feedback["correct_answer"]
+        for option in q["options"]:
+            key = option["key"]
+            option["mine"] = key == mine or (isinstance(mine, list) and key in mine)
+            option["correct"] = key == right or (isinstance(right, list) and key in right)
         q.update(feedback=feedback, your_text=_answer_text(row.type, feedback["your_answer"]),
                  correct_text=_correct_text(row),
                  explanation_html=services.render_text(row.explanation, row.text_format) if row.explanation else "")

@@ -82,6 +82,7 @@ def test_today_round_grades_at_once_advances_right_answers_and_is_no_attempt(fai
     html = reply.get_data(as_text=True)
     assert reply.status_code == 200 and "答对 2 / 4 道" in html
     assert "解析甲：三方共同筹资" in html and "《中华人民共和国社会保险法》第十六条" in html and "未作答" in html
+    assert 'class="opt-correct opt-mine"' in html and "你的选择" in html  # t-single: chosen and right
     assert _attempts() == attempts
     book = _mistakes()
     today = dt.datetime.now(SHANGHAI).date()
