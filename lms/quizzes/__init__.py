@@ -30,7 +30,9 @@ def init_app(app):
         if not learns(user):
             return None
         tiles = [{"label": "测验与考试", "url": url_for("quizzes.index"), "description": "政策测验、县级统考，限时作答，自动保存"},
-                 {"label": "错题本", "url": url_for("quizzes.mistakes"), "description": "做错的题按间隔复习，直到掌握"}]
+                 {"label": "错题本", "url": url_for("quizzes.mistakes"),
+                  "description": "做错的题附正确答案、解析和法律依据；现在练一练，再按间隔复习"},
+                 {"label": "按专题练习", "url": url_for("quizzes.topics"), "description": "从题库按专题抽题练习，不计成绩"}]
         if has_permission(user, Permission.AUTHOR_CONTENT):
             tiles.append({"label": "题库管理", "url": url_for("quizzes.banks"),
                           "description": "导入 Excel、GIFT、Aiken 题目，下载导入模板"})
