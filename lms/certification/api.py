@@ -1,6 +1,8 @@
 """JSON routes: certificate lists, issue/renew/revoke, PDF, progress, public verification."""
 from __future__ import annotations
 
+import json
+
 from flask import Response, jsonify, request
 from flask_login import current_user, login_required
 
@@ -166,14 +168,15 @@ def renew_certificate(number):
 
 
 @bp.get("/certificates/<number>.pdf")
-@document("/certificates/<number>.pdf", "GET", summary="证书 PDF（A4，含核验二维码）", who="holder, hr in scope",
-          response_schema={"type": "string", "format": "binary"}, errors=(403, 404))
+@document("/certificates/<number>.pdf", "GET", summary="证书 PDF（A4，内嵌中文字体，含核验二维码；附件为签名的电子证书 JSON）",
+          who="holder, hr in scope", response_schema={"type": "string", "format": "binary"}, errors=(403, 404))
 @login_required
 def certificate_pdf(number):
     certificate = _certificate_or_404(number)
     if certificate.holder_id != current_user.id and not can(current_user, P.MANAGE_CERTIFICATES, certificate):
         raise Forbidden("只有证书持有人或管辖范围内的人事可以下载此证书")
-    body = render_certificate_pdf(present.pdf_data(certificate, present.issuing_unit()))
+    signed = json.dumps(present.signed_credential(certificate), ensure_ascii=False, indent=2).encode()
+    body = render_certificate_pdf(present.pdf_data(certificate, present.issuing_unit()), credential_json=signed)
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{certificate.number}.pdf"', "Cache-Control": "no-store"})
 

@@ -28,6 +28,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas
@@ -315,8 +316,25 @@ def printed_texts(data: CertificateData) -> list[str]:
             "成绩合格，特发此证。", "证书编号发证日期有效期至发证单位：", "扫码核验核验码", "（盖章）"]
 
 
-def render_certificate_pdf(data: CertificateData, *, font_file: str | None = None) -> bytes:
-    """One certificate as a one-page A4 PDF, its font embedded (``font_file``: LMS_CERTIFICATE_FONT)."""
+def _attach(c: canvas.Canvas, name: str, content: bytes, description: str) -> None:
+    """Embed a file in the PDF (the catalog's EmbeddedFiles name tree), e.g. the signed credential."""
+    doc = c._doc  # reportlab has no public API for embedded files; these are its own PDF object classes
+    # "/application#2Fjson" written out: PDFName leaves the "/" unescaped.
+    stream = PDFStream(PDFDictionary({"Type": PDFName("EmbeddedFile"), "Subtype": "/application#2Fjson",
+                                      "Params": PDFDictionary({"Size": len(content)})}), content=content)
+    spec = PDFDictionary({"Type": PDFName("Filespec"), "F": PDFString(name), "UF": PDFString(name),
+                          "Desc": PDFString(description), "AFRelationship": PDFName("Alternative"),
+                          "EF": PDFDictionary({"F": doc.Reference(stream)})})
+    doc.Catalog.Names = PDFDictionary({"EmbeddedFiles": PDFDictionary({
+        "Names": PDFArray([PDFString(name), doc.Reference(spec)])})})
+
+
+def render_certificate_pdf(data: CertificateData, *, font_file: str | None = None,
+                           credential_json: bytes | None = None) -> bytes:
+    """One certificate as a one-page A4 PDF, its font embedded (``font_file``: LMS_CERTIFICATE_FONT).
+
+    ``credential_json``: the signed credential, attached as ``<number>.credential.json``.
+    """
     font = font_for(printed_texts(data), font_file or data.font_file or None)
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font)
@@ -325,6 +343,8 @@ def render_certificate_pdf(data: CertificateData, *, font_file: str | None = Non
     c.setAuthor(data.issuing_unit)
     c.setCreator("网格学堂")
     _draw(c, data, font)
+    if credential_json:
+        _attach(c, f"{data.number}.credential.json", credential_json, "电子证书（可验证凭证，含发证单位签名）")
     c.showPage()
     c.save()
     return buffer.getvalue()

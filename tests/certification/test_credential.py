@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import stat
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from pypdf import PdfReader
 
 from lms.accounts.permissions import SYSTEM
 from lms.certification import credential
@@ -159,3 +161,15 @@ def test_junk_files_are_refused_in_chinese(runner, tmp_path, app, content, messa
     result = _verify(runner, path)
     assert result.exit_code == 1 and message in result.output
     assert _verify(runner, tmp_path / "missing.json").exit_code == 1
+
+
+def test_the_pdf_carries_the_signed_credential_as_an_attachment(api, people, runner, tmp_path):
+    api.login("w001")
+    body = api.get(f"/api/v1/certificates/{people['certificate'].number}.pdf").get_data()
+    attachments = PdfReader(io.BytesIO(body)).attachments
+    name = f"{people['certificate'].number}.credential.json"
+    assert list(attachments) == [name]
+    path = tmp_path / name
+    path.write_bytes(attachments[name][0])
+    result = _verify(runner, path)
+    assert result.exit_code == 0 and result.output.startswith("有效")
