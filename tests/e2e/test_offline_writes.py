@@ -207,3 +207,22 @@ def test_a_form_posted_in_an_outage_gets_a_chinese_page(outage, worker):
     assert "网格学堂" in page.title()
     page.get_by_role("link", name="返回刚才的页面").click()
     page.get_by_role("heading", name="履职").or_(page.locator("#lesson-title")).first.wait_for()
+
+
+def test_browser_offline_lesson_is_sent_from_another_page_when_the_network_returns(server, worker):
+    # The tablet's own network goes (navigator.onLine false): the write is queued at once, and sent from
+    # whichever page is open when the network returns; that page says what was uploaded.
+    page = worker
+    course = "/courses/county-grid-duties"
+    page.goto(server.base + course)
+    page.goto(server.base + course + "/lessons/patrol-and-collection")
+    page.context.set_offline(True)
+    try:
+        page.get_by_role("button", name="标记为学完").click()
+        page.get_by_text("已学完（待上传）").wait_for()
+        page.goto(server.base + course)  # kept on the tablet when it was opened
+        _badge(page).filter(has_text="1 项待上传").wait_for()
+    finally:
+        page.context.set_offline(False)
+    page.get_by_text("已上传。").wait_for(timeout=40000)
+    wait_until(page, "document.getElementById('pending-badge').hidden")

@@ -279,14 +279,17 @@
     var detail = ev.detail || {};
     var item = detail.item || {};
     showPending();
+    var code = detail.data && detail.data.error && detail.data.error.code;
+    var accepted = detail.status >= 200 && detail.status < 300 || Boolean(code && ACCEPTED_AGAIN[item.kind] === code);
+    var shown = false;
     document.querySelectorAll("form[data-offline-api]").forEach(function (form) {
       if (form.getAttribute("data-offline-kind") !== item.kind || (form.getAttribute("data-offline-key") || "") !== item.key) {
         return;
       }
+      shown = true;
       if (queuedFor(form).length) { return; }
       var box = formState(form);
-      var code = detail.data && detail.data.error && detail.data.error.code;
-      if (detail.status >= 200 && detail.status < 300 || (code && ACCEPTED_AGAIN[item.kind] === code)) {
+      if (accepted) {
         box.className = "alert alert-success fs-5 my-2";
         box.textContent = form.getAttribute("data-offline-done") || "已上传。";
       } else {
@@ -297,6 +300,20 @@
         form.removeAttribute("data-offline-posting");
       }
     });
+    // Sent from another page than the one that made it: say so at the top of this one.
+    var main = document.getElementById("main");
+    var ownPage = Array.prototype.some.call(document.querySelectorAll("form[data-api]"), function (form) {
+      return form.getAttribute("data-api") === item.url;  // drills.js shows its own result
+    });
+    if (!shown && !ownPage && item.label && main) {
+      var note = document.createElement("div");
+      note.setAttribute("role", accepted ? "status" : "alert");
+      note.className = "alert " + (accepted ? "alert-success" : "alert-danger");
+      note.textContent = accepted ? "本机保存的“" + item.label + "”已上传。" :
+        "本机保存的“" + item.label + "”没有被接受：" +
+        ((detail.data && detail.data.error && detail.data.error.message) || "请打开原页面重新提交。");
+      main.insertBefore(note, main.firstChild);
+    }
   });
 
   window.LMS = {

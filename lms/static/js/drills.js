@@ -199,7 +199,9 @@
       ev.preventDefault();
       var body = values();
       body.client_id = idField.value;
-      var item = {id: body.client_id, kind: "drill-report", drill: code, url: api, method: "POST", body: body};
+      var heading = document.querySelector("h1");
+      var item = {id: body.client_id, kind: "drill-report", drill: code, url: api, method: "POST", body: body,
+                  label: "演练上报：" + (heading ? heading.textContent.trim() : "")};
       if (lms) { saveDraft(); }
       if (lms && navigator.onLine === false) { queue(item); return; }
       button.disabled = true;
