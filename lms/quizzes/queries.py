@@ -466,3 +466,35 @@ def mistakes_by_qid(user, qids) -> dict[str, Mistake]:
         return {}
     return {m.qid: m for m in db.session.scalars(sa.select(Mistake).where(
         Mistake.user_id == user.id, Mistake.qid.in_(qids), Mistake.mastered_at.is_(None)))}
+
+
+def last_wrong_answers(user, qids, *, attempts: int = 100) -> dict[str, object]:
+    """qid → what the learner answered the last time they got it wrong in a graded attempt (the bank's letters,
+    bool or blank texts), over their latest ``attempts`` graded attempts; unanswered or not found: absent."""
+    wanted = set(qids)
+    if not wanted:
+        return {}
+    heads = db.session.execute(
+        sa.select(Attempt.id, Attempt.paper, Attempt.marks).where(Attempt.user_id == user.id,
+                                                                  Attempt.status.in_(GRADED))
+        .order_by(Attempt.graded_at.desc(), Attempt.id.desc()).limit(attempts)).all()
+    ids = [attempt_id for attempt_id, _, marks in heads
+           if any(q in wanted and not m for q, m in (marks or {}).items())]
+    if not ids:
+        return {}
+    saved = {(attempt_id, qid): answer for attempt_id, qid, answer in db.session.execute(
+        sa.select(AttemptAnswer.attempt_id, AttemptAnswer.qid, AttemptAnswer.answer)
+        .where(AttemptAnswer.attempt_id.in_(ids), AttemptAnswer.qid.in_(sorted(wanted))))}
+    out: dict[str, object] = {}
+    for attempt_id, paper, marks in heads:
+        if attempt_id not in ids:
+            continue
+        for data in paper:
+            qid = data["qid"]
+            if qid in out or qid not in wanted or (marks or {}).get(qid) or (attempt_id, qid) not in saved:
+                continue
+            chosen = to_original(question_from_dict(data["question"]), saved[(attempt_id, qid)],
+                                 data.get("key_map") or {})
+            if chosen is not None:
+                out[qid] = sorted(chosen) if isinstance(chosen, (set, frozenset)) else chosen
+    return out

@@ -276,6 +276,7 @@ def mistakes():
     today = _today()
     rows, _ = queries.due_mistakes(current_user, today, 1, 500)
     found = queries.questions_by_qid(m.qid for m, _, _ in rows)
+    mine = queries.last_wrong_answers(current_user, found)
     items = []
     for m, _stem, _fmt_ in rows:
         row = found[m.qid]
@@ -283,6 +284,7 @@ def mistakes():
                       "due": m.next_review_on <= today, "type_label": TYPE_LABELS.get(row.type, ""),
                       "stem_html": services.render_text(row.stem, row.text_format),
                       "correct_text": _correct_text(row),
+                      "your_text": _answer_text(row.type, mine[m.qid]) if m.qid in mine else "",
                       "explanation_html": services.render_text(row.explanation, row.text_format)
                       if row.explanation else "",
                       "source": row.source, "wrong_on": local(m.last_wrong_at).date().isoformat()})

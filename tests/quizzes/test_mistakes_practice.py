@@ -64,6 +64,8 @@ def test_notebook_rows_teach_the_answer_explanation_and_law(failed, client):
         assert question.explanation in html and question.source in html
     assert "B. 个人缴费、集体补助、政府补贴" in html  # the right option with its text
     assert "A. 养老保险；C. 医疗保险" in html and "正确答案：</strong>错误" in html and "十五" in html
+    # What the worker answered (wrong_answers: the first other letter, 正确 for the judge, 二十 for the blank).
+    assert "您当时的答案：A" in html and "您当时的答案：正确" in html and "您当时的答案：二十" in html
 
 
 def test_today_round_shows_todays_mistakes_without_answers(failed, client):
