@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
@@ -63,13 +64,18 @@ def get_by_verify_code(code: str) -> Certificate | None:
     return db.session.scalar(sa.select(Certificate).where(Certificate.verify_code == normalized))
 
 
+_NUMBER_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9-]{2,47}")
+
+
 def find_by_number_and_name(number, name) -> Certificate | None:
     """The certificate with this number whose holder has exactly this full name, or None (either wrong: None)."""
     if not isinstance(number, str) or not isinstance(name, str):
         return None
     number = number.strip().upper()
     name = "".join(name.split())  # "张 小明" as typed on a phone is still 张小明
-    if not number or not name or len(number) > 48 or len(name) > 100:
+    # Numbers are capitals, digits and dashes; a NUL or other control character is never a name (PostgreSQL
+    # refuses NUL in text outright).
+    if not _NUMBER_SHAPE.fullmatch(number) or not name or len(name) > 100 or not name.isprintable():
         return None
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
     if certificate is None or "".join((certificate.holder.name or "").split()) != name:
