@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.e2e.a11y import serious_violations
 from tests.e2e.conftest import ASSIGN_COUNTY_COURSE, ROOT, LiveServer, login, shot, wait_until
 from tests.e2e.test_drill import _IMPORT as IMPORT_DRILLS
 from tests.e2e.test_drill import CODE as DRILL, MODEL, _fill
@@ -100,7 +101,9 @@ def outage(server):
 
 @pytest.fixture
 def worker(browser, server):
-    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", has_touch=True)
+    # bypass_csp: axe is an injected script, which the CSP forbids.
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", has_touch=True,
+                                  bypass_csp=True)
     page = context.new_page()
     login(page, server.base)
     wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
@@ -117,6 +120,16 @@ def _badge(page):
     return page.locator("#pending-badge")
 
 
+def _accessible_in_both_modes(page) -> None:
+    """axe: no serious or critical violations, in normal and in 大字 mode."""
+    assert serious_violations(page) == []
+    page.evaluate("document.documentElement.classList.add('large-text')")
+    try:
+        assert serious_violations(page) == []
+    finally:
+        page.evaluate("document.documentElement.classList.remove('large-text')")
+
+
 def test_lesson_completed_in_an_outage_is_uploaded_once(outage, worker):
     page = worker
     before = _counts(outage)["lessons"]
@@ -126,6 +139,7 @@ def test_lesson_completed_in_an_outage_is_uploaded_once(outage, worker):
     page.get_by_text("已学完（待上传）").wait_for()
     _badge(page).filter(has_text="1 项待上传").wait_for()
     shot(page, "offline-writes-pending-badge-768x1024")
+    _accessible_in_both_modes(page)
     # Another page the worker opened before: the badge is there too (the page comes from the tablet).
     page.reload()
     _badge(page).filter(has_text="1 项待上传").wait_for()
@@ -149,6 +163,7 @@ def test_check_in_typed_in_an_outage_is_uploaded_once(outage, worker):
     page.get_by_role("button", name="签到").click()
     page.get_by_text("已签到（待上传）").wait_for()
     _badge(page).filter(has_text="1 项待上传").wait_for()
+    _accessible_in_both_modes(page)
     outage.start()
     page.get_by_text("签到成功（已上传）").wait_for(timeout=40000)
     assert _counts(outage)["attendance"] == 1
@@ -180,6 +195,7 @@ def test_mentoring_confirmation_made_in_an_outage_is_uploaded_once(outage, worke
     page.get_by_role("button", name="确认属实").click()
     page.get_by_text("已确认（待上传）").wait_for()
     _badge(page).filter(has_text="1 项待上传").wait_for()
+    _accessible_in_both_modes(page)
     outage.start()
     page.get_by_text("已确认（已上传）").wait_for(timeout=40000)
     assert _counts(outage)["confirmed"] == 1
