@@ -268,3 +268,21 @@ def test_certificate_desk_does_not_scroll_sideways(server, browser, width, heigh
         assert serious_violations(page) == []
     finally:
         context.close()
+
+
+def test_reader_controls_fit_a_phone_in_large_text(server, browser):
+    context = _context(browser, 360, 800, fake=True)
+    page = context.new_page()
+    try:
+        login(page, server.base, "worker4")
+        _open_first_lesson(page, server.base)
+        page.locator("main").get_by_role("button", name="大字").click()
+        wait_until(page, "fetch('/api/v1/me/preferences').then(r => r.json()).then(p => p.large_text === true)")
+        page.get_by_role("button", name="朗读").click()
+        wait_until(page, "window.__speech.spoken.length >= 1")
+        assert page.get_by_role("button", name="快 1.2×").is_visible()
+        assert page.evaluate(_NO_SIDEWAYS), page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        shot(page, "readaloud-04-phone-large-text-360x800")
+        assert serious_violations(page) == []
+    finally:
+        context.close()
