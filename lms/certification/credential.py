@@ -167,7 +167,7 @@ class KeyRing:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)
         os.chmod(path, 0o600)
-        marker = self.directory / "current.tmp"
+        marker = self.directory / f"current.{key_id}.tmp"  # two workers on first use: each its own, both kept
         marker.write_text(key_id + "\n")
         os.replace(marker, self.directory / "current")
         return key_id, key

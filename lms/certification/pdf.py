@@ -80,6 +80,7 @@ def _ensure_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
+@functools.cache
 def subset_characters() -> str:
     """The characters of the vendored font: GB2312 (its 6,763 hanzi), ASCII and the marks certificates print."""
     chars = {chr(c) for c in range(0x20, 0x7F)}
