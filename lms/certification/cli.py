@@ -92,6 +92,12 @@ def _holder_revoked(number: str) -> bool | None:
         return None
 
 
+def _field(node, key: str) -> str:
+    """A printable value from a (signed, but possibly foreign-shaped) credential."""
+    value = node.get(key, "") if isinstance(node, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
 @certificates_cli.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
@@ -104,7 +110,7 @@ def verify_command(file, key_file):
     except FileNotFoundError:
         click.echo(f"无法读取：找不到文件 {file}", err=True)
         raise SystemExit(_EXIT_BAD)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         click.echo("无法读取：文件不是 JSON 格式的电子证书", err=True)
         raise SystemExit(_EXIT_BAD)
     extra = _load_key_file(key_file) if key_file else {}
@@ -126,10 +132,11 @@ def verify_command(file, key_file):
     if check.verdict == credential.Verdict.tampered:
         click.echo("无效：证书内容被改动过，或签名与内容不符。", err=True)
         raise SystemExit(_EXIT_BAD)
-    subject = document.get("credentialSubject") or {}
-    number = str((document.get("evidence") or [{}])[0].get("name", "")).removeprefix("证书编号 ")
-    summary = (f"《{document.get('name', '')}》，持证人 {subject.get('name', '')}，"
-               f"发证单位 {(document.get('issuer') or {}).get('name', '')}，有效期至 {str(document.get('validUntil', ''))[:10]}")
+    evidence = document.get("evidence")
+    number = str(_field(evidence[0] if isinstance(evidence, list) and evidence else {}, "name"))
+    number = number.removeprefix("证书编号 ")
+    summary = (f"《{_field(document, 'name')}》，持证人 {_field(document.get('credentialSubject'), 'name')}，"
+               f"发证单位 {_field(document.get('issuer'), 'name')}，有效期至 {str(_field(document, 'validUntil'))[:10]}")
     if _holder_revoked(number):
         click.echo(f"签名有效，但该证书已被撤销：{summary}", err=True)
         raise SystemExit(_EXIT_BAD)
