@@ -75,14 +75,13 @@ def issuing_blocked_reason() -> str | None:
     """Why certificates may not be issued now (Chinese, for HR), or None when issuing may start.
 
     Certificates printed with a loopback verification URL can never be checked, so issuing waits for
-    LMS_PUBLIC_URL, except on the demo (a database holding only demo accounts).
+    LMS_PUBLIC_URL, except on the demo: a database holding the demo county's accounts (`flask demo`, which
+    `make run` runs and which refuses a database with real accounts), even after someone tries adding one.
     """
     base = current_app.config.get("PUBLIC_URL") if has_app_context() else None
     if codes.is_public_base_url(base):
         return None
-    # Late import: the accounts query module is only needed on this (rare) path.
-    from lms.accounts.queries import count_real_accounts
-    if count_real_accounts() == 0:
+    if db.session.scalar(sa.select(User.id).where(User.is_demo.is_(True)).limit(1)) is not None:
         return None
     return PUBLIC_URL_MISSING.format(current=(base or "").strip()[:100] or "未设置")
 
