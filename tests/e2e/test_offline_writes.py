@@ -138,6 +138,7 @@ def test_lesson_completed_in_an_outage_is_uploaded_once(outage, worker):
     page.get_by_role("button", name="标记为学完").click()
     page.get_by_text("已学完（待上传）").wait_for()
     _badge(page).filter(has_text="1 项待上传").wait_for()
+    assert not page.get_by_role("button", name="标记为学完").is_visible()  # not tapped twice
     shot(page, "offline-writes-pending-badge-768x1024")
     _accessible_in_both_modes(page)
     # Another page the worker opened before: the badge is there too (the page comes from the tablet).

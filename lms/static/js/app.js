@@ -224,12 +224,16 @@
     }
     return box;
   }
+  function showForm(form, on) {
+    form.hidden = !on;
+    form.classList.toggle("d-none", !on);  // a d-flex form ignores the hidden attribute
+  }
   function showFormPending(form) {
     var box = formState(form);
     box.className = "alert alert-warning fs-5 my-2";
     box.textContent = (form.getAttribute("data-offline-pending") || "已保存在本机（待上传）") +
       "：没有连上服务器，联网后自动上传，不会重复记录。";
-    form.hidden = true;
+    showForm(form, false);
   }
   function offlineItem(form) {
     var body = {};
@@ -296,7 +300,7 @@
         box.className = "alert alert-danger fs-5 my-2";
         box.textContent = "本机保存的记录没有被接受：" +
           ((detail.data && detail.data.error && detail.data.error.message) || "请联网后重新提交。");
-        form.hidden = false;
+        showForm(form, true);
         form.removeAttribute("data-offline-posting");
       }
     });
