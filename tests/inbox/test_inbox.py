@@ -50,8 +50,12 @@ def test_inbox_page_shows_unread_badge(api, client, tree):
     assert "1 条未读" in html and "《网格员职责》将于 3 天后到期" in html
 
 
-def test_a_garbled_page_number_shows_the_first_page(api, client, tree):
+def test_a_garbled_page_number_shows_the_first_page_and_an_impossible_one_says_why(api, client, tree):
     make_user("w1", "worker", tree["g1"])
     api.login("w1")
-    for page in ("abc", "-3", "0"):
+    for page in ("abc", "0"):
         assert client.get(f"/inbox?page={page}").status_code == 200
+    # API.md (Additions, Accounts): a negative page or one beyond 10^6 is 400, never a 500 further down
+    for page in ("-3", "99999999999999999999"):
+        response = client.get(f"/inbox?page={page}")
+        assert response.status_code == 400 and "页码超出范围" in response.get_data(as_text=True)
