@@ -38,9 +38,13 @@ def me_payload(user) -> dict:
 
 def get_preferences(user) -> dict:
     """The person's reading settings: {large_text: bool | None, speech_rate: float} (None: not chosen yet)."""
-    pref = db.session.get(UserPreference, user.id)
-    return {"large_text": pref.large_text if pref else None,
-            "speech_rate": pref.speech_rate if pref and pref.speech_rate else 1.0}
+    cached = getattr(user, "_reading_prefs", None)  # loaded with the session's user (auth._SESSION_USER)
+    if cached is not None:
+        large_text, speech_rate = cached
+    else:
+        pref = db.session.get(UserPreference, user.id)
+        large_text, speech_rate = (pref.large_text, pref.speech_rate) if pref else (None, None)
+    return {"large_text": large_text, "speech_rate": speech_rate or 1.0}
 
 
 def reading_context() -> dict:

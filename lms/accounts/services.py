@@ -800,4 +800,5 @@ def set_preferences(user: User, *, large_text=_UNSET, speech_rate=_UNSET, now=No
             raise ValidationError("朗读速度只能是 0.8、1 或 1.2 倍", code="invalid_speech_rate")
         pref.speech_rate = speech_rate
     pref.updated_at = now or utcnow()
+    user.__dict__.pop("_reading_prefs", None)  # the copy loaded with the request's user is stale now
     return pref
