@@ -239,7 +239,10 @@ def test_browser_offline_lesson_is_sent_from_another_page_when_the_network_retur
         page.get_by_text("已学完（待上传）").wait_for()
         page.goto(server.base + course)  # kept on the tablet when it was opened
         _badge(page).filter(has_text="1 项待上传").wait_for()
+        row = page.locator("li", has=page.locator("a.lesson-link[href$='/patrol-and-collection']"))
+        row.get_by_text("已学完（待上传）").wait_for()
     finally:
         page.context.set_offline(False)
     page.get_by_text("已上传。").wait_for(timeout=40000)
     wait_until(page, "document.getElementById('pending-badge').hidden")
+    row.get_by_text("✓ 已学完").wait_for()

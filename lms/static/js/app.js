@@ -276,6 +276,31 @@
       });
     });
   }
+  // The course page's lesson list: a lesson completed offline reads "已学完（待上传）" until it is sent.
+  function markQueuedLessons(sentKey) {
+    var pending = {};
+    (OUTBOX ? readQueue(OUTBOX) : []).forEach(function (x) { if (x.kind === "lesson") { pending[x.key] = true; } });
+    document.querySelectorAll("a.lesson-link").forEach(function (link) {
+      var match = /^\/courses\/([^/]+)\/lessons\/([^/?#]+)$/.exec(link.getAttribute("href") || "");
+      var badge = link.parentNode.querySelector(".badge");
+      if (!match || !badge) { return; }
+      var key = decodeURIComponent(match[1]) + "/" + decodeURIComponent(match[2]);
+      var queued = Boolean(pending[key]);
+      if (queued && !badge.hasAttribute("data-was")) {
+        badge.setAttribute("data-was", badge.textContent);
+        badge.setAttribute("data-was-class", badge.className);
+        badge.className = "badge text-bg-warning";
+        badge.textContent = "已学完（待上传）";
+      } else if (!queued && badge.hasAttribute("data-was")) {
+        // Sent and recorded: the server has it now; refused: what the page said when it was drawn.
+        badge.className = key === sentKey ? "badge text-bg-success" : badge.getAttribute("data-was-class");
+        badge.textContent = key === sentKey ? "✓ 已学完" : badge.getAttribute("data-was");
+        badge.removeAttribute("data-was");
+        badge.removeAttribute("data-was-class");
+      }
+    });
+  }
+
   // A queued write was answered: the form that made it says so (on whatever page is open now).
   // (the server's answer to a repeat of the same confirmation: it was recorded by an earlier try)
   var ACCEPTED_AGAIN = {"mentoring-confirm": "already_confirmed", "mentoring-dispute": "already_disputed"};
@@ -285,6 +310,7 @@
     showPending();
     var code = detail.data && detail.data.error && detail.data.error.code;
     var accepted = detail.status >= 200 && detail.status < 300 || Boolean(code && ACCEPTED_AGAIN[item.kind] === code);
+    markQueuedLessons(accepted && item.kind === "lesson" ? item.key : null);
     var shown = false;
     document.querySelectorAll("form[data-offline-api]").forEach(function (form) {
       if (form.getAttribute("data-offline-kind") !== item.kind || (form.getAttribute("data-offline-key") || "") !== item.key) {
@@ -425,6 +451,7 @@
     document.querySelectorAll("form[data-offline-api]").forEach(setupOfflineForm);
     showOffline();
     showPending();
+    markQueuedLessons();
     window.addEventListener("online", function () { showOffline(); probe(); flush(); });
     window.addEventListener("offline", function () { announce(false); });
     window.addEventListener("storage", showPending);  // another tab queued or sent something
