@@ -171,6 +171,9 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname === "/sw.js") { return; }
+  // The connection probe (app.js) asks the network itself, without a cookie: answering it here could only turn
+  // "no network" into a synthetic error, and it carries no session a pending logout would have to end first.
+  if (url.pathname === "/healthz") { return; }
   if (request.method === "POST" && url.pathname === "/logout") {
     event.respondWith(logoutThroughWorker(request));
     return;
