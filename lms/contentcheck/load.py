@@ -78,44 +78,38 @@ def _read(path: Path, shown: str, content: Content) -> str | None:
     return text
 
 
+def _parse_each(paths, questions_dir: Path, content: Content, parse):
+    """parse(text, shown, path) of each readable file; a file it rejects becomes parse findings, None is skipped."""
+    for path in paths:
+        shown = _rel(path, questions_dir)
+        text = _read(path, shown, content)
+        if text is None:
+            continue
+        try:
+            parsed = parse(text, shown, path)
+        except ContentErrors as exc:
+            _reject(content, exc)
+            continue
+        if parsed is not None:
+            yield parsed
+
+
 def load_content(courses_dir: Path, questions_dir: Path) -> Content:
     """Parse courses/, certifications.yaml and question_bank/ (banks, quizzes, drills, rules)."""
     courses_dir, questions_dir = Path(courses_dir), Path(questions_dir)
     content = Content()
     if questions_dir.is_dir():
-        for path in sorted(p for p in questions_dir.glob("*.yaml") if p.name not in NOT_BANKS):
-            shown = _rel(path, questions_dir)
-            text = _read(path, shown, content)
-            if text is None:
-                continue
-            try:
-                bank = parse_bank(text, shown, expected_code=path.stem)
-            except ContentErrors as exc:
-                _reject(content, exc)
-                continue
+        banks = sorted(p for p in questions_dir.glob("*.yaml") if p.name not in NOT_BANKS)
+        for bank in _parse_each(banks, questions_dir, content,
+                                lambda text, shown, path: parse_bank(text, shown, expected_code=path.stem)):
             content.banks[bank.code] = bank
-        for path in sorted((questions_dir / "quizzes").glob("*.yaml")):
-            shown = _rel(path, questions_dir)
-            text = _read(path, shown, content)
-            if text is None:
-                continue
-            try:
-                quiz = parse_quiz(text, shown, expected_code=path.stem)
-            except ContentErrors as exc:
-                _reject(content, exc)
-                continue
+        for quiz in _parse_each(sorted((questions_dir / "quizzes").glob("*.yaml")), questions_dir, content,
+                                lambda text, shown, path: parse_quiz(text, shown, expected_code=path.stem)):
             content.quizzes[quiz.code] = quiz
         taxonomy = _taxonomy(questions_dir, content)
-        for path in sorted((questions_dir / "drills").glob("*.yaml")):
-            shown = _rel(path, questions_dir)
-            text = _read(path, shown, content)
-            if text is None or taxonomy is None:
-                continue
-            try:
-                drill = load_drill(text, shown, taxonomy)
-            except ContentErrors as exc:
-                _reject(content, exc)
-                continue
+        # Without a taxonomy the drill files are still read (their texts feed other checks) but not parsed.
+        for drill in _parse_each(sorted((questions_dir / "drills").glob("*.yaml")), questions_dir, content,
+                                 lambda text, shown, path: load_drill(text, shown, taxonomy) if taxonomy else None):
             content.drills[drill.code] = drill
         for path in sorted((questions_dir / "rules").glob("*.md")):
             shown = _rel(path, questions_dir)

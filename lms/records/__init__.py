@@ -19,7 +19,6 @@ def init_app(app):
         if has_permission(user, queries.VIEW_RECORD):
             tiles.append({"label": "人员学时档案", "url": url_for("records.people"),
                           "description": "按单位和姓名查找，查看每个人的学时档案"})
-        if has_permission(user, queries.VIEW_RECORD):
             tiles.append({"label": "测验成绩与补考", "url": url_for("quizzes.results_index"),
                           "description": "管辖范围内每个人的测验最高分、作答次数，安排补考"})
         if has_permission(user, queries.EXPORT_RECORDS):
