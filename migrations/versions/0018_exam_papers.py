@@ -1,0 +1,26 @@
+"""quizzes: fixed exam papers, per-question marks, bank tags
+
+Revision ID: 0018_exam_papers
+Revises: 0017_authoring_codes
+Create Date: 2026-12-06 23:00:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import lms.db  # noqa: F401  (custom column types)
+
+
+# revision identifiers, used by Alembic.
+revision = '0018_exam_papers'
+down_revision = '0017_authoring_codes'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,26 @@
+"""field: remediation and outcome tracking
+
+Revision ID: 0021_field_remediation
+Revises: 0020_field_events
+Create Date: 2026-12-06 23:00:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import lms.db  # noqa: F401  (custom column types)
+
+
+# revision identifiers, used by Alembic.
+revision = '0021_field_remediation'
+down_revision = '0020_field_events'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
