@@ -12,7 +12,7 @@ from lms import config, errors, extensions
 
 #: a feature imports only features before it; later ones listen to lms.signals
 FEATURES = ["org", "accounts", "audit", "inbox", "courses", "trainings", "quizzes", "drills", "mentoring", "points",
-            "certification", "progress", "records", "reports"]
+            "certification", "progress", "records", "reports", "field"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
