@@ -173,6 +173,10 @@ def test_large_text_and_speed_follow_the_account_to_another_tablet(server, brows
         assert "large-text" in page.get_attribute("html", "class")
         assert serious_violations(page) == []
         shot(page, "readaloud-03-large-text-768x1024")
+        # Signed out, the shared tablet's login screen does not keep worker2's 大字.
+        page.locator("form[data-logout] button").click()
+        page.wait_for_url("**/login**")
+        assert "large-text" not in (page.get_attribute("html", "class") or "")
     finally:
         first.close()
 

@@ -399,6 +399,9 @@
       b.addEventListener("click", function () {
         on = !document.documentElement.classList.contains("large-text");
         applyLarge(on);
+        // Signed in, the choice belongs to the account (prefs.js saves it); written to the device too, it
+        // would greet the next person at the login screen of a shared tablet.
+        if (user) { return; }
         try { localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* ignore */ }
       });
     });
