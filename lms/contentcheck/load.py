@@ -11,13 +11,13 @@ from pathlib import Path
 
 from lms.certification.content import CertificationConfig, parse_certifications
 from lms.contentcheck.model import Finding, OrgNode
-from lms.contentfile import ContentErrors, Located, load_yaml
+from lms.contentfile import ContentErrors, Located, escaping_symlinks, load_yaml
 from lms.courses.content import ParsedCourse, parse_course_folder
 from lms.drills.content import Drill, Taxonomy, load_drill, parse_taxonomy
 from lms.quizzes.formats.quiz_file import QuizSpec, parse_quiz
 from lms.quizzes.formats.yaml_bank import Bank, parse_bank
+from lms.quizzes.sync import NOT_BANKS
 
-NOT_BANKS = {"taxonomy.yaml"}
 _TITLE = re.compile(r"^#\s*(.+?)\s*$", re.M)
 
 
@@ -98,6 +98,16 @@ def load_content(courses_dir: Path, questions_dir: Path) -> Content:
     """Parse courses/, certifications.yaml and question_bank/ (banks, quizzes, drills, rules)."""
     courses_dir, questions_dir = Path(courses_dir), Path(questions_dir)
     content = Content()
+    escaping = escaping_symlinks(courses_dir) + escaping_symlinks(questions_dir)
+    if escaping:
+        # As `content import`: a link out of the content folder is not followed (it could read any file on the
+        # server into the check's report); nothing else is checked until the links are replaced.
+        for link, target in escaping:
+            root = courses_dir if link.is_relative_to(courses_dir) else questions_dir
+            content.load_findings.append(Finding(_rel(link, root), 1, "parse",
+                                                 f"符号链接指向内容文件夹之外（{target}），已拒绝检查：请放入文件本身，而不是链接",
+                                                 blocking=True))
+        return content
     if questions_dir.is_dir():
         banks = sorted(p for p in questions_dir.glob("*.yaml") if p.name not in NOT_BANKS)
         for bank in _parse_each(banks, questions_dir, content,

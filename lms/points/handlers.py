@@ -49,6 +49,8 @@ def on_lesson_completed(user, *, lesson=None, course=None, now=None, **_):
 
 
 def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, attempt_id=None, **_):
+    """Points once per quiz and person, like drills: passing the same quiz again earns nothing, or a worker with
+    attempts left could retake a passed quiz for stars."""
     # API.md's signal carries the attempt; the quizzes feature may also pass its fields directly.
     attempt_id = attempt_id or getattr(attempt, "id", None)
     quiz = getattr(attempt, "quiz", None)
@@ -56,8 +58,12 @@ def on_quiz_passed(user, *, now=None, attempt=None, quiz_code=None, score=None, 
     score = score if score is not None else getattr(attempt, "score", None)
     label = _title(quiz, "title") or _quiz_title(quiz_code) or quiz_code or "测验"
     reason = f"通过测验《{label}》" + (f"（{_num(score)} 分）" if score is not None else "")
-    entry = services.award(user, PointKind.quiz_pass, reason=reason, source_type="quiz_attempt",
-                           source_id=attempt_id if attempt_id is not None else f"{quiz_code}?", now=now)
+    if quiz_code:
+        source_type, source_id = "quiz", quiz_code
+    else:  # an attempt without its quiz (should not happen): at least once per attempt
+        source_type, source_id = "quiz_attempt", attempt_id if attempt_id is not None else "?"
+    entry = services.award(user, PointKind.quiz_pass, reason=reason, source_type=source_type,
+                           source_id=source_id, now=now)
     return _finish(user, PointKind.quiz_pass, entry, now, quiz_code=quiz_code)
 
 

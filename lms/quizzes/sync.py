@@ -27,7 +27,8 @@ from lms.quizzes.questions import answer_to_json
 from lms.quizzes.services import question_value
 
 #: YAML files in question_bank/ that are not banks (API.md).
-NOT_BANKS = {"taxonomy.yaml"}
+#: YAML files at the top of question_bank/ that are not question banks (drill lists, the field-needs map)
+NOT_BANKS = {"taxonomy.yaml", "field_needs.yaml"}
 KIND_BANK = "题库"
 KIND_QUESTION = "题目"
 KIND_QUIZ = "测验"

@@ -294,3 +294,15 @@ def test_in_a_province_only_the_grids_of_the_contents_county_are_its_programs_au
     assert not any("QT0101" in r for r in reasons)
     assert any(r.startswith("认证项目 B：") and "HX0201" in r for r in reasons)
     assert figures["认证项目 × 网格 可达成"] == "3/4"
+
+
+def test_symlink_out_of_the_content_folder_is_refused_not_read(tmp_path):
+    secret = tmp_path / "outside" / "secret.md"
+    write(tmp_path, "outside/secret.md", "---\ntitle: 机密\nminutes: 1\n---\n服务器上的机密文字\n")
+    course(tmp_path, "c-one", "HX")
+    (tmp_path / "courses" / "c-one" / "02-link.md").symlink_to(secret)
+    content = content_of(tmp_path)
+    assert [(f.path, f.line, f.blocking) for f in content.load_findings] == [("courses/c-one/02-link.md", 1, True)]
+    assert "符号链接指向内容文件夹之外" in content.load_findings[0].reason
+    assert not any("服务器上的机密文字" in text for text in content.texts.values())
+    assert content.courses == {}

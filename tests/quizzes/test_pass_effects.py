@@ -36,6 +36,7 @@ def _setup(tree):
     make_bank()
     make_quiz()
     make_quiz("other-quiz")
+    make_quiz("third-quiz")
     db.session.commit()
     return make_user("w1", "worker", tree["g1"])
 
@@ -49,7 +50,10 @@ def test_pass_issues_a_program_that_requires_the_quiz_and_awards_points_once(tre
     again = api.post(f"/api/v1/attempts/{first['id']}/submit").get_json()
     assert again["score"] == first["score"]
     entries = list(db.session.scalars(sa.select(PointEntry)))
-    assert [(e.points, e.source_id) for e in entries] == [(5, str(first["id"]))]
+    assert [(e.points, e.source_type, e.source_id) for e in entries] == [(5, "quiz", "test-quiz")]
+    # Passing the same quiz again (attempts left) earns nothing more.
+    _pass(api)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PointEntry)) == 1
 
 
 def test_pass_of_an_unrelated_quiz_issues_nothing_it_cannot_and_points_reach_a_held_prerequisite(tree, api):
@@ -61,7 +65,9 @@ def test_pass_of_an_unrelated_quiz_issues_nothing_it_cannot_and_points_reach_a_h
     _pass(api, "other-quiz")  # 5 points; PTS needs BASE, which cannot be met now; QZ needs the other quiz
     assert _certificates() == []
     make_certificate(worker, base)
-    _pass(api, "other-quiz")  # 10 points and BASE held: PTS is reachable and now met
+    _pass(api, "other-quiz")  # passed already: no more points, PTS still short
+    assert _certificates() == ["BASE"]
+    _pass(api, "third-quiz")  # 10 points and BASE held: PTS is reachable and now met
     assert _certificates() == ["BASE", "PTS"]
     _pass(api, "test-quiz")
     assert _certificates() == ["BASE", "PTS", "QZ"]
