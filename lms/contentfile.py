@@ -156,8 +156,14 @@ def split_front_matter(text: str, path: str) -> tuple[dict, Located, str, int]:
     match = _FRONT_MATTER.match(text)
     if not match:
         raise ContentErrors([ContentError(path, 1, "缺少文件头（以 --- 开始和结束的 YAML 前置信息）")])
-    # Offset by one line: the front matter starts after the opening '---'.
-    data, located = load_yaml(match.group(1), path)
+    # Offset by one line: the front matter starts after the opening '---'. Errors too, so that every line named is
+    # the file's own (a broken line 5 of the file reads :5, not the 4th line of the YAML block).
+    try:
+        data, located = load_yaml(match.group(1), path)
+    except ContentErrors as exc:
+        # A problem found at the block's end (an unclosed bracket) is named at its last line, not at the '---'.
+        last = match.group(1).count("\n") + 2
+        raise ContentErrors([dataclasses.replace(e, line=min(e.line + 1, last)) for e in exc.errors]) from None
     shifted = Located({k: v + 1 for k, v in located._lines.items()})
     if data is None:
         data = {}

@@ -2,9 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
-
-CODE_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class _Chinese:
@@ -31,19 +29,17 @@ class WholeNumberField(_Chinese, IntegerField):
 class DayField(_Chinese, DateField):
     parse_message = "日期格式应为 年-月-日，例如 2026-12-31"
 
-CODE_MSG = "只能用小写字母、数字和连字符，例如 hp-flood-drill"
 
 
 class CourseForm(FlaskForm):
-    code = StringField("课程编码", validators=[DataRequired("请填写课程编码"), Length(max=64, message="不超过 64 个字符"),
-                                          Regexp(CODE_RE, message=CODE_MSG)])
+    # Never required: a blank (or Chinese) code is generated from the title (lms.codes: 矛盾纠纷调解 → mdjftj-1).
+    code = StringField("课程编码（可不填）", validators=[Optional(), Length(max=64, message="不超过 64 个字符")])
     title = StringField("课程标题", validators=[DataRequired("请填写课程标题"), Length(max=200, message="不超过 200 个字")])
     level = SelectField("级别", choices=[], validate_choice=False)
     org = SelectField("所属组织", choices=[], validate_choice=False)
     hours = NumberField("学时", places=1, validators=[InputRequired("请填写学时"),
                                                       NumberRange(0, 200, message="学时在 0 到 200 之间")])
-    quiz_code = StringField("结业测验编码（可不填）", validators=[Optional(), Length(max=64),
-                                                         Regexp(CODE_RE, message=CODE_MSG)])
+    quiz_code = SelectField("结业测验（可不选）", choices=[], validators=[Optional()], validate_choice=False)
     tags = StringField("标签（用逗号或顿号分隔）", validators=[Optional(), Length(max=300)])
     summary = TextAreaField("课程简介（Markdown）", validators=[Optional(), Length(max=20000, message="简介太长")])
 
@@ -57,8 +53,7 @@ class CourseEditForm(CourseForm):
 
 
 class LessonForm(FlaskForm):
-    slug = StringField("课时短名（英文，用于网址）", validators=[Optional(), Length(max=100),
-                                                     Regexp(CODE_RE, message=CODE_MSG)])
+    slug = StringField("课时短名（可不填，用于网址）", validators=[Optional(), Length(max=100, message="不超过 100 个字符")])
     title = StringField("课时标题", validators=[DataRequired("请填写课时标题"), Length(max=200, message="不超过 200 个字")])
     minutes = WholeNumberField("预计学习分钟数", validators=[InputRequired("请填写分钟数"),
                                                   NumberRange(1, 600, message="分钟数在 1 到 600 之间")])
@@ -72,7 +67,7 @@ class UploadForm(FlaskForm):
 
 class AssignmentForm(FlaskForm):
     target = SelectField("指派课程", choices=[], validators=[Optional()], validate_choice=False)
-    quiz_code = StringField("或填写测验编码", validators=[Optional(), Length(max=64), Regexp(CODE_RE, message=CODE_MSG)])
+    quiz_code = SelectField("或指派测验", choices=[], validators=[Optional()], validate_choice=False)
     org = SelectField("组织（含下级）", choices=[], validators=[DataRequired("请选择组织")], validate_choice=False)
     role = SelectField("角色（可不选）", choices=[], validate_choice=False)
     due = DayField("截止日期", validators=[InputRequired("请填写截止日期")])

@@ -562,6 +562,19 @@ def quiz_titles(codes) -> dict[str, str]:
     return dict(db.session.execute(sa.select(quizzes.c.code, quizzes.c.title).where(quizzes.c.code.in_(codes))).all())
 
 
+def quiz_choices(keep: str | None = None) -> list[tuple[str, str]]:
+    """(code, title) of every live quiz by title, for pickers; `keep` (a course's current quiz) stays listed."""
+    quizzes = db.metadata.tables.get("quizzes")
+    if quizzes is None:
+        return [(keep, keep)] if keep else []
+    rows = [(code, title) for code, title in db.session.execute(
+        sa.select(quizzes.c.code, quizzes.c.title).where(quizzes.c.is_retired.is_(False))
+        .order_by(quizzes.c.title, quizzes.c.code)).all()]
+    if keep and keep not in {code for code, _ in rows}:
+        rows.append((keep, quiz_titles([keep]).get(keep) or f"（测验 {keep} 不存在或已停用）"))
+    return rows
+
+
 # --- assignment notices and reminders ---------------------------------------------------------------------------
 
 def assignment_recipient_ids(assignment: Assignment) -> list[int]:

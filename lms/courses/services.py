@@ -8,6 +8,7 @@ import warnings
 
 import sqlalchemy as sa
 
+from lms import codes
 from lms.accounts.models import Role
 from lms.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, authorize
 from lms.audit.services import record
@@ -97,20 +98,20 @@ def create_course(actor, *, code: str, title: str, level: str, org: OrgUnit | No
                   quiz_code: str | None = None, tags=(), summary: str = "", now=None) -> Course:
     """A browser-made course (origin web, unpublished until the author publishes it)."""
     now = now or utcnow()
-    code = (code or "").strip()
-    if not CODE.match(code) or len(code) > 64:
-        raise ValidationError("课程编码只能用小写字母、数字和连字符，例如 hp-flood-drill", code="invalid_code")
+    title, hours, quiz_code = _validate_fields(title, hours, quiz_code)
+    # A blank code comes from the title, a typed Chinese one from what was typed (矛盾纠纷调解 → mdjftj-1).
+    code, generated = codes.code_or_generate(code, title, lambda c: queries.get_course(c) is not None,
+                                             max_len=64, fallback="kc")
     try:
         level = CourseLevel(level)
     except ValueError:
         raise ValidationError("级别必须是县训、乡培或村练", code="invalid_level") from None
     if org is None:
         raise ValidationError("找不到该组织", code="unknown_org")
-    title, hours, quiz_code = _validate_fields(title, hours, quiz_code)
     if not can_author(actor, level, org):
         raise Forbidden("没有权限：该课程超出了您的编写范围（级别或组织）", code="forbidden")
-    if queries.get_course(code) is not None:
-        raise ValidationError(f"课程编码“{code}”已被使用", code="duplicate_code")
+    if not generated and queries.get_course(code) is not None:
+        raise ValidationError(f"课程编码“{code}”已被使用（可留空，自动生成）", code="duplicate_code")
     course = Course(code=code, title=title, level=level, org=org, hours=hours, quiz_code=quiz_code,
                     tags=_clean_tags(tags), summary=summary or "", origin=Origin.web, is_published=False,
                     created_at=now, updated_at=now)
@@ -184,11 +185,11 @@ def save_lesson(actor, course: Course, *, slug: str | None, title: str, minutes,
     if len(markdown) > MAX_MARKDOWN:
         raise ValidationError("课时正文太长（不超过 20 万字）", code="body_too_long")
     if slug is None:
-        slug = (new_slug or "").strip()
-        if not CODE.match(slug) or len(slug) > 100:
-            raise ValidationError("课时短名只能用小写字母、数字和连字符，例如 at-the-door", code="invalid_slug")
-        if queries.get_lesson(course, slug) is not None:
-            raise ValidationError(f"课时短名“{slug}”已存在", code="duplicate_slug")
+        # Lesson slugs are unique within the course; retired lessons keep theirs.
+        slug, generated = codes.code_or_generate(new_slug, title, lambda s: queries.get_lesson(course, s) is not None,
+                                                 max_len=100, fallback="ks")
+        if not generated and queries.get_lesson(course, slug) is not None:
+            raise ValidationError(f"课时短名“{slug}”已存在（可留空，自动生成）", code="duplicate_slug")
         last = db.session.scalar(sa.select(sa.func.max(Lesson.position)).where(Lesson.course_id == course.id)) or 0
         lesson = Lesson(course_id=course.id, slug=slug, position=last + 1, title=title, minutes=minutes)
     else:

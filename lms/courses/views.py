@@ -179,6 +179,7 @@ def author_new():
     form = CourseForm()
     form.level.choices = [(lv.value, LEVEL_LABELS[lv]) for lv in services.author_levels(current_user)]
     form.org.choices = _author_org_choices()
+    form.quiz_code.choices = [("", "（不设结业测验）")] + queries.quiz_choices(form.quiz_code.data or None)
     status = 200
     if form.validate_on_submit():
         try:
@@ -206,6 +207,7 @@ def author_course(code):
     form = CourseEditForm(obj=None if request.method == "POST" else course)
     if request.method == "GET":
         form.tags.data = "、".join(course.tags or [])
+    form.quiz_code.choices = [("", "（不设结业测验）")] + queries.quiz_choices(form.quiz_code.data or None)
     status = 200
     if form.validate_on_submit():
         try:
@@ -326,6 +328,7 @@ def assignments():
     form = AssignmentForm()
     courses = [c for c in queries.authored_courses(current_user, sa.true()) if c.is_published and not c.is_retired]
     form.target.choices = [("", "（不指派课程，改为测验）")] + [(c.code, f"{c.level_label} · {c.title}") for c in courses]
+    form.quiz_code.choices = [("", "（不指派测验）")] + queries.quiz_choices(form.quiz_code.data or None)
     orgs = []
     for scope in scope_orgs(current_user, Permission.ASSIGN):
         orgs += [u for u in list_subtree(scope) if u.code not in {o.code for o in orgs}]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -318,6 +319,28 @@ def default_bank_title(filename: str, now) -> str:
         return stem[:100]
     day = now.astimezone(SHANGHAI).date()
     return f"导入的题库（{day.year}年{day.month}月{day.day}日）"
+
+
+#: sheet names spreadsheet programs give by themselves (and the template's): not a bank's name
+_DEFAULT_SHEETS = frozenset({"题目", "sheet1", "工作表1", "sheet", "表1"})
+
+
+def suggested_bank_title(data: bytes, filename: str, now) -> str:
+    """A new bank's Chinese name from its file: the first sheet's name when someone named it (冬季供暖政策),
+    else the file's name when it reads as words, else the import date; never the file's ASCII stem."""
+    if str(filename or "").lower().endswith(".xlsx"):
+        try:
+            from openpyxl import load_workbook  # noqa: PLC0415 (only Excel imports need it)
+            workbook = load_workbook(io.BytesIO(data), read_only=True)
+            try:
+                sheet = workbook.sheetnames[0] if workbook.sheetnames else ""
+            finally:
+                workbook.close()
+        except Exception:  # noqa: BLE001 (a broken file is reported by the import itself)
+            sheet = ""
+        if sheet.strip() and sheet.strip().lower() not in _DEFAULT_SHEETS and not sheet.isascii():
+            return sheet.strip()[:100]
+    return default_bank_title(filename, now)
 
 
 def import_question_file(data: bytes, filename: str, bank_code: str, fmt: str | None = None, *, org=None,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from lms import codes
 from lms.accounts.permissions import (
     Permission, authorize, can, has_permission, require, scope_clause, scope_orgs, scoped_org,
 )
@@ -29,7 +30,8 @@ from lms.quizzes.formats.xlsx import answer_text, build_template, parse_answer_t
 from lms.quizzes.models import ATTEMPT_STATUS_LABELS, AttemptStatus, Question
 from lms.quizzes.questions import OPTION_KEYS, answer_to_json, count_blanks, split_blanks
 from lms.quizzes.questions import Question as QuestionValue
-from lms.quizzes.sync import import_question_file, live_pools
+from lms.quizzes.questions import ID_RE
+from lms.quizzes.sync import import_question_file, live_pools, suggested_bank_title
 from lms.web import client_addr, page_number
 
 bp = Blueprint("quizzes", __name__)
@@ -547,14 +549,21 @@ def _bank_rows():
 def banks():
     errors, warnings = [], []
     if request.method == "POST":
-        code = (request.form.get("bank") or "").strip()
+        code = (request.form.get("bank") or request.form.get("new_code") or "").strip()
         fmt = request.form.get("format") or None
         upload = request.files.get("file")
+        title = (request.form.get("title") or "").strip()
+        data = upload.read() if upload is not None and upload.filename else b""
+        if data and (not code or not (codes.is_code(code) or queries.get_bank(code))):
+            # A new bank needs no code: named from the form, the sheet or the file, its code from that name
+            # (or from what was typed when that is not a code: 冬季供暖 → djgn-1).
+            title = title or suggested_bank_title(data, upload.filename, utcnow())
+            code = codes.generate(code or title, lambda c: queries.get_bank(c) is not None, fallback="tk")
         bank = queries.get_bank(code) if code else None
         if bank is not None:
             authorize(current_user, Permission.AUTHOR_CONTENT, bank)
         if not code:
-            errors.append("请填写题库编码")
+            errors.append("请选择要导入的文件")
         elif fmt is not None and fmt not in IMPORT_FORMATS:
             errors.append("文件格式只能是 Excel（XLSX）、Moodle GIFT 或 Aiken")
         elif upload is None or not upload.filename:
@@ -564,8 +573,9 @@ def banks():
             owner = None if bank is not None else min(scope_orgs(current_user, Permission.AUTHOR_CONTENT),
                                                        key=lambda org: (org.depth, org.path))
             try:
-                counts, found = import_question_file(upload.read(), upload.filename, code, fmt, org=owner,
-                                                     title=request.form.get("title"))
+                counts, found = import_question_file(data, upload.filename, code, fmt, org=owner,
+                                                     title=title or suggested_bank_title(data, upload.filename,
+                                                                                         utcnow()))
             except ContentErrors as exc:
                 db.session.rollback()
                 errors = [str(e) for e in exc.errors]
@@ -668,6 +678,10 @@ def new_question(code):
         return _edit_page(found, None, _form_fields(None), None, [])
     qtype = request.form.get("type") or ""
     qid = (request.form.get("qid") or "").strip()
+    if not qid or not ID_RE.match(qid):
+        # Never typed by hand: the bank's next free number (<bank>-<n>, like imported questions), unique everywhere.
+        qid = codes.sequential(found.code, set(db.session.scalars(
+            db.select(Question.qid).where(Question.qid.like(f"{found.code}-%")))), width=1)
     if qtype not in TYPE_LABELS:
         return _edit_page(found, None, dict(request.form), None, ["请选择题型"], 422)
     value, problems = _form_value(request.form, qid, qtype)
@@ -764,9 +778,10 @@ def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]
     if not draws:
         problems.append("至少要有一条抽题规则")
     code = (form.get("code") or "").strip()
-    if new and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", code):
-        problems.append("测验编码只能用小写字母、数字、连字符和下划线")
     title = (form.get("title") or "").strip()
+    if new and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", code):
+        # Blank or Chinese: generated from the title (县级统考 → xjtk-1), never asked for.
+        code = codes.generate(code or title, lambda c: queries.get_quiz(c) is not None, fallback="cy")
     if not title:
         problems.append("请填写测验名称")
     numbers = {}

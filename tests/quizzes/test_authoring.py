@@ -148,7 +148,6 @@ def test_trainer_defines_a_quiz_checks_the_draw_and_workers_can_sit_it(setup, cl
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"code": "Bad Code"}, "测验编码只能用"),
     ({"title": ""}, "请填写测验名称"),
     ({"bank_0": ""}, "至少要有一条抽题规则"),
     ({"pass_score": "120"}, "及格分必须是 0–100"),
