@@ -402,3 +402,11 @@ sentence("export.pairings", "导出结对成效", group="导出")(_export("结�
 sentence("export.drill_stats", "导出演练统计", group="导出")(_export("的演练退回率统计"))
 sentence("export.progress", "导出学习进度", group="导出")(_export("学习进度"))
 label("export.quiz_results", "导出测验成绩", group="导出")
+
+
+# --- field outcomes (the grid platform's events) ---------------------------------------------------------------
+
+@sentence("field.import", "导入现场上报结果", group="现场上报")
+def _field_import(e, n):
+    counts = _counts(e, n, (("added", "新增"), ("unchanged", "未变"), ("errors", "错误")))
+    return f"{n.actor(e)} 导入了现场上报结果“{e.d.get('file') or e.target or '事件导出'}”" + (f"：{counts}" if counts else "")
