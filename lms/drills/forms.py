@@ -1,8 +1,14 @@
-"""The drill editor's form: browser fields to a drill definition (file shape) and back (pure)."""
+"""The drill editor's form: browser fields to a drill definition (file shape) and back (pure).
+
+Facts, traps and key numbers come as rows (``fact_name``/``fact_any`` … repeated, synonyms joined by 、), the
+reference time from a date-time picker in the county's time zone (Asia/Shanghai).
+"""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from lms.db import SHANGHAI
 from lms.drills.content import FORM_FIELDS, RULE_NAMES
 
 _SEP = re.compile(r"[、,，;；]")
@@ -62,6 +68,136 @@ def _text(form, name: str) -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else ""
 
 
+def _list(form, name: str) -> list[str]:
+    values = form.getlist(name) if hasattr(form, "getlist") else []
+    return [v[:MAX_TEXT] if isinstance(v, str) else "" for v in values][:MAX_ROWS]
+
+
+#: rows a form may send for facts, traps or numbers (a drill has a handful)
+MAX_ROWS = 100
+#: the number-row 用途 choices: plain key number, or the number that is the event's time (checked in 发生时间)
+NUMBER_FIELDS = {"": "关键数字", "occurred_at": "事件发生时间"}
+
+
+def fact_rows(form, prefix: str) -> list[dict]:
+    """The editor's rows (``<prefix>_name`` / ``<prefix>_any``, one pair per row) as posted, blank rows kept."""
+    names, anys = _list(form, f"{prefix}_name"), _list(form, f"{prefix}_any")
+    width = max(len(names), len(anys))
+    names += [""] * (width - len(names))
+    anys += [""] * (width - len(anys))
+    return [{"name": n.strip(), "any": _words(a)} for n, a in zip(names, anys)]
+
+
+def parse_fact_rows(rows: list[dict], label: str, errors: list[str]) -> list[dict]:
+    """Rows to drill-file facts; a half-filled row is named by its number, empty rows are skipped."""
+    facts = []
+    for number, row in enumerate(rows, 1):
+        if not row["name"] and not row["any"]:
+            continue
+        if not row["name"]:
+            errors.append(f"{label}第{number}行缺少名称（例如“噪声持续时间”）")
+        elif not row["any"]:
+            errors.append(f"{label}第{number}行“{row['name'][:20]}”还没有说法：至少添加一种报告里可能的写法")
+        else:
+            facts.append({"name": row["name"], "any": row["any"]})
+    return facts
+
+
+def number_rows(form) -> list[dict]:
+    """The editor's key-number rows as posted (name, value, unit, near words, 用途), blank rows kept."""
+    columns = [_list(form, f"number_{c}") for c in ("name", "value", "unit", "near", "field")]
+    width = max(len(c) for c in columns)
+    for column in columns:
+        column += [""] * (width - len(column))
+    return [{"name": n.strip(), "value": v.strip(), "unit": u.strip(), "near": _words(a), "field": f.strip()}
+            for n, v, u, a, f in zip(*columns)]
+
+
+def parse_number_rows(rows: list[dict], errors: list[str]) -> list[dict]:
+    numbers = []
+    for number, row in enumerate(rows, 1):
+        if not (row["name"] or row["value"] or row["unit"] or row["near"]):
+            continue
+        missing = [label for key, label in (("name", "名称"), ("value", "数值"), ("unit", "单位"), ("near", "附近词"))
+                   if not row[key]]
+        if missing:
+            errors.append(f"关键数字第{number}行缺少{'、'.join(missing)}")
+            continue
+        try:
+            value = float(row["value"])
+        except ValueError:
+            errors.append(f"关键数字第{number}行的数值“{row['value'][:20]}”不是数字")
+            continue
+        if value != value or value in (float("inf"), float("-inf")):
+            errors.append(f"关键数字第{number}行的数值“{row['value'][:20]}”不是数字")
+            continue
+        entry = {"name": row["name"], "value": int(value) if value.is_integer() else value, "unit": row["unit"],
+                 "near": row["near"]}
+        if row["field"] not in NUMBER_FIELDS:
+            errors.append(f"关键数字第{number}行的用途只能是：{'、'.join(NUMBER_FIELDS.values())}")
+            continue
+        if row["field"]:
+            entry["field"] = row["field"]
+        numbers.append(entry)
+    return numbers
+
+
+_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?$")
+
+
+def reference_time_from_form(text: str, errors: list[str]) -> str:
+    """The date-time picker's value (county time, no zone: 2026-09-10T08:30) as ISO 8601 with +08:00.
+
+    A value that already carries its zone (older forms, the API) passes through unchanged.
+    """
+    text = (text or "").strip()
+    if not text:
+        errors.append("请选择情景的“当前时间”（日期和钟点）")
+        return ""
+    if _LOCAL.match(text):
+        try:
+            moment = dt.datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            errors.append(f"情景的“当前时间”“{text[:30]}”不是有效的日期时间")
+            return ""
+        return moment.replace(tzinfo=SHANGHAI).isoformat()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        errors.append(f"情景的“当前时间”“{text[:30]}”不是有效的日期时间，请用日期时间选择器选择")
+        return ""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=SHANGHAI).isoformat()
+    return text
+
+
+def reference_time_for_picker(value) -> str:
+    """A stored reference time (ISO with zone, or datetime) as the picker's county-time value."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return ""
+    if not isinstance(value, dt.datetime):
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI)
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def editor_values(form) -> dict:
+    """What the editor shows again after a refused POST: every field as sent, rows included."""
+    values = form.to_dict() if hasattr(form, "to_dict") else dict(form)
+    values |= {"answer_department": _list(form, "answer_department"), "required": _list(form, "required")}
+    if "fact_name" in form:
+        values["fact_rows"] = fact_rows(form, "fact")
+    if "trap_name" in form:
+        values["trap_rows"] = fact_rows(form, "trap")
+    if "number_name" in form:
+        values["number_rows"] = number_rows(form)
+    return values
+
+
 def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
     """A drill definition (drill-file shape) from the editor's fields, plus line-format errors."""
     errors: list[str] = []
@@ -79,10 +215,14 @@ def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
         "title": _text(form, "title").strip(),
         "org": _text(form, "org").strip() or None,
         "scenario": _text(form, "scenario").replace("\r\n", "\n"),
-        "reference_time": _text(form, "reference_time").strip(),
-        "facts": parse_facts(_text(form, "facts"), "关键事实", errors),
-        "numbers": parse_numbers(_text(form, "numbers"), errors),
-        "traps": parse_facts(_text(form, "traps"), "虚构陷阱", errors),
+        "reference_time": reference_time_from_form(_text(form, "reference_time"), errors),
+        # One row per fact/trap/number (the editor); the older one-line-per-item text fields still read.
+        "facts": parse_fact_rows(fact_rows(form, "fact"), "关键事实", errors) if "fact_name" in form
+        else parse_facts(_text(form, "facts"), "关键事实", errors),
+        "numbers": parse_number_rows(number_rows(form), errors) if "number_name" in form
+        else parse_numbers(_text(form, "numbers"), errors),
+        "traps": parse_fact_rows(fact_rows(form, "trap"), "虚构陷阱", errors) if "trap_name" in form
+        else parse_facts(_text(form, "traps"), "虚构陷阱", errors),
         "place_detail": _text(form, "place_detail").strip(),
         "answer": {"event_type": _text(form, "answer_event_type").strip(),
                    "department": [d for d in form.getlist("answer_department") if isinstance(d, str) and d.strip()]
@@ -103,6 +243,10 @@ def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
     return data, errors
 
 
+def _number_text(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def form_from_definition(data: dict) -> dict:
     """The editor's field values for a stored definition."""
     def facts(items):
@@ -119,8 +263,12 @@ def form_from_definition(data: dict) -> dict:
     answer = data.get("answer") or {}
     values = {
         "code": data.get("code", ""), "title": data.get("title", ""), "org": data.get("org") or "",
-        "scenario": data.get("scenario", ""), "reference_time": data.get("reference_time", ""),
+        "scenario": data.get("scenario", ""), "reference_time": reference_time_for_picker(data.get("reference_time")),
         "facts": facts(data.get("facts")), "numbers": numbers(data.get("numbers")), "traps": facts(data.get("traps")),
+        "fact_rows": [{"name": f["name"], "any": list(f["any"])} for f in data.get("facts") or ()],
+        "trap_rows": [{"name": f["name"], "any": list(f["any"])} for f in data.get("traps") or ()],
+        "number_rows": [{"name": n["name"], "value": _number_text(n["value"]), "unit": n["unit"],
+                         "near": list(n["near"]), "field": n.get("field") or ""} for n in data.get("numbers") or ()],
         "place_detail": data.get("place_detail", "building"), "answer_event_type": answer.get("event_type", ""),
         "answer_department": list(answer.get("department") or ()), "answer_urgency": answer.get("urgency", ""),
         "required": list(data.get("required") or FORM_FIELDS), "source": data.get("source") or "",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from lms import codes
 from lms.accounts.masking import mask_phone
 from lms.accounts.models import User
 from lms.accounts.permissions import Permission, authorize, can, require, scope_orgs, sees_pii
@@ -22,7 +23,9 @@ from lms.drills import queries, services
 from lms.drills import stats as drill_stats
 from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES, parse_drill, validate_model_report
 from lms.drills.definition import to_yaml
-from lms.drills.forms import RESERVED_CODES, definition_from_form, form_from_definition
+from lms.drills.forms import (
+    NUMBER_FIELDS, RESERVED_CODES, definition_from_form, editor_values, form_from_definition,
+)
 from lms.drills.models import VERDICT_LABELS, Drill, DrillReport, Verdict
 from lms.drills.rules import evaluate
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -272,7 +275,7 @@ def _editor_context(values: dict, *, drill: Drill | None, errors: list[str], che
         values=values, drill=drill, errors=errors, checks=checks, model_accepted=model_accepted,
         taxonomy=taxonomy, units=[(u.code, u.name) for u in _scoped_units(Permission.AUTHOR_CONTENT)],
         form_fields=[(n, FIELD_LABELS[n]) for n in FORM_FIELDS], rules=[(r, RULE_LABELS[r]) for r in RULE_NAMES],
-        preview_html=_scenario_preview(values.get("scenario") or ""),
+        preview_html=_scenario_preview(values.get("scenario") or ""), number_fields=NUMBER_FIELDS,
         versions=[{"version": v.version, "at": v.created_at} for v in reversed(drill.versions)] if drill else [],
     )
 
@@ -308,9 +311,12 @@ def _editor(drill: Drill | None):
         return render_template(template, **_editor_context(values, drill=drill, errors=[], checks=checks,
                                                            model_accepted=accepted))
     code = drill.code if drill else (request.form.get("code") or "").strip()
+    if drill is None and not codes.CODE.match(code):
+        # Never typed by hand: a blank (or Chinese) code comes from the title (噪声扰民 → zsrm-1).
+        code = codes.generate(code or request.form.get("title") or "", lambda c: queries.get_drill(c) is not None,
+                              max_len=80, fallback="yl")
     data, errors = definition_from_form(request.form, code=code)
-    values = request.form.to_dict() | {"answer_department": request.form.getlist("answer_department"),
-                                       "required": request.form.getlist("required"), "code": code}
+    values = editor_values(request.form) | {"code": code}
     if code in RESERVED_CODES:
         errors.append(f"代码“{code}”是系统保留字，请换一个")
     if len(code) > 80:
@@ -360,6 +366,24 @@ def _model_checks_parsed(parsed) -> tuple[list[dict], bool]:
 def _model_checks(definition: dict) -> tuple[list[dict], bool]:
     from lms.drills.definition import from_definition  # only the stored case needs rebuilding
     return _model_checks_parsed(from_definition(definition))
+
+
+@bp.post("/drills/preview/check")
+@require(Permission.AUTHOR_CONTENT)
+def check_model():
+    """检查范文: the editor's fields as sent (not saved) → the drill rules run on its model report, as JSON."""
+    if not request.form:
+        return jsonify(error={"code": "bad_request", "message": "请求体应为编辑表单的字段"}), 400
+    data, errors = definition_from_form(request.form, code="check-only")
+    if not errors:
+        try:
+            parsed = parse_drill(to_yaml(data), "网页表单", queries.get_taxonomy_or_empty())
+        except ContentErrors as exc:
+            errors = [e.message for e in exc.errors]
+    if errors:
+        return jsonify(accepted=False, errors=errors, checks=[])
+    checks, accepted = _model_checks_parsed(parsed)
+    return jsonify(accepted=accepted, errors=[], checks=checks)
 
 
 @bp.post("/drills/preview")

@@ -166,8 +166,7 @@ def test_editing_a_file_drill_detaches_it_and_needs_scope(api, tree, noise):
 @pytest.mark.parametrize("changes, message", [
     ({"facts": "没有冒号的一行"}, "关键事实第1行"),
     ({"numbers": "天数 | 三 | 天 | 连续"}, "不是数字"),
-    ({"reference_time": "昨天"}, "reference_time"),
-    ({"code": "Bad Code"}, "只能由小写字母"),
+    ({"reference_time": "昨天"}, "“当前时间”“昨天”不是有效的日期时间"),
     ({"code": "stats"}, "系统保留字"),
     ({"weight_key_facts": "很重"}, "不是数字"),
     ({"title": ""}, "title"),
