@@ -23,6 +23,7 @@ run: venv
 	$(FLASK) db upgrade
 	@$(FLASK) demo || echo "（数据库中已有正式账号：不写入演示数据）"
 	$(FLASK) content import
+	@$(FLASK) field demo || echo "（数据库中已有正式账号：不写入演示的现场上报数据）"
 	$(MAKE) serve
 
 serve: venv
