@@ -11,7 +11,7 @@ from lms import config, errors, extensions
 
 
 #: a feature imports only features before it; later ones listen to lms.signals
-FEATURES = ["org", "accounts", "audit", "inbox", "courses", "trainings", "quizzes", "drills", "mentoring", "points",
+FEATURES = ["org", "accounts", "audit", "inbox", "courses", "trainings", "quizzes", "drills", "consultations", "mentoring", "points",
             "certification", "progress", "records", "reports", "field"]
 
 

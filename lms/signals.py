@@ -11,6 +11,8 @@ lesson_completed = _signals.signal("lesson-completed")
 quiz_passed = _signals.signal("quiz-passed")
 #: sender: user; kwargs: report, now
 drill_accepted = _signals.signal("drill-accepted")
+#: sender: user; kwargs: answer (a consultation drill's accepted answer), now
+consultation_accepted = _signals.signal("consultation-accepted")
 #: sender: user; kwargs: training, hours, now
 attendance_recorded = _signals.signal("attendance-recorded")
 #: sent once for the mentee and once for the mentor; kwargs: activity, now

@@ -7,7 +7,8 @@ command and ``content import`` call ``run_checks``.
 Checks (``kind``: what it finds):
 
 ``parse``
-    a file ``content import`` would reject. Always blocks.
+    a file ``content import`` would reject (consultation files too: lms/consultations/check.py, with their
+    citations of the county rule). Always blocks.
 ``program``
     a certification program some grid of the org tree cannot meet: a required course or quiz its
     workers cannot see (a course or quiz is visible to a grid when its ``org`` is the grid or one of
@@ -123,6 +124,7 @@ CHECK_LABELS = {
 
 def run_checks(courses_dir, questions_dir, tree=None):
     """Load the folders and run every check against ``tree`` (OrgNode list; default: the demo county)."""
+    from lms.consultations.check import check_consultations
     from lms.contentcheck import checks, load, reach
     from lms.contentcheck.model import Report
 
@@ -130,6 +132,7 @@ def run_checks(courses_dir, questions_dir, tree=None):
     tree = tree if tree is not None else load.demo_tree()
     report = Report()
     report.findings.extend(content.load_findings)
+    report.findings.extend(check_consultations(questions_dir))
     report.findings.extend(reach.check_programs(content, tree, report.figures))
     for check in checks.ALL:
         report.findings.extend(check(content, report.figures))

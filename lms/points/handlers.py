@@ -82,6 +82,18 @@ def on_drill_accepted(user, *, report=None, now=None, **_):
     return _finish(user, PointKind.drill_accepted, entry, now)
 
 
+def on_consultation_accepted(user, *, answer=None, now=None, **_):
+    """Points once per consultation and person, like drills: a second accepted answer earns nothing."""
+    consultation = getattr(answer, "consultation", None)
+    label = _title(consultation, "title", "code")
+    reason = "政策答询回答通过" + (f"（{label}）" if label else "")
+    source_id = getattr(answer, "consultation_id", None) or getattr(consultation, "id", None)
+    entry = services.award(user, PointKind.consultation_accepted, reason=reason, source_type="consultation",
+                           source_id=source_id if source_id is not None else _title(answer, "id", default="?"),
+                           now=now)
+    return _finish(user, PointKind.consultation_accepted, entry, now)
+
+
 def on_attendance_recorded(user, *, training=None, hours=0, now=None, **_):
     hours = float(hours or 0)
     label = _title(training, "title", default="线下培训")
@@ -104,5 +116,6 @@ def connect() -> None:
     signals.lesson_completed.connect(on_lesson_completed, weak=False)
     signals.quiz_passed.connect(on_quiz_passed, weak=False)
     signals.drill_accepted.connect(on_drill_accepted, weak=False)
+    signals.consultation_accepted.connect(on_consultation_accepted, weak=False)
     signals.attendance_recorded.connect(on_attendance_recorded, weak=False)
     signals.activity_confirmed.connect(on_activity_confirmed, weak=False)

@@ -16,6 +16,7 @@ class PointKind(enum.StrEnum):
     lesson_complete = "lesson_complete"
     quiz_pass = "quiz_pass"
     drill_accepted = "drill_accepted"
+    consultation_accepted = "consultation_accepted"
     training_hour = "training_hour"
     mentoring_activity = "mentoring_activity"
 
@@ -24,6 +25,7 @@ KIND_LABELS = {
     PointKind.lesson_complete: "完成课时",
     PointKind.quiz_pass: "通过测验",
     PointKind.drill_accepted: "模拟上报被采纳",
+    PointKind.consultation_accepted: "政策答询回答通过",
     PointKind.training_hour: "培训学时",
     PointKind.mentoring_activity: "老带新活动",
 }

@@ -1,0 +1,310 @@
+"""Automatic checks of a worker's spoken answer to a resident's question (pure).
+
+The same engine shape as the report drills (``lms.drills.rules``: ``Result``,
+``Evaluation``, a registry of small named rules); each rule reads the answer
+text and the consultation's key and says, in plain Chinese, what to add or
+remove, with an example. Any failure returns the answer; the score is the share
+of rules passed.
+
+Judgement calls, kept here so trainers can read them:
+
+* Matching folds the text (NFKC, lower case, no spaces or punctuation) and
+  writes numbers one way: ``十五年``, ``15年`` and ``１５年`` are the same words.
+  Points and offices also match without particles (``满了一年`` says ``满一年``).
+* ``key_points``: each point is said when one of its ``any`` phrases occurs.
+* ``no_wrong_claims``: a wrong phrase counts only as a plain statement. Denied
+  (``不是交满十五年就行``), reported as what others say or what used to be
+  (``以前``、``有人说``、``老政策``), or corrected right after (``…就行，这个说法
+  不对``) it is the opposite of the wrong claim.
+* ``referral``: one of the ``refer`` offices is named; the name without its
+  county or township prefix (``医保局`` for ``县医保局``) counts too.
+* ``no_overpromise``: the consultation's ``overpromise`` phrases and a few
+  promises no grid worker can make (``保证能批``、``包在我身上``…), unless denied
+  (``我不能保证能批``).
+* ``plain_language``: between ``MIN_CHARS`` and ``MAX_CHARS`` characters (spaces
+  not counted), not the resident's question said back (half of its 8-character
+  runs or a run of ``COPY_RUN_CHARS``), and not read out of the statute book:
+  ``LEGAL_MARKERS_MAX`` or more of the phrases only law texts use (本法、前款、
+  下列情形之一、依照本条例…), or a sentence of ``LEGAL_RUN_CHARS`` characters or
+  more holding ``LEGAL_TOKENS_PER_SENTENCE`` statute turns (``…的，``、``的个人``、
+  ``或者``、``按照…规定``、``应当``…).
+* Odd input never raises: anything but text is turned into text or empty, and
+  the answer is cut at ``MAX_ANSWER_CHARS``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import ClassVar
+
+from lms.consultations.content import RULE_NAMES, Consultation
+# One result shape, one copy measure and one negation vocabulary for both drill kinds.
+from lms.drills.rules import _NEGATION, Evaluation, Result, _as_text, _phrase_before, copy_overlap
+from lms.drills.timeparse import cn_to_int
+
+MAX_ANSWER_CHARS = 10_000
+MIN_CHARS = 40
+MAX_CHARS = 600
+COPY_RATIO = 0.5
+COPY_RUN_CHARS = 30
+LEGAL_MARKERS_MAX = 3
+LEGAL_RUN_CHARS = 30
+#: Promises no grid worker can make, whatever the consultation lists.
+GENERIC_OVERPROMISE = ("保证能批", "保证批", "保证能办", "保证给你", "保证你能", "包你能", "包你拿", "包在我身上",
+                       "打包票", "肯定能批", "肯定批", "一定能批", "一定给你批", "百分之百能", "我说了算", "我给你批",
+                       "我帮你搞定", "保准能")
+
+
+class Rule:
+    """Base of every consultation rule: a name from RULE_NAMES and a pure ``check``."""
+
+    name: ClassVar[str]
+
+    def check(self, answer: str, folded: str, item: Consultation) -> Result:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def ok(self, message: str) -> Result:
+        return Result(self.name, True, message, None)
+
+    def fail(self, message: str) -> Result:
+        return Result(self.name, False, message, None)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator adding a rule to the registry under its name."""
+    if cls.name not in RULE_NAMES:
+        raise ValueError(f"unknown rule name {cls.name!r}")
+    RULES[cls.name] = cls()
+    return cls
+
+
+# ---------------------------------------------------------------- text helpers
+
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
+_PUNCT = re.compile(r"[\s\u3000,，、。.;；:：!！?？\"'“”‘’（）()《》〈〉【】\[\]…—\-~～]+")
+
+
+def _numbers(text: str) -> str:
+    def repl(match):
+        value = cn_to_int(match.group(0))
+        return match.group(0) if value is None else str(value)
+    return _CN_NUMBER.sub(repl, text)
+
+
+def fold(text: str) -> str:
+    """Form for matching: NFKC, lower case, Chinese numerals as digits, no spaces or punctuation."""
+    return _PUNCT.sub("", _numbers(unicodedata.normalize("NFKC", text or "").lower()))
+
+
+def fold_clauses(text: str) -> str:
+    """Like ``fold`` but keeps clause marks (，。；？！ as ``，``/``。``) for negation and correction windows."""
+    text = _numbers(unicodedata.normalize("NFKC", text or "").lower())
+    text = re.sub(r"[,，、]", "，", text)
+    text = re.sub(r"[。.;；!！?？\n]", "。", text)
+    return re.sub(r"[\s\u3000\"'“”‘’（）()《》〈〉【】\[\]…—\-~～:：]+", "", text)
+
+
+_PARTICLES = re.compile(r"[了的地得着过呢啊呀吧嘛哦]")
+
+
+def loose(folded: str) -> str:
+    """A folded text without particles: "满了一年" says "满一年", "社保所的窗口" names "社保所窗口"."""
+    return _PARTICLES.sub("", folded)
+
+
+def says(folded: str, phrase: str) -> bool:
+    """The folded answer contains the phrase, as written or without particles on both sides."""
+    word = fold(phrase)
+    if not word:
+        return False
+    return word in folded or (len(loose(word)) >= 2 and loose(word) in loose(folded))
+
+
+def clean_answer(value) -> str:
+    """The answer as stripped text (odd values become text or empty), cut at MAX_ANSWER_CHARS."""
+    return _as_text(value)[:MAX_ANSWER_CHARS].strip()
+
+
+def visible_chars(text: str) -> int:
+    """Characters a reader counts: everything but whitespace."""
+    return len(re.sub(r"\s+", "", text))
+
+
+# Said of a claim to set it aside: what others say, what used to be.
+_REPORTED = re.compile(r"以前|以往|过去|原来|原先|老政策|老规定|老说法|有人说|别人说|听说|听人说|别听|不要听|别信|网上说|传言")
+# Said right after a claim to correct it.
+_CORRECTED = re.compile(r"^[^。]{0,6}?(?:不对|不是这样|是错|错的|错了|过时|变了|改了|取消了|早就没了|已经没了|不行了|不适用|不作数|"
+                        r"行不通|现在不|现在要|已经停|早停了|停办|是?(?:老|旧|以前的|过去的)(?:说法|政策|规定|规矩|黄历))")
+
+
+def _stated(clauses: str, word: str) -> bool:
+    """True when word occurs in the (fold_clauses) text as the speaker's own plain claim."""
+    start = clauses.find(word)
+    while start != -1:
+        before = _phrase_before(clauses, start, 8)
+        sentence_start = clauses.rfind("。", 0, start) + 1
+        sentence = clauses[sentence_start:start]
+        after = clauses[start + len(word):]
+        if not (_NEGATION.search(before) or _REPORTED.search(sentence) or _CORRECTED.search(after)):
+            return True
+        start = clauses.find(word, start + 1)
+    return False
+
+
+def _aliases(office: str) -> set[str]:
+    """An office's name and its shorter spoken forms (县医保局 -> 医保局)."""
+    name = fold(office)
+    out = {name}
+    short = re.sub(r"^(?:[\u4e00-\u9fff]{1,4}?[县区市])", "", name)
+    short = re.sub(r"^(?:乡镇|镇|乡|街道|村|社区)(?=[\u4e00-\u9fff]{2,})", "", short)
+    if len(short) >= 2:
+        out.add(short)
+    return out
+
+
+# ---------------------------------------------------------------------- rules
+
+@register
+class KeyPoints(Rule):
+    """Each point is said (any of its phrases)."""
+
+    name = "key_points"
+
+    def check(self, answer, folded, item):
+        missing = [p for p in item.points if not any(says(folded, w) for w in p.any)]
+        if not missing:
+            return self.ok("该讲的要点都讲到了")
+        parts = "；".join(f"“{p.name}”（例如说到“{p.any[0]}”）" for p in missing[:4])
+        more = f"等 {len(missing)} 条" if len(missing) > 4 else ""
+        return self.fail(f"回答漏了要点：{parts}{more}。请把这些补进回答里，用自己的话讲给居民听")
+
+
+@register
+class NoWrongClaims(Rule):
+    """No wrong or out-of-date claim is stated as true."""
+
+    name = "no_wrong_claims"
+
+    def check(self, answer, folded, item):
+        clauses = fold_clauses(answer)
+        said = []
+        for wrong in item.wrong:
+            word = next((w for w in wrong.any if fold(w) and _stated(clauses, fold_clauses(w))), None)
+            if word:
+                said.append((wrong.name, word))
+        if not said:
+            return self.ok("没有错误或过时的说法")
+        parts = "；".join(f"“{word}”（{name}）" for name, word in said[:3])
+        return self.fail(f"回答里有错误或过时的说法：{parts}。请删掉，按现行政策讲；要提旧说法，就明确说"
+                         "“以前是这样，现在不是了”")
+
+
+@register
+class Referral(Rule):
+    """One of the offices the question may be referred to is named."""
+
+    name = "referral"
+
+    def check(self, answer, folded, item):
+        for office in item.refer:
+            if any(says(folded, alias) for alias in _aliases(office)):
+                return self.ok(f"告诉了居民去哪里办：{office}")
+        options = "、".join(item.refer[:3])
+        return self.fail(f"没有告诉居民该去哪里问、去哪里办：请指明一个部门，例如“具体可以到{item.refer[0]}咨询办理”"
+                         f"（可以指引到：{options}）")
+
+
+@register
+class NoOverpromise(Rule):
+    """No promise the grid worker cannot keep (unless denied)."""
+
+    name = "no_overpromise"
+
+    def check(self, answer, folded, item):
+        clauses = fold_clauses(answer)
+        phrases = list(dict.fromkeys(item.overpromise + GENERIC_OVERPROMISE))
+        said = []
+        for phrase in phrases:
+            word = fold_clauses(phrase)
+            if not word:
+                continue
+            start = clauses.find(word)
+            while start != -1:
+                if not _NEGATION.search(_phrase_before(clauses, start, 6)):
+                    said.append(phrase)
+                    break
+                start = clauses.find(word, start + 1)
+        if not said:
+            return self.ok("没有替部门打包票")
+        words = "、".join(f"“{w}”" for w in said[:3])
+        office = item.refer[0] if item.refer else "主管部门"
+        return self.fail(f"不要替部门打包票：去掉{words}。网格员批不了也定不了，可以改说"
+                         f"“符合条件的可以申请，最后以{office}审核为准”")
+
+
+_LEGAL_MARKERS = ("本法", "本条例", "本办法", "本规定", "前款", "前条", "下列情形之一", "依照本", "按照本", "本条",
+                  "之日起", "予以", "由国务院", "县级以上地方人民政府", "县级以上人民政府", "有关主管部门", "依法给予",
+                  "应当依法", "不得", "参照执行", "另行规定", "第1款", "第2款", "依照前款")
+# Statute register inside one sentence: conditionals "…的，", "的个人", "或者", "依照/按照…规定", "应当"….
+_LEGAL_TOKENS = re.compile(r"的，|的个人|的人员|或者|依照|依法|按照[^，。]{0,12}规定|应当|予以|不得|相应的|累计|之日起|所需|有关部门")
+LEGAL_TOKENS_PER_SENTENCE = 3
+
+
+def legal_sentences(text: str) -> list[str]:
+    """Sentences of at least LEGAL_RUN_CHARS characters in statute register (folded)."""
+    return [s for s in fold_clauses(text).split("。")
+            if len(s) >= LEGAL_RUN_CHARS and len(_LEGAL_TOKENS.findall(s)) >= LEGAL_TOKENS_PER_SENTENCE]
+
+
+def legal_markers(text: str) -> list[str]:
+    """The statute-only phrases found in text (folded)."""
+    clauses = fold_clauses(text)
+    return [m for m in _LEGAL_MARKERS if fold_clauses(m) in clauses]
+
+
+@register
+class PlainLanguage(Rule):
+    """In the worker's own plain words: not too short or long, not the question said back, not the law read out."""
+
+    name = "plain_language"
+
+    def check(self, answer, folded, item):
+        n = visible_chars(answer)
+        if n < MIN_CHARS:
+            return self.fail(f"回答太短（{n}个字）：至少说{MIN_CHARS}个字，讲清能不能办、要什么条件、到哪里办，"
+                             f"例如“您这种情况可以……，需要带……，到{item.refer[0] if item.refer else '有关部门'}办理”")
+        if n > MAX_CHARS:
+            return self.fail(f"回答太长（{n}个字）：居民一次记不住，控制在{MAX_CHARS}个字以内，"
+                             "只讲和他有关的条件、要带的材料和去哪里办")
+        ratio, run = copy_overlap(answer, item.question)
+        if ratio >= COPY_RATIO or run >= COPY_RUN_CHARS:
+            return self.fail("不要把居民的问题原样说回去：直接回答他问的事，例如先说“能”或“不能”，再说为什么、怎么办")
+        markers = legal_markers(answer)
+        if len(markers) >= LEGAL_MARKERS_MAX or legal_sentences(answer):
+            shown = "、".join(f"“{m}”" for m in markers[:3]) or "“……的，应当……”这样的长句"
+            return self.fail(f"像在念法条（{shown}）：请用大白话讲给居民听，例如把“达到法定退休年龄时累计缴费满十五年的，"
+                             "按月领取基本养老金”说成“到退休年龄时一共交够年限，就能每月领养老金”")
+        return self.ok("用的是居民听得懂的话")
+
+
+if tuple(RULES) != RULE_NAMES:  # pragma: no cover - guards the API.md contract at import
+    raise RuntimeError("consultation rules must match RULE_NAMES, in order")
+
+
+def evaluate(answer, item: Consultation) -> Evaluation:
+    """Run every rule on the answer; accepted only when all pass; score = share of rules passed."""
+    text = clean_answer(answer)
+    folded = fold(text)
+    checks = []
+    for name, rule in RULES.items():
+        try:
+            checks.append(rule.check(text, folded, item))
+        except Exception:  # a rule bug must not lose the worker's answer; it fails safe, visibly
+            checks.append(Result(name, False, "系统暂时无法完成这项检查，请联系培训老师人工审核", None))
+    passed = sum(1 for c in checks if c.passed)
+    score = int(100 * passed / len(checks) + 0.5)
+    verdict = "accepted" if passed == len(checks) else "returned"
+    return Evaluation(verdict, score, tuple(checks))
