@@ -6,7 +6,9 @@
 Chinese through ``ContentErrors``; a bad file is rejected whole.
 
 Beyond API.md, a drill may carry ``source`` (the law or county rule the
-routing rests on) and a ``numbers`` entry may carry ``field: occurred_at``,
+routing rests on), ``answer.event_type`` may be a list of accepted types
+(categories overlap), ``must_notify`` lists, for urgent events, whom the
+measures must say was called (each ``{name, any}``), and a ``numbers`` entry may carry ``field: occurred_at``,
 marking it as the scenario's event time (unit 点/时 for the hour, 日/号 for the
 day of the month) that the ``time_specific`` rule compares with the report.
 """
@@ -34,14 +36,22 @@ FIELD_LABELS = {
 RULE_NAMES = (
     "required_fields", "time_specific", "place_specific", "parties_named", "key_facts",
     "no_fabrication", "department", "urgency", "description_quality",
+    "event_type", "demand_specific", "measures_specific", "notified",
 )
+#: What the worker and the trainer read for each rule (never the rule name).
+RULE_LABELS = {
+    "required_fields": "必填要素", "time_specific": "时间具体", "place_specific": "地点具体", "parties_named": "当事人明确",
+    "key_facts": "关键事实", "no_fabrication": "没有虚构", "department": "责任部门", "urgency": "紧急程度",
+    "description_quality": "经过描述", "event_type": "事件类型", "demand_specific": "诉求具体",
+    "measures_specific": "措施具体", "notified": "报警和报告",
+}
 PLACE_DETAILS = ("building", "group")
 TIME_ANCHOR_UNITS = ("点", "时", "日", "号")
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DRILL_KEYS = (
     "code", "title", "org", "scenario", "reference_time", "facts", "numbers", "traps",
-    "place_detail", "answer", "required", "weights", "model_report", "source",
+    "place_detail", "answer", "required", "weights", "model_report", "source", "must_notify",
 )
 _MANDATORY = ("code", "title", "scenario", "reference_time", "facts", "place_detail", "answer", "required", "model_report")
 _TAXONOMY_KEYS = ("event_types", "departments", "urgencies")
@@ -78,11 +88,17 @@ class NumberFact:
 
 @dataclasses.dataclass(frozen=True)
 class Answer:
-    """The answer key: event type, accepted departments, urgency."""
+    """The answer key: event type (the first of ``event_types``), accepted departments, urgency."""
 
     event_type: str
     departments: tuple[str, ...]
     urgency: str
+    #: every accepted event type (the county's categories overlap); empty means just ``event_type``
+    event_types: tuple[str, ...] = ()
+
+    @property
+    def accepted_types(self) -> tuple[str, ...]:
+        return self.event_types or (self.event_type,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +119,8 @@ class Drill:
     weights: Mapping[str, float]  # every rule name; missing ones default to 1
     model_report: Mapping[str, str]
     source: str | None = None
+    #: urgent events: whom the measures must say was called (110, 120, 综治中心 …)
+    must_notify: tuple[Fact, ...] = ()
     path: str = dataclasses.field(default="", compare=False)
     #: line of model_report ("") and of each of its fields, for importer errors
     model_report_lines: Mapping[str, int] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -261,9 +279,17 @@ def _answer(value, taxonomy: Taxonomy, out: _Collector) -> Answer | None:
     if missing:
         out.add(f"answer 缺少 {'、'.join(missing)}", "answer")
         return None
-    event_type = out.text(value["event_type"], "answer.event_type", "answer", "event_type")
-    if event_type and event_type not in taxonomy.event_types:
-        out.add(f"事件类型“{event_type}”不在分类文件的 event_types 中", "answer", "event_type")
+    if isinstance(value["event_type"], list):
+        types = out.text_list(value["event_type"], "answer.event_type", "answer", "event_type")
+    else:
+        single = out.text(value["event_type"], "answer.event_type", "answer", "event_type")
+        types = (single,) if single else ()
+    for i, item in enumerate(types):
+        if item not in taxonomy.event_types:
+            keypath = ("answer", "event_type", i) if isinstance(value["event_type"], list) else ("answer", "event_type")
+            out.add(f"事件类型“{item}”不在分类文件的 event_types 中", *keypath)
+    types = tuple(dict.fromkeys(types))
+    event_type = types[0] if types else None
     departments = out.text_list(value["department"], "answer.department", "answer", "department")
     for i, dept in enumerate(departments):
         if dept not in taxonomy.departments:
@@ -274,7 +300,7 @@ def _answer(value, taxonomy: Taxonomy, out: _Collector) -> Answer | None:
                 "answer", "urgency")
     if not (event_type and departments and urgency):
         return None
-    return Answer(event_type, tuple(dict.fromkeys(departments)), urgency)
+    return Answer(event_type, tuple(dict.fromkeys(departments)), urgency, types if len(types) > 1 else ())
 
 
 def _required(value, out: _Collector) -> tuple[str, ...]:
@@ -353,6 +379,7 @@ def parse_drill(text: str, path: str, taxonomy: Taxonomy) -> Drill:
     facts = _facts(data.get("facts"), "facts", "关键事实", out) if "facts" in data else ()
     numbers = _numbers(data.get("numbers"), out)
     traps = _facts(data.get("traps"), "traps", "情景中没有的情节", out)
+    must_notify = _facts(data.get("must_notify"), "must_notify", "必须报警或报告的对象", out)
     place = data.get("place_detail")
     if "place_detail" in data and place not in PLACE_DETAILS:
         out.add(f"place_detail 只能是 building（写到楼栋单元门牌）或 group（写到村民小组门牌），不能是“{place}”",
@@ -372,7 +399,7 @@ def parse_drill(text: str, path: str, taxonomy: Taxonomy) -> Drill:
         code=code, title=title, org=org, scenario=scenario, reference_time=reference,
         facts=facts, numbers=numbers, traps=traps, place_detail=place, answer=answer,
         required=required, weights=weights, model_report=MappingProxyType(report), source=source,
-        path=path, model_report_lines=MappingProxyType(lines),
+        must_notify=must_notify, path=path, model_report_lines=MappingProxyType(lines),
     )
 
 

@@ -32,7 +32,8 @@ def to_definition(drill: Drill) -> dict:
         "numbers": numbers,
         "traps": [{"name": f.name, "any": list(f.any)} for f in drill.traps],
         "place_detail": drill.place_detail,
-        "answer": {"event_type": drill.answer.event_type, "department": list(drill.answer.departments),
+        "answer": {"event_type": list(drill.answer.event_types) if drill.answer.event_types else drill.answer.event_type,
+                   "department": list(drill.answer.departments),
                    "urgency": drill.answer.urgency},
         "required": list(drill.required),
         "weights": {rule: drill.weights.get(rule, 1.0) for rule in RULE_NAMES},
@@ -40,12 +41,16 @@ def to_definition(drill: Drill) -> dict:
     }
     if drill.source:
         data["source"] = drill.source
+    if drill.must_notify:
+        data["must_notify"] = [{"name": f.name, "any": list(f.any)} for f in drill.must_notify]
     return data
 
 
 def from_definition(data: dict, path: str = "") -> Drill:
     """Rebuild the Drill the rules need from its stored JSON."""
     answer = data["answer"]
+    types = answer["event_type"]
+    types = tuple(types) if isinstance(types, list) else (types,)
     return Drill(
         code=data["code"], title=data["title"], org=data.get("org"), scenario=data["scenario"],
         reference_time=datetime.fromisoformat(data["reference_time"]),
@@ -54,11 +59,12 @@ def from_definition(data: dict, path: str = "") -> Drill:
                       for n in data.get("numbers") or ()),
         traps=tuple(Fact(f["name"], tuple(f["any"])) for f in data.get("traps") or ()),
         place_detail=data["place_detail"],
-        answer=Answer(answer["event_type"], tuple(answer["department"]), answer["urgency"]),
+        answer=Answer(types[0], tuple(answer["department"]), answer["urgency"], types if len(types) > 1 else ()),
         required=tuple(data.get("required") or ()),
         weights=MappingProxyType({r: float((data.get("weights") or {}).get(r, 1.0)) for r in RULE_NAMES}),
         model_report=MappingProxyType(dict(data.get("model_report") or {})),
         source=data.get("source"),
+        must_notify=tuple(Fact(f["name"], tuple(f["any"])) for f in data.get("must_notify") or ()),
         path=path,
     )
 

@@ -29,9 +29,21 @@ Judgement calls, kept here so trainers can read them:
   unverified, feared or hypothetical (待核实/是否/可能/风险/怕…), asked for or
   planned (等…来/要求/准备…) in its clause, or part of a longer word meaning
   something else (``开着火`` is a lit stove, not ``着火``) is not a fabrication.
-* The event type is not graded: the county's categories overlap (a neighbour
-  quarrel over noise is both 矛盾纠纷 and 噪声扰民); routing is graded through
-  the department.
+* ``event_type``: the chosen type must be one the drill accepts; where the
+  county's categories overlap the drill lists several (a quarrel over a dance
+  team's noise is both 噪声扰民 and 矛盾纠纷).
+* ``demand_specific`` / ``measures_specific``: what is left once the stock
+  words (要求、尽快、相关部门、处理、已上报、等待…) and people's names are taken
+  out must say something (``MIN_SPECIFIC_CHARS``, one character: "要求赶快修"
+  names what to do): "要求处理", "请领导处理", "已处理", "已上报，等待处理"
+  are returned, "要求晚上10点后停工" and "已拍照" pass.
+  A demand that says the party asked for nothing ("未提出诉求") passes.
+* ``notified`` (drills with ``must_notify``, the urgent ones): the measures or
+  the description must say each one was called; a call denied right before
+  it (没打110, 未报告综治中心), still to come (准备打110) or denied right after
+  (综治中心还没报) does not count.
+* ``urgency`` follows the county rule (第九条: when unsure, the higher level):
+  one level above the key passes with a note, two above or any below fails.
 * Odd input never raises: non-dict reports count as empty, values are turned
   into text, each field is cut at ``MAX_FIELD_CHARS``.
 """
@@ -48,6 +60,7 @@ from lms.drills.timeparse import cn_to_int, is_specific, parse_time, unreadable_
 
 MAX_FIELD_CHARS = 10_000
 MIN_DESCRIPTION_CHARS = 30
+MIN_SPECIFIC_CHARS = 1
 COPY_GRAM = 8
 COPY_RATIO = 0.5
 COPY_RUN_CHARS = 40
@@ -556,10 +569,15 @@ class Urgency(Rule):
             return self.fail("请选择紧急程度（紧急、较急、一般）")
         if _fold(chosen) == _fold(expected):
             return self.ok(f"紧急程度正确：{expected}")
+        if chosen in URGENCY_ORDER and expected in URGENCY_ORDER \
+                and URGENCY_ORDER.index(chosen) == URGENCY_ORDER.index(expected) + 1:
+            return self.ok(f"紧急程度比参考答案高一级（你选“{chosen}”，参考“{expected}”）：县规范第九条规定拿不准时按较高一级上报，"
+                           "可以接受；下次请对照第九条再判断一次")
         if chosen in URGENCY_ORDER and expected in URGENCY_ORDER:
-            direction = "偏低" if URGENCY_ORDER.index(chosen) < URGENCY_ORDER.index(expected) else "偏高"
+            direction = "偏低" if URGENCY_ORDER.index(chosen) < URGENCY_ORDER.index(expected) else "偏高两级"
             return self.fail(f"紧急程度{direction}：你选的是“{chosen}”。请按事件可能造成的危害和需要多快处置重新判断"
-                             "（可能造成人员伤亡、需立即处置的是“紧急”，不当天处置可能扩大的是“较急”）")
+                             "（可能造成人员伤亡、需立即处置的是“紧急”，不当天处置可能扩大的是“较急”；"
+                             "拿不准时可以报高一级，但不能报低）")
         return self.fail(f"紧急程度“{chosen[:20]}”不是可选的等级，请在紧急、较急、一般中选择")
 
 
@@ -600,6 +618,148 @@ class DescriptionQuality(Rule):
         if ratio >= COPY_RATIO or run >= COPY_RUN_CHARS:
             return self.fail("请用自己的话概括，不要直接复制情景材料：写清你核实到的人、事、时间、地点和后果即可")
         return self.ok("事件经过清楚，是用自己的话写的")
+
+
+@register
+class EventType(Rule):
+    """The chosen event type is one the drill accepts."""
+
+    name = "event_type"
+    field = "event_type"
+
+    def check(self, report, drill):
+        chosen = report.get("event_type", "")
+        if not chosen:
+            if "event_type" in drill.required:
+                return self.fail("请选择事件类型：按事件本身的性质，在表单列出的类别中选一个")
+            return self.ok("本题不要求选择事件类型")
+        accepted = {_fold(t) for t in drill.answer.accepted_types}
+        if _fold(chosen) in accepted:
+            return self.ok(f"事件类型正确：{chosen}")
+        if _fold(chosen) == _fold("其他"):
+            return self.fail("事件类型不要选“其他”：这类事件有对应的类别，请按事件本身的性质重新选择，"
+                             "例如楼道堆物挡住消火栓选“消防隐患”，摆摊占用人行道选“占道经营”")
+        return self.fail(f"事件类型选择有误：“{chosen[:20]}”不是这件事的性质。请按事件本身是什么来选，不要按它引起的后果选，"
+                         "例如摆摊占道弄脏了路面，选“占道经营”而不是“环境卫生”；施工噪声扰民选“噪声扰民”而不是“矛盾纠纷”")
+
+
+# Stock words that say nothing about this event: what is left once they (and names) are removed must say something.
+_SUBJECTS = ("群众", "居民", "村民", "住户", "业主", "当事人", "反映人", "投诉人", "报警人", "大家", "他们", "我们", "本人",
+             "双方", "家属")
+_STOCK_COMMON = (
+    "相关部门", "有关部门", "相关单位", "有关单位", "职能部门", "主管部门", "上级部门", "责任部门", "上级领导", "上级", "领导",
+    "政府", "部门", "组织", "平台", "系统", "app",
+    "尽快", "尽早", "马上", "立即", "立刻", "及时", "早日", "抓紧", "赶紧", "赶快", "妥善", "依法", "认真", "严肃",
+    "予以", "进行", "给予", "帮忙", "帮助", "协助", "一下", "早点", "快点", "按程序", "按规定", "进一步", "初步",
+    "处理意见", "处理", "处置", "解决", "落实", "协调", "调查", "核实", "查处", "跟进", "关注", "重视", "办理", "管一管",
+    "管管", "问题", "此事", "这件事", "这事", "事情", "情况", "事件", "结果", "相关", "有关",
+    "的", "了", "给", "把", "能够", "能", "可以", "将", "对", "和", "并", "及", "等", "中", "向", "此", "该",
+    "吧", "啊", "呢", "嘛", "哦", "呀", "一",
+)
+_STOCK_DEMAND = _SUBJECTS + ("要求", "请求", "恳请", "希望", "请", "需要", "想", "盼", "诉求", "无", "暂无", "没有") + _STOCK_COMMON
+_STOCK_MEASURES = ("已经", "已", "正在", "目前", "现", "会", "继续", "等待", "待", "后续", "上报", "报告", "汇报", "反映",
+                   "登记", "记录", "了解", "情况") + _STOCK_COMMON
+_NAME_MARK = re.compile(r"[\u4e00-\u9fff]某某?|某[\u4e00-\u9fff]")
+_NO_DEMAND = re.compile(r"(?:未|没有?)(?:提出?|提)(?:具体|任何|什么)?(?:诉求|要求)")
+
+
+def _residue(text: str, stock: tuple[str, ...]) -> str:
+    """The content characters left once the stock words and names are taken out."""
+    rest = _NAME_MARK.sub("", _content_chars(text))
+    for word in sorted(stock, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return rest
+
+
+@register
+class DemandSpecific(Rule):
+    """The demand says what the people want done, not just 要求处理."""
+
+    name = "demand_specific"
+    field = "demand"
+    EXAMPLE = "例如“住户要求工地晚上10点以后停止施工”“钱某要求楼上业主配合查漏并赔偿吊顶损失”"
+
+    def check(self, report, drill):
+        text = report.get("demand", "")
+        if not text:
+            if "demand" in drill.required:
+                return self.fail("请填写群众诉求：写清当事人希望怎么解决，" + self.EXAMPLE)
+            return self.ok("本题不要求填写诉求")
+        if _NO_DEMAND.search(_fold(text)):
+            return self.ok("写明了当事人没有提出诉求")
+        if len(_residue(text, _STOCK_DEMAND)) >= MIN_SPECIFIC_CHARS:
+            return self.ok("诉求具体")
+        return self.fail(f"群众诉求太笼统：“{text[:20]}”没有说出群众希望怎么解决。请用群众自己的话写清要什么，"
+                         + self.EXAMPLE + "；当事人确实没有提出诉求的，写“当事人未提出诉求”")
+
+
+@register
+class MeasuresSpecific(Rule):
+    """The measures say what the worker did, not just 已处理 / 已上报."""
+
+    name = "measures_specific"
+    field = "measures"
+    EXAMPLE = "例如“已劝双方冷静，施工已暂停，已告知物业，已拍照留存”"
+
+    def check(self, report, drill):
+        text = report.get("measures", "")
+        if not text:
+            if "measures" in drill.required:
+                return self.fail("请填写已采取的措施：写清你到现场做了什么、打了哪些电话，" + self.EXAMPLE)
+            return self.ok("本题不要求填写措施")
+        if len(_residue(text, _STOCK_MEASURES)) >= MIN_SPECIFIC_CHARS:
+            return self.ok("措施具体")
+        return self.fail(f"已采取措施太笼统：“{text[:20]}”看不出你做了什么。请写清你在现场做了什么、通知了谁、现在是什么状态，"
+                         + self.EXAMPLE)
+
+
+# A call denied right before it ("没打110", "未报告综治中心") or right after ("综治中心还没报"), or still to come.
+_NOT_CALLED_BEFORE = re.compile(r"(?:没有?|未|尚未|还没有?|还未|忘了|忘记|不用|无需|不必)(?:有|再|及时)?"
+                                r"(?:拨打|打电话给|打电话|打|电话报告|电话告知|报告|报|通知|联系|告知|给)?(?:了)?$")
+_NOT_CALLED_AFTER = re.compile(r"^(?:的?电话)?(?:还|也|都|暂时?)?(?:没有?|未|没来得及|不通)")
+_CALL_PLANNED = re.compile(r"(?:准备|打算|建议|拟|将要?|要|需要|计划|等会儿?|稍后|待会儿?|等下|回头)(?:再|去)?"
+                           r"(?:拨打|打电话给|打电话|打|电话报告|报告|报|通知|联系|告知|给)?$")
+_NOTIFY_FIELDS = ("measures", "description")
+
+
+def _called(text: str, word: str) -> bool:
+    start = text.find(word)
+    while start != -1:
+        before = _phrase_before(text, start, 12)
+        after = text[start + len(word):start + len(word) + 6]
+        if not (_NOT_CALLED_BEFORE.search(before) or _CALL_PLANNED.search(before) or _NOT_CALLED_AFTER.match(after)):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def _notify_example(entries) -> str:
+    parts = []
+    for entry in entries:
+        word = entry.any[0]
+        parts.append(f"已拨打{word}" if word.isdigit() else f"已电话报告{word}")
+    return "例如“" + "，".join(parts) + "”"
+
+
+@register
+class Notified(Rule):
+    """Urgent events: the report says each required call was made (110/119/120, the 综治中心)."""
+
+    name = "notified"
+    field = "measures"
+
+    def check(self, report, drill):
+        if not drill.must_notify:
+            return self.ok("本题不要求写明报警或报告")
+        text = "\n".join(_fold(report.get(f, "")) for f in _NOTIFY_FIELDS)
+        missing = [entry for entry in drill.must_notify
+                   if not any(_fold(w) and _called(text, _fold(w)) for w in entry.any)]
+        if not missing:
+            return self.ok("写明了已报警并报告了综治中心")
+        names = "、".join(f"“{entry.name}”" for entry in missing)
+        return self.fail(f"紧急事件要先打电话：已采取措施里没有写明{names}。县规范第十八条：紧急事件应当立即拨打110、119、120"
+                         f"等电话报警求助，同时电话报告乡镇（街道）综治中心。请写明打了哪个电话、报告了谁，"
+                         + _notify_example(missing))
 
 
 if tuple(RULES) != RULE_NAMES:  # pragma: no cover - guards the API.md contract at import

@@ -21,7 +21,9 @@ from lms.courses.render import MarkdownRefused, render_markdown, trusted
 from lms.db import SHANGHAI, utcnow
 from lms.drills import queries, services
 from lms.drills import stats as drill_stats
-from lms.drills.content import FIELD_LABELS, FORM_FIELDS, RULE_NAMES, parse_drill, validate_model_report
+from lms.drills.content import (  # noqa: F401  (RULE_LABELS: importers of views keep working)
+    FIELD_LABELS, FORM_FIELDS, RULE_LABELS, RULE_NAMES, parse_drill, validate_model_report,
+)
 from lms.drills.definition import to_yaml
 from lms.drills.forms import (
     NUMBER_FIELDS, RESERVED_CODES, definition_from_form, editor_values, form_from_definition,
@@ -38,11 +40,6 @@ from lms.web import client_addr, offline_capable
 bp = Blueprint("drills", __name__)
 offline_capable("drills.show")  # the report form reopens without network, for its user only (sw.js)
 
-RULE_LABELS = {
-    "required_fields": "必填要素", "time_specific": "时间具体", "place_specific": "地点具体", "parties_named": "当事人明确",
-    "key_facts": "关键事实", "no_fabrication": "没有虚构", "department": "责任部门", "urgency": "紧急程度",
-    "description_quality": "经过描述",
-}
 _SELECTS = {"event_type": "event_types", "department": "departments", "urgency": "urgencies"}
 _TEXTAREAS = {"description": 6, "demand": 2, "measures": 3}
 _HINTS = {

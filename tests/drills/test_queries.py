@@ -66,7 +66,8 @@ def test_drill_stats_count_each_report_for_the_unit_at_the_time(tree, drills):
     assert (qs["reports"], qs["returned"], qs["return_rate"]) == (1, 1, 1.0)
     assert qs["by_rule"]["department"] == 1 and qs["by_rule"]["urgency"] == 1
     assert set(qs["by_rule"]) == {"required_fields", "time_specific", "place_specific", "parties_named", "key_facts",
-                                  "no_fabrication", "department", "urgency", "description_quality"}
+                                  "no_fabrication", "department", "urgency", "description_quality", "event_type",
+                                  "demand_specific", "measures_specific", "notified"}
     cg = queries.drill_stats(tree["t2"], None, None)
     assert (cg["reports"], cg["returned"], cg["return_rate"]) == (1, 0, 0.0)
     county = queries.drill_stats(tree["county"], DAY1, DAY2)

@@ -87,6 +87,7 @@ def test_registry_holds_exactly_the_api_rule_names_in_order():
     assert tuple(RULES) == RULE_NAMES == (
         "required_fields", "time_specific", "place_specific", "parties_named", "key_facts",
         "no_fabrication", "department", "urgency", "description_quality",
+        "event_type", "demand_specific", "measures_specific", "notified",
     )
 
 
@@ -245,10 +246,17 @@ def test_empty_department_asks_to_choose(drill):
     assert "请选择建议的责任部门" in check("department", with_(department=""), drill).message
 
 
-@pytest.mark.parametrize("chosen, word", [("紧急", "偏高"), ("较急", "偏高")])
-def test_wrong_urgency_says_which_way(drill, chosen, word):
-    result = check("urgency", with_(urgency=chosen), drill)
-    assert not result.passed and result.message.startswith(f"紧急程度{word}：你选的是“{chosen}”")
+def test_urgency_two_levels_too_high_is_returned(drill):
+    result = check("urgency", with_(urgency="紧急"), drill)
+    assert not result.passed and result.message.startswith("紧急程度偏高两级：你选的是“紧急”")
+    assert "拿不准时可以报高一级，但不能报低" in result.message
+
+
+def test_urgency_one_level_above_the_key_is_accepted_with_a_note(drill):
+    # County rule 第九条: when unsure, report the higher level.
+    result = check("urgency", with_(urgency="较急"), drill)
+    assert result.passed
+    assert result.message.startswith("紧急程度比参考答案高一级（你选“较急”，参考“一般”）") and "第九条" in result.message
 
 
 def test_urgency_too_low_is_named():
@@ -292,13 +300,13 @@ def test_any_failure_returns_the_report_with_every_reason(drill):
     evaluation = evaluate(with_(location="小区里", urgency="紧急"), drill)
     assert evaluation.verdict == "returned"
     assert [c.rule for c in evaluation.failed] == ["place_specific", "urgency"]
-    assert evaluation.score == round(100 * 7 / 9)
+    assert evaluation.score == round(100 * 11 / 13)
 
 
 def test_score_uses_the_drill_weights(drill):
     weighted = parse_drill(DRILL_TEXT + "weights:\n  urgency: 6\n  description_quality: 0\n", "leak.yaml", TAXONOMY)
-    # total weight 7 + 6 + 0 = 13; failing urgency loses 6.
-    assert evaluate(with_(urgency="紧急"), weighted).score == round(100 * 7 / 13)
+    # total weight 11 + 6 + 0 = 17; failing urgency loses 6.
+    assert evaluate(with_(urgency="紧急"), weighted).score == round(100 * 11 / 17)
     # a zero-weight rule still returns the report but costs no points
     zero = evaluate(with_(description=drill.scenario), weighted)
     assert (zero.verdict, zero.score) == ("returned", 100)

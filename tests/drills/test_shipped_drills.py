@@ -73,7 +73,9 @@ def test_drill_returns_bad_reports(path, taxonomy):
     wrong_department = next(d for d in taxonomy.departments if d not in drill.answer.departments)
     assert [c.rule for c in evaluate({**good, "department": wrong_department}, drill).failed] == ["department"]
 
-    wrong_urgency = next(u for u in taxonomy.urgencies if u != drill.answer.urgency)
+    # One level above the key is accepted (county rule 第九条: when unsure, the higher level); below or two above is not.
+    key = taxonomy.urgencies.index(drill.answer.urgency)
+    wrong_urgency = next(u for i, u in enumerate(taxonomy.urgencies) if i != key and i != key + 1)
     assert [c.rule for c in evaluate({**good, "urgency": wrong_urgency}, drill).failed] == ["urgency"]
 
     trap_word = drill.traps[0].any[0]
