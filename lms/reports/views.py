@@ -39,7 +39,9 @@ COLUMNS = [
 
 RULE_LABELS = {"required_fields": "要素不全", "time_specific": "时间不具体", "place_specific": "地点不具体",
                "parties_named": "当事人不明", "key_facts": "关键事实遗漏", "no_fabrication": "编造信息",
-               "department": "责任部门错误", "urgency": "紧急程度错误", "description_quality": "描述不清"}
+               "department": "责任部门错误", "urgency": "紧急程度错误", "description_quality": "描述不清",
+               "event_type": "事件类型错误", "demand_specific": "诉求笼统", "measures_specific": "措施笼统",
+               "notified": "未报警或未报告综治中心"}
 
 _PARAMS = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
            for n, d in (("org", "组织编码，默认本人统计权限范围的最上级单位"), ("from", "YYYY-MM-DD，默认 6 个月前"),
