@@ -13,7 +13,10 @@ def init_app(app):
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.tasks_cli)
     app.cli.add_command(cli.certificates_cli)
+    from lms import doctor  # `flask doctor`: production settings (issuing needs LMS_PUBLIC_URL, cron, keys)
+    doctor.init_app(app)
     register_importer(60, "certifications", importer.import_certifications)
+    register_importer(61, "certificate_templates", importer.import_templates)
     handlers.connect()
     contribute(_profile_star)
 

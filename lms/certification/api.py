@@ -198,6 +198,18 @@ def certificate_credential(number):
     return response
 
 
+@bp.get("/certificates/status-list")
+@document("/certificates/status-list", "GET",
+          summary="吊销状态列表：W3C Bitstring Status List（BitstringStatusListCredential，县里的密钥签名）；"
+                  "电子证书的 credentialStatus 指向这里，核验方联网时读取其中该证书的那一位（1 = 已吊销）",
+          who="public", response_schema={"type": "object"}, public=True)
+def certificate_status_list():
+    response = jsonify(present.status_list_credential())
+    response.headers["Cache-Control"] = "public, max-age=300"  # a revocation shows within five minutes
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.get("/certificates/progress")
 @document("/certificates/progress", "GET", summary="我的认证进度：每个认证项目逐项列出还差什么", who="any",
           response_schema=_PROGRESS_SCHEMA)

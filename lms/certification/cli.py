@@ -15,8 +15,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.certification import credential
+from lms.certification.models import TaskRun
 from lms.clikit import transactional
 from lms.db import utcnow
+from lms.extensions import db
+
+#: the heartbeat row `tasks run` keeps in task_runs
+TASKS_RUN = "tasks run"
 
 tasks_cli = AppGroup("tasks", help="定时任务（cron 每几分钟运行一次）")
 
@@ -41,12 +46,18 @@ def run_command():
     @transactional
     def run():
         now = utcnow()
+        heartbeat = db.session.get(TaskRun, TASKS_RUN)
+        if heartbeat is None:
+            heartbeat = TaskRun(name=TASKS_RUN, started_at=now)
+            db.session.add(heartbeat)
+        heartbeat.started_at = now
         summary = {}
         close = _close_overdue_attempts()
         if close is not None:
             summary["closed_attempts"] = close(now)
         summary["assignment_reminders"] = send_assignment_reminders(now=now)
         summary.update(run_periodic(now))
+        heartbeat.finished_at = utcnow()  # `flask doctor` reads it: cron is alive
         return summary
 
     summary = run()
@@ -98,11 +109,41 @@ def _field(node, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+#: seconds the default online look-up of the revocation list may take before the offline verdict stands
+STATUS_TIMEOUT = 3.0
+_MAX_STATUS_BYTES = 4 * 1024 * 1024
+
+
+def fetch_url(url: str, timeout: float = STATUS_TIMEOUT) -> bytes:
+    """GET ``url`` (the revocation list) with a short timeout; OSError when it cannot be read."""
+    import http.client
+    import urllib.request  # late: only the online check uses the network
+
+    request = urllib.request.Request(url, headers={"Accept": "application/vc+ld+json, application/json",
+                                                   "User-Agent": "grid-lms-verify"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https checked)
+            body = response.read(_MAX_STATUS_BYTES + 1)
+    except http.client.HTTPException as exc:
+        raise OSError(str(exc)) from None
+    if len(body) > _MAX_STATUS_BYTES:
+        raise OSError("吊销状态列表过大")
+    return body
+
+
+def status_fetcher():
+    """The fetch function: LMS config CERTIFICATE_STATUS_FETCH (a callable url, timeout -> bytes) or urllib."""
+    configured = current_app.config.get("CERTIFICATE_STATUS_FETCH")
+    return configured if callable(configured) else fetch_url
+
+
 @certificates_cli.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
               help="另一发证单位公布的密钥文件（lms-issuer.json）或 PEM 公钥")
-def verify_command(file, key_file):
+@click.option("--online/--offline", "online", default=None,
+              help="--online：必须联网读到吊销状态列表才算核验完成；--offline：不联网。默认联网试 3 秒，读不到只提示")
+def verify_command(file, key_file, online):
     """Check a credential file offline against this county's keys (and --key); exit 0 only when valid."""
     try:
         with open(file, "rb") as handle:
@@ -137,14 +178,28 @@ def verify_command(file, key_file):
     number = number.removeprefix("证书编号 ")
     summary = (f"《{_field(document, 'name')}》，持证人 {_field(document.get('credentialSubject'), 'name')}，"
                f"发证单位 {_field(document.get('issuer'), 'name')}，有效期至 {str(_field(document, 'validUntil'))[:10]}")
-    if _holder_revoked(number):
-        click.echo(f"签名有效，但该证书已被撤销：{summary}", err=True)
+    status = credential.StatusCheck(credential.Revocation.no_entry)
+    if online is not False:
+        fetch = status_fetcher()
+        status = credential.check_revocation(document, resolve, lambda url: fetch(url, STATUS_TIMEOUT))
+    if status.state == credential.Revocation.revoked or _holder_revoked(number):
+        click.echo(f"已吊销：签名有效，但发证单位已撤销该证书。{summary}", err=True)
+        raise SystemExit(_EXIT_BAD)
+    if online and status.state in (credential.Revocation.unreachable, credential.Revocation.untrusted):
+        click.echo(f"未能联网检查吊销状态（{status.detail}）：签名有效，但不能确认该证书未被撤销。{summary}", err=True)
         raise SystemExit(_EXIT_BAD)
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()  # certificates run by Shanghai days
     if str(document.get("validUntil", "9999"))[:10] < today:
         click.echo(f"签名有效，但证书已过有效期：{summary}", err=True)
         raise SystemExit(_EXIT_BAD)
     click.echo(f"有效：签名正确（密钥 {check.key_id}）。{summary}")
+    notes = {credential.Revocation.not_revoked: "已联网核对吊销状态列表：未被撤销。",
+             credential.Revocation.unreachable: f"未能联网检查吊销状态（{status.detail}），以上为离线核验结果。",
+             credential.Revocation.untrusted: f"未能检查吊销状态：{status.detail}，以上为离线核验结果。"}
+    if online is False:
+        click.echo("未联网检查吊销状态（--offline）。")
+    elif status.state in notes:
+        click.echo(notes[status.state])
 
 
 @certificates_cli.command("rotate-key")

@@ -7,10 +7,13 @@ Cryptosuites v1.0", section 3.3):
 2. ``hashData`` = SHA-256(JCS(proofConfig)) ‖ SHA-256(JCS(document without ``proof``));
 3. ``proofValue`` = ``z`` + base58btc(Ed25519 signature of hashData).
 
-JCS is RFC 8785 for the values credentials hold here: objects, arrays, strings, integers, booleans and
-null (keys sorted by UTF-16 code units, strings escaped as ECMAScript's JSON.stringify does); a
-fractional number is refused rather than canonicalised approximately. The JSON-LD ``@context`` values
-are plain strings: nothing is fetched, the proof covers the JSON as written.
+JCS is RFC 8785, by the ``rfc8785`` library (Trail of Bits). The JSON-LD ``@context`` values are plain
+strings: nothing is fetched, the proof covers the JSON as written.
+
+Revocation: a W3C Bitstring Status List v1.0. Each credential carries a ``BitstringStatusListEntry``
+(statusPurpose ``revocation``, its certificate's bit); the county serves one signed
+``BitstringStatusListCredential`` whose ``encodedList`` is multibase base64url (``u``, no padding) of the
+GZIP-compressed bitstring, at least 16 KB (131,072 bits), bit 0 the leftmost bit of the first byte.
 
 Keys: Ed25519 via ``cryptography`` (no hand-written crypto). The county's keys live in
 ``<instance>/issuer-keys/<key id>.pem`` (PKCS#8, mode 600); ``current`` names the one that signs.
@@ -18,15 +21,19 @@ Rotating adds a key and keeps the old ones, so certificates signed before still 
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import enum
+import gzip
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -44,31 +51,13 @@ _SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # --- JCS (RFC 8785) and base58btc ------------------------------------------------------------------------
 
 def canonical_json(value) -> bytes:
-    """RFC 8785 canonical JSON (UTF-8) of ``value``; fractional numbers are refused (ValueError)."""
-    return _jcs(value).encode("utf-8")
-
-
-def _jcs(value) -> str:
-    if value is None or value is True or value is False:
-        return json.dumps(value)
-    if isinstance(value, int):
-        if abs(value) > 2 ** 53:
-            raise ValueError("integers beyond 2**53 are not canonical in JCS")
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) <= 2 ** 53:
-            return str(int(value))
-        raise ValueError("fractional numbers are not used in credentials")
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_jcs(item) for item in value) + "]"
-    if isinstance(value, Mapping):
-        if not all(isinstance(key, str) for key in value):
-            raise ValueError("object keys must be strings")
-        ordered = sorted(value, key=lambda key: key.encode("utf-16-be"))
-        return "{" + ",".join(f"{_jcs(key)}:{_jcs(value[key])}" for key in ordered) + "}"
-    raise ValueError(f"not a JSON value: {type(value).__name__}")
+    """RFC 8785 canonical JSON (UTF-8) of ``value``, by the ``rfc8785`` library; ValueError when it has none."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(f"not canonicalisable JSON: {exc}") from None
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(f"not a JSON value: {exc}") from None
 
 
 def b58encode(data: bytes) -> str:
@@ -182,7 +171,9 @@ class CredentialData:
     base_url: str
     number: str
     verify_url: str
-    status_url: str
+    #: the revocation list (BitstringStatusListCredential) and this certificate's bit in it; None: no entry
+    status_list_url: str | None
+    status_index: int | None
     holder_name: str
     program_code: str
     program_title: str
@@ -221,10 +212,142 @@ def build_credential(data: CredentialData) -> dict:
                 "criteria": {"narrative": criteria},
             },
         },
-        "credentialStatus": {"id": data.status_url, "type": "LmsCertificateStatus",
-                             "description": "联网时读取此地址的 status：valid 有效、expired 已过期、revoked 已撤销"},
+        **({"credentialStatus": status_entry(data.status_list_url, data.status_index)}
+           if data.status_list_url and data.status_index is not None else {}),
         "evidence": [{"id": data.verify_url, "type": ["Evidence"], "name": f"证书编号 {data.number}"}],
     }
+
+
+def status_entry(list_url: str, index: int) -> dict:
+    """A BitstringStatusListEntry: bit ``index`` of the revocation list at ``list_url``."""
+    return {"id": f"{list_url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": str(index), "statusListCredential": list_url}
+
+
+# --- the revocation status list (W3C Bitstring Status List v1.0) --------------------------------------------
+
+#: the spec's minimum length (16 KB): a list this long says little about how many certificates exist
+LIST_BITS = 131072
+#: a fetched list larger than this (decompressed) is refused, not inflated
+_MAX_LIST_BYTES = 16 * 1024 * 1024
+
+
+def list_bits_for(highest_index: int | None) -> int:
+    """Length of a list holding bit ``highest_index``: a whole number of LIST_BITS blocks."""
+    return LIST_BITS * (1 + max(highest_index or 0, 0) // LIST_BITS)
+
+
+def encode_list(set_bits, length: int = LIST_BITS) -> str:
+    """``encodedList``: multibase base64url (no padding) of the GZIP of the bitstring with ``set_bits`` set."""
+    data = bytearray(length // 8)
+    for index in set_bits:
+        if not 0 <= index < length:
+            raise ValueError(f"index {index} outside the list of {length} bits")
+        data[index // 8] |= 0x80 >> (index % 8)
+    packed = gzip.compress(bytes(data), compresslevel=9, mtime=0)
+    return "u" + base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+
+def decode_list(encoded: str) -> bytes:
+    """The bitstring of an ``encodedList``; ValueError when it is not one (or inflates beyond 16 MB)."""
+    if not isinstance(encoded, str) or not encoded.startswith("u"):
+        raise ValueError("encodedList is not multibase base64url")
+    body = encoded[1:]
+    try:
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper
+        data = inflater.decompress(packed, _MAX_LIST_BYTES + 1)
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"encodedList does not decode: {exc}") from None
+    if len(data) > _MAX_LIST_BYTES or inflater.unconsumed_tail:
+        raise ValueError("encodedList is too large")
+    return data
+
+
+def bit_is_set(bitstring: bytes, index: int) -> bool:
+    """Bit ``index`` (0 = leftmost bit of the first byte); IndexError beyond the list."""
+    if index < 0 or index // 8 >= len(bitstring):
+        raise IndexError(index)
+    return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
+
+
+def build_status_list(base_url: str, list_url: str, issuer_name: str, revoked_bits, length: int,
+                      now: dt.datetime) -> dict:
+    """The unsigned BitstringStatusListCredential of revoked certificates (sign it with ``sign``)."""
+    base = base_url.rstrip("/")
+    return {
+        "@context": [CONTEXTS[0]],
+        "id": list_url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": {"id": issuer_id(base), "name": issuer_name},
+        "validFrom": now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "credentialSubject": {"id": f"{list_url}#list", "type": "BitstringStatusList",
+                              "statusPurpose": "revocation", "encodedList": encode_list(revoked_bits, length)},
+    }
+
+
+class Revocation(enum.StrEnum):
+    """What the status list says about a credential."""
+
+    not_revoked = "not_revoked"
+    revoked = "revoked"
+    #: the list could not be fetched (no network, server down): nothing known
+    unreachable = "unreachable"
+    #: the credential names no status list (issued before status lists)
+    no_entry = "no_entry"
+    #: fetched, but not a list this issuer signed, or the bit is outside it
+    untrusted = "untrusted"
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusCheck:
+    state: Revocation
+    detail: str = ""
+
+
+def _issuer_of(document) -> str | None:
+    issuer = document.get("issuer") if isinstance(document, Mapping) else None
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def check_revocation(document, resolve: Callable[[str], Ed25519PublicKey | None],
+                     fetch: Callable[[str], bytes]) -> StatusCheck:
+    """Read the revocation bit of a (signature-checked) credential from its issuer's status list.
+
+    ``fetch(url) -> bytes`` gets the list (OSError or TimeoutError: unreachable); the list must carry a
+    valid proof by a key ``resolve`` trusts and name the credential's issuer.
+    """
+    entries = document.get("credentialStatus") if isinstance(document, Mapping) else None
+    entries = entries if isinstance(entries, list) else [entries]
+    entry = next((e for e in entries if isinstance(e, Mapping) and e.get("type") == "BitstringStatusListEntry"
+                  and e.get("statusPurpose") == "revocation"), None)
+    if entry is None:
+        return StatusCheck(Revocation.no_entry)
+    url, raw_index = entry.get("statusListCredential"), entry.get("statusListIndex")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or not isinstance(raw_index, str) \
+            or not raw_index.isdigit():
+        return StatusCheck(Revocation.untrusted, "吊销状态条目不完整")
+    try:
+        body = fetch(url)
+    except (OSError, TimeoutError, ValueError) as exc:
+        return StatusCheck(Revocation.unreachable, f"{url}：{exc}")
+    try:
+        status_list = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return StatusCheck(Revocation.untrusted, "吊销状态列表不是 JSON")
+    if not isinstance(status_list, Mapping) or verify(status_list, resolve).verdict != Verdict.valid:
+        return StatusCheck(Revocation.untrusted, "吊销状态列表的签名无法确认")
+    subject = status_list.get("credentialSubject")
+    if _issuer_of(status_list) != _issuer_of(document) or not isinstance(subject, Mapping) \
+            or subject.get("statusPurpose") != "revocation" or status_list.get("id") != url:
+        return StatusCheck(Revocation.untrusted, "吊销状态列表与证书的发证单位不符")
+    try:
+        revoked = bit_is_set(decode_list(subject.get("encodedList")), int(raw_index))
+    except (ValueError, IndexError):
+        return StatusCheck(Revocation.untrusted, "吊销状态列表无法读取或不含该证书")
+    return StatusCheck(Revocation.revoked if revoked else Revocation.not_revoked)
 
 
 def _hash_data(document: Mapping, proof_config: Mapping) -> bytes:

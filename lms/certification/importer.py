@@ -5,6 +5,7 @@ import dataclasses
 
 import sqlalchemy as sa
 
+from lms.certification import templates
 from lms.certification.content import parse_certifications
 from lms.certification.models import Program
 from lms.contentfile import ContentError, ContentErrors
@@ -90,3 +91,36 @@ def import_certifications(ctx: SyncContext, report: SyncReport) -> None:
         changed = any(o != "unchanged" for o in outcomes.values())
         report.count(KIND_POINTS, "updated" if changed else "unchanged")
     ctx.known["program_codes"] = {p.code for p in config.programs}
+
+
+KIND_TEMPLATE = "证书模板"
+
+
+def import_templates(ctx: SyncContext, report: SyncReport) -> None:
+    """Store courses/certificate-templates.yaml on the programs; a bad file changes nothing (file:line errors)."""
+    path = ctx.courses_dir / templates.FILENAME
+    if not path.exists():
+        return  # optional: every certificate then prints the LMS_CERTIFICATE_* settings
+    shown = ctx.relative(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        report.reject(ContentErrors([ContentError(shown, 1, "文件不是 UTF-8 编码")]))
+        return
+    programs = {p.code: p for p in db.session.scalars(sa.select(Program))}
+    known = set(ctx.known.get("program_codes") or ()) | {c for c, p in programs.items() if not p.is_retired}
+    try:
+        parsed = templates.parse_templates(text, shown, known_programs=known)
+    except ContentErrors as exc:
+        report.reject(exc)
+        return
+    with db.session.begin_nested():
+        for code, program in programs.items():
+            wanted = parsed[code].as_dict() if code in parsed else None
+            if (program.template or None) == (wanted or None):
+                if code in parsed:
+                    report.count(KIND_TEMPLATE, "unchanged")
+                continue
+            program.template = wanted
+            program.updated_at = ctx.now
+            report.count(KIND_TEMPLATE, "updated")

@@ -40,6 +40,9 @@ class Program(db.Model):
     is_retired: Mapped[bool] = mapped_column(default=False)
     #: position in the file, so lists follow the trainers' order
     position: Mapped[int] = mapped_column(default=0)
+    #: the county's wording for this program from courses/certificate-templates.yaml (issuer, seal_text,
+    #: signatory, wording, footer); None or a missing key: the LMS_CERTIFICATE_* settings
+    template: Mapped[dict | None] = mapped_column(sa.JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -48,7 +51,8 @@ class Certificate(db.Model):
 
     __tablename__ = "certificates"
     __table_args__ = (sa.UniqueConstraint("program_id", "year", "seq"),
-                      sa.Index("ix_certificates_status_expires", "status", "expires_on"))
+                      sa.Index("ix_certificates_status_expires", "status", "expires_on"),
+                      sa.Index("ix_certificates_status_index", "status_index", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: e.g. WG-SG-2026-000123: program prefix, year of issue, sequence per program and year
@@ -77,6 +81,8 @@ class Certificate(db.Model):
     reminded_60_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_30_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: its bit in the revocation status list (W3C Bitstring Status List), random so neighbours say nothing
+    status_index: Mapped[int | None]
 
     holder: Mapped[User] = relationship(foreign_keys=[holder_id])
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
@@ -105,3 +111,13 @@ class VerifyLookup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_addr: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskRun(db.Model):
+    """When a scheduled command last ran (``tasks run``): `flask doctor` checks cron is alive."""
+
+    __tablename__ = "task_runs"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -66,6 +66,10 @@ class CertificateData:
     signatory: str = ""
     #: a last line, e.g. a hotline or the verification page
     footer: str = ""
+    #: the certificate's sentence (certificate-templates.yaml); empty: the built-in two lines
+    wording: str = ""
+    #: a preview for HR: 样张 across the page, never a certificate
+    sample: bool = False
     #: LMS_CERTIFICATE_FONT: a TrueType file (``path`` or ``path#index``) tried before the vendored one
     font_file: str = ""
 
@@ -226,7 +230,14 @@ def _draw(c: canvas.Canvas, data: CertificateData, font: str) -> None:
     first = f"经考核，该同志已达到「{data.program_title}」的各项认证要求，"
     lines_height = 0.0
     c.setFont(font, 15)
-    if pdfmetrics.stringWidth(first, font, 15) <= width - 160:
+    if data.wording:  # the county's own sentence, wrapped (CJK rules keep "，" off a line's start)
+        body = ParagraphStyle("wording", fontName=font, fontSize=15, leading=26, alignment=TA_CENTER,
+                              wordWrap="CJK", textColor=_INK)
+        paragraph = Paragraph(escape(data.wording), body)
+        _, wrapped = paragraph.wrap(width - 160, 300)
+        paragraph.drawOn(c, 80, top - 120 - wrapped + 18)
+        lines_height = wrapped - 26
+    elif pdfmetrics.stringWidth(first, font, 15) <= width - 160:
         c.drawCentredString(centre, top - 120, first)
         lines_height = 26
     else:  # a very long program title: let reportlab wrap it
@@ -235,7 +246,8 @@ def _draw(c: canvas.Canvas, data: CertificateData, font: str) -> None:
         paragraph = Paragraph(escape(first), body)
         _, lines_height = paragraph.wrap(width - 160, 300)
         paragraph.drawOn(c, 80, top - 120 - lines_height + 18)
-    c.drawCentredString(centre, top - 120 - lines_height, "成绩合格，特发此证。")
+    if not data.wording:
+        c.drawCentredString(centre, top - 120 - lines_height, "成绩合格，特发此证。")
     para_height = lines_height + 26
 
     rows = (("证书编号", data.number), ("发证日期", chinese_date(data.issued)),
@@ -285,6 +297,20 @@ def _draw(c: canvas.Canvas, data: CertificateData, font: str) -> None:
         c.drawCentredString(centre, 45, data.footer)
 
 
+def _sample_mark(c: canvas.Canvas, font: str) -> None:
+    """样张 across the page: a preview can never pass for a certificate."""
+    width, height = A4
+    c.saveState()
+    c.setFillColor(colors.Color(0.6, 0.1, 0.1, alpha=0.18))
+    c.translate(width / 2, height / 2)
+    c.rotate(35)
+    c.setFont(font, 120)
+    c.drawCentredString(0, -40, "样 张")
+    c.setFont(font, 22)
+    c.drawCentredString(0, -90, "预览，非正式证书")
+    c.restoreState()
+
+
 def _seal(c: canvas.Canvas, text: str, cx: float, cy: float, font: str, radius: float = 50) -> None:
     """An electronic seal: a red ring, the text along its upper arc, a star in the middle."""
     c.saveState()
@@ -313,7 +339,7 @@ def printed_texts(data: CertificateData) -> list[str]:
     """Every string the page prints (the font must cover them all)."""
     return [CERTIFICATE_HEADING, data.program_title, data.holder_name, data.number, data.issuing_unit,
             data.verify_url, data.verify_code, data.seal_text, data.signatory, data.footer, chinese_date(data.issued),
-            chinese_date(data.expires), "★☆", f"经考核，该同志已达到「{data.program_title}」的各项认证要求，",
+            chinese_date(data.expires), data.wording, "样张预览，非正式证书", "★☆", f"经考核，该同志已达到「{data.program_title}」的各项认证要求，",
             "成绩合格，特发此证。", "证书编号发证日期有效期至发证单位：", "扫码核验核验码", "（盖章）"]
 
 
@@ -344,6 +370,8 @@ def render_certificate_pdf(data: CertificateData, *, font_file: str | None = Non
     c.setAuthor(data.issuing_unit)
     c.setCreator("网格学堂")
     _draw(c, data, font)
+    if data.sample:
+        _sample_mark(c, font)
     if credential_json:
         _attach(c, f"{data.number}.credential.json", credential_json, "电子证书（可验证凭证，含发证单位签名）")
     c.showPage()

@@ -15,6 +15,7 @@ from lms.certification import codes, credential, queries, rules
 from lms.certification.facts import holder_facts
 from lms.certification.models import STATUS_LABELS, Certificate, CertificateStatus
 from lms.certification.pdf import CertificateData
+from lms.db import utcnow
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.org.queries import get_org, get_root
@@ -132,18 +133,43 @@ def issuing_unit() -> str:
     return f"{root.name}网格化服务管理中心" if root else "网格化服务管理中心"
 
 
-def pdf_data(certificate: Certificate, issuer: str) -> CertificateData:
-    """What the PDF prints: the holder's full name (it is their own certificate)."""
+def template_values(program, issuer: str | None = None) -> dict:
+    """The wording a program's certificates print: its template (certificate-templates.yaml), each missing
+    key from the LMS_CERTIFICATE_* settings; ``issuer`` is the default issuing unit (issuing_unit())."""
     config = current_app.config
+    template = dict(program.template or {}) if program is not None else {}
+    defaults = {"issuer": issuer if issuer is not None else issuing_unit(),
+                "seal_text": str(config.get("CERTIFICATE_SEAL_TEXT") or "").strip(),
+                "signatory": str(config.get("CERTIFICATE_SIGNATORY") or "").strip(),
+                "footer": str(config.get("CERTIFICATE_FOOTER") or "").strip(), "wording": ""}
+    return {key: template[key] if isinstance(template.get(key), str) else default
+            for key, default in defaults.items()}
+
+
+def pdf_data(certificate: Certificate, issuer: str) -> CertificateData:
+    """What the PDF prints: the holder's full name (it is their own certificate), the program's template."""
+    values = template_values(certificate.program, issuer)
     return CertificateData(holder_name=certificate.holder.name, program_title=certificate.program.title,
                            number=certificate.number, issued=certificate.issued_on,
-                           expires=certificate.expires_on, issuing_unit=issuer, verify_url=verify_url(certificate),
-                           star=certificate.program.star,
+                           expires=certificate.expires_on, issuing_unit=values["issuer"],
+                           verify_url=verify_url(certificate), star=certificate.program.star,
                            verify_code=codes.normalize_verify_code(certificate.verify_code) or "",
-                           seal_text=str(config.get("CERTIFICATE_SEAL_TEXT") or "").strip(),
-                           signatory=str(config.get("CERTIFICATE_SIGNATORY") or "").strip(),
-                           footer=str(config.get("CERTIFICATE_FOOTER") or "").strip(),
-                           font_file=str(config.get("CERTIFICATE_FONT") or "").strip())
+                           seal_text=values["seal_text"], signatory=values["signatory"], footer=values["footer"],
+                           wording=values["wording"],
+                           font_file=str(current_app.config.get("CERTIFICATE_FONT") or "").strip())
+
+
+def preview_data(program, holder_name: str, *, today: dt.date) -> CertificateData:
+    """A sample page of ``program`` for HR before issuing: the template, the holder, a 样张 number and link."""
+    from lms.certification.services import validity_end  # late: services import present's neighbours
+    values = template_values(program)
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return CertificateData(holder_name=holder_name, program_title=program.title, number="样张（发证时编号）",
+                           issued=today, expires=validity_end(today, program.valid_months),
+                           issuing_unit=values["issuer"], verify_url=f"{base}/verify", star=program.star,
+                           verify_code="样张无核验码", seal_text=values["seal_text"], signatory=values["signatory"],
+                           footer=values["footer"], wording=values["wording"], sample=True,
+                           font_file=str(current_app.config.get("CERTIFICATE_FONT") or "").strip())
 
 
 def _titles(table_name: str) -> dict[str, str]:
@@ -262,9 +288,11 @@ def credential_data(certificate: Certificate) -> credential.CredentialData:
                               program_titles={p.code: p.title for p in queries.list_programs(include_retired=True)})
     return credential.CredentialData(
         base_url=base, number=certificate.number, verify_url=verify_url(certificate),
-        status_url=f"{base}/api/v1/verify/{certificate.verify_code}", holder_name=certificate.holder.name,
+        status_list_url=status_list_url(), status_index=certificate.status_index,
+        holder_name=certificate.holder.name,
         program_code=certificate.program.code, program_title=certificate.program.title,
-        criteria=tuple(item.label_zh for item in criteria.items), issuer_name=issuing_unit(),
+        criteria=tuple(item.label_zh for item in criteria.items),
+        issuer_name=template_values(certificate.program)["issuer"],
         issued=certificate.issued_on, expires=certificate.expires_on)
 
 
@@ -274,6 +302,27 @@ def signed_credential(certificate: Certificate) -> dict:
     key_id, key = keyring().current()
     method = f"{credential.issuer_id(data.base_url)}#{key_id}"
     return credential.sign(credential.build_credential(data), key, method, certificate.created_at)
+
+
+#: where the county's revocation list is served (API.md addition)
+STATUS_LIST_PATH = "/api/v1/certificates/status-list"
+
+
+def status_list_url() -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + STATUS_LIST_PATH
+
+
+def status_list_credential(now=None) -> dict:
+    """The signed revocation list: a bit set for every revoked certificate (expired ones expire by validUntil)."""
+    revoked = list(db.session.scalars(sa.select(Certificate.status_index).where(
+        Certificate.status == CertificateStatus.revoked, Certificate.status_index.is_not(None))))
+    highest = db.session.scalar(sa.select(sa.func.max(Certificate.status_index)))
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    now = now or utcnow()
+    document = credential.build_status_list(base, status_list_url(), issuing_unit(), revoked,
+                                            credential.list_bits_for(highest), now)
+    key_id, key = keyring().current()
+    return credential.sign(document, key, f"{credential.issuer_id(base)}#{key_id}", now)
 
 
 def issuer_document() -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User, UserStatus
 from lms.audit.services import record
-from lms.certification import codes, facts, queries, rules
+from lms.certification import codes, credential, facts, queries, rules
 from lms.certification.models import Certificate, CertificateStatus, Program, VerifyLookup
 from lms.db import utcnow
 from lms.errors import Conflict, TooManyRequests, ValidationError
@@ -99,6 +99,16 @@ def _audit(action: str, certificate: Certificate, actor, now, client_addr: str =
            details={"program": certificate.program.code, "holder": certificate.holder.username, **details})
 
 
+def _new_status_index(rng) -> int:
+    """A random bit of the revocation list for a new certificate (a taken one fails the insert, which retries).
+
+    The list keeps at least twice as many bits as certificates, so a random pick is rarely taken.
+    """
+    count = db.session.scalar(sa.select(sa.func.count(Certificate.id))) or 0
+    bits = credential.list_bits_for(2 * count)
+    return rng.randbelow(bits) if hasattr(rng, "randbelow") else rng.randrange(bits)
+
+
 def _insert_numbered(certificate: Certificate, program: Program, year: int, rng) -> None:
     """Give the certificate the next number of program+year and a fresh code; retry on a collision.
 
@@ -112,6 +122,7 @@ def _insert_numbered(certificate: Certificate, program: Program, year: int, rng)
         certificate.year, certificate.seq = year, last + 1
         certificate.number = codes.format_number(prefix, year, last + 1)
         certificate.verify_code = codes.new_verify_code(rng)
+        certificate.status_index = _new_status_index(rng)
         try:
             with db.session.begin_nested():
                 db.session.add(certificate)

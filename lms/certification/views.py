@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.masking import mask_name
@@ -16,6 +16,7 @@ from lms.certification import codes, present, queries, services
 from lms.certification.api import count_verify_lookup, may_issue_to
 from lms.certification.forms import IssueForm, ReasonForm
 from lms.certification.models import Certificate
+from lms.certification.pdf import render_certificate_pdf
 from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.web import client_addr, page_number
@@ -175,12 +176,90 @@ def verify_form():
 
 def _batch_page(*, program_code: str = "", org_code: str = "", usernames: str = "", reason: str = "",
                 only_qualified: bool = True, candidates=None, truncated: bool = False, result=None,
-                errors=(), status: int = 200):
+                errors=(), status: int = 200, preview: dict | None = None):
     programs = [p for p in queries.list_programs() if not p.is_retired]
     return render_template("certification/batch.html", programs=programs, program_code=program_code,
                            org_code=org_code, usernames=usernames, reason=reason, only_qualified=only_qualified,
                            candidates=candidates, truncated=truncated, result=result, errors=list(errors),
-                           limit=_CANDIDATE_LIMIT), status
+                           limit=_CANDIDATE_LIMIT, preview=preview), status
+
+
+# --- preview before issuing: a 样张 PDF of the program's template with the holder's name ---------------------
+
+SAMPLE_HOLDER = "张三"
+
+
+def _preview(program, usernames) -> dict:
+    """What the page shows above the confirm button: the first listed person HR may issue to, else a sample."""
+    holder = None
+    for name in usernames[:50]:
+        user = get_user(name[:64]) if isinstance(name, str) else None
+        if user is not None and user.id != current_user.id and may_issue_to(current_user, user):
+            holder = user
+            break
+    args = {"program": program.code, **({"username": holder.username} if holder else {})}
+    return {"url": url_for("certification.preview_pdf", **args), "program": program.title,
+            "holder": holder.name if holder else f"{SAMPLE_HOLDER}（示例姓名）"}
+
+
+@bp.get("/certificates/preview.pdf")
+@require(P.MANAGE_CERTIFICATES)
+def preview_pdf():
+    """A 样张 of the program's certificate (template, seal, wording) with the holder's name; nothing is issued."""
+    program = queries.get_program((request.args.get("program") or "").strip()[:32])
+    if program is None or program.is_retired:
+        raise NotFound("认证项目不存在或已停用", code="unknown_program")
+    username = (request.args.get("username") or "").strip()[:64]
+    name = SAMPLE_HOLDER
+    if username:
+        user = get_user(username)
+        if user is None:
+            raise NotFound(f"工号 {username} 不存在", code="user_not_found")
+        authorize(current_user, P.MANAGE_CERTIFICATES, user)
+        name = user.name
+    body = render_certificate_pdf(present.preview_data(program, name, today=queries.local_today()))
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": 'inline; filename="preview.pdf"', "Cache-Control": "no-store"})
+
+
+@bp.post("/certificates/issue/preview")
+@require(P.MANAGE_CERTIFICATES)
+def issue_preview():
+    """Step before 人工发证: the same form's values, checked, with the 样张 and a confirm button."""
+    form = IssueForm()
+    form.program.choices = [(p.code, p.title) for p in queries.list_programs() if not p.is_retired]
+    if not form.validate_on_submit():
+        raise ValidationError("；".join(e for errors in form.errors.values() for e in errors), code="invalid_form")
+    username = form.username.data.strip()
+    user = get_user(username)
+    if user is None:
+        raise NotFound(f"工号 {username} 不存在", code="user_not_found")
+    authorize(current_user, P.MANAGE_CERTIFICATES, user)
+    program = queries.get_program(form.program.data)
+    return render_template("certification/issue_preview.html", form=form, user=user, program=program,
+                           preview=_preview(program, [user.username]),
+                           blocked=services.issuing_blocked_reason())
+
+
+@bp.post("/certificates/batch/preview")
+@require(P.MANAGE_CERTIFICATES)
+def batch_preview():
+    """Step before 批量发证: the list as typed, the 样张 of the program for its first person, then confirm."""
+    form = request.form
+    values = {"program_code": (form.get("program") or "").strip()[:32], "usernames": (form.get("usernames") or ""),
+              "reason": (form.get("reason") or "").strip(), "only_qualified": form.get("only_qualified") == "1",
+              "org_code": (form.get("org") or "").strip()[:32]}
+    program = queries.get_program(values["program_code"]) if values["program_code"] else None
+    if program is None or program.is_retired:
+        message = f"认证项目 {values['program_code']} 不存在或已停用" if values["program_code"] else "请选择认证项目"
+        return _batch_page(**values, errors=[message], status=422)
+    try:
+        names = services.split_usernames(values["usernames"])
+    except ValidationError as exc:
+        return _batch_page(**values, errors=[exc.message], status=422)
+    if not names:
+        return _batch_page(**values, errors=["请至少填写一个工号"], status=422)
+    return _batch_page(**values, preview=_preview(program, names))
 
 
 _CANDIDATE_LIMIT = 500
@@ -203,8 +282,10 @@ def batch_form():
         people, truncated = services.qualified_candidates(current_user, P.MANAGE_CERTIFICATES, program, org=org,
                                                           limit=_CANDIDATE_LIMIT)
         candidates = [{"name": u.name, "username": u.username, "org": u.org.name} for u in people]
+    usernames = [c["username"] for c in candidates or []]
     return _batch_page(program_code=program_code, org_code=org.code if org else "", candidates=candidates,
-                       truncated=truncated, usernames="\n".join(c["username"] for c in candidates or []))
+                       truncated=truncated, usernames="\n".join(usernames),
+                       preview=_preview(program, usernames) if program_code else None)
 
 
 @bp.post("/certificates/batch")

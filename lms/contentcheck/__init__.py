@@ -124,6 +124,7 @@ CHECK_LABELS = {
 
 def run_checks(courses_dir, questions_dir, tree=None):
     """Load the folders and run every check against ``tree`` (OrgNode list; default: the demo county)."""
+    from lms.certification.templates import check_file as check_certificate_templates
     from lms.consultations.check import check_consultations
     from lms.contentcheck import checks, load, reach
     from lms.contentcheck.model import Report
@@ -134,6 +135,8 @@ def run_checks(courses_dir, questions_dir, tree=None):
     report.findings.extend(content.load_findings)
     report.findings.extend(check_consultations(questions_dir))
     report.findings.extend(reach.check_programs(content, tree, report.figures))
+    report.findings.extend(check_certificate_templates(
+        courses_dir, {p.code for p in content.certifications.programs} if content.certifications else None))
     for check in checks.ALL:
         report.findings.extend(check(content, report.figures))
     report.findings = [_with_blocking(f) for f in report.findings]

@@ -1,4 +1,4 @@
-"""certification: templates, status list
+"""certification: per-program certificate templates, revocation status-list index, task heartbeat
 
 Revision ID: 0022_cert_templates
 Revises: 0021_field_remediation
@@ -19,8 +19,24 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.add_column('cert_programs', sa.Column('template', sa.JSON(), nullable=True))
+    op.add_column('certificates', sa.Column('status_index', sa.Integer(), nullable=True))
+    # Certificates issued before get a bit each (their id is unique); new ones a random free bit.
+    op.execute("UPDATE certificates SET status_index = id")
+    op.create_index('ix_certificates_status_index', 'certificates', ['status_index'], unique=True)
+    op.create_table(
+        'task_runs',
+        sa.Column('name', sa.String(length=32), nullable=False),
+        sa.Column('started_at', lms.db.UTCDateTime(), nullable=False),
+        sa.Column('finished_at', lms.db.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('name'),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('task_runs')
+    op.drop_index('ix_certificates_status_index', table_name='certificates')
+    with op.batch_alter_table('certificates') as batch:
+        batch.drop_column('status_index')
+    with op.batch_alter_table('cert_programs') as batch:
+        batch.drop_column('template')
