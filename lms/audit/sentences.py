@@ -247,6 +247,42 @@ def _quiz_saved(e, n):
     return f"{n.actor(e)} 保存了测验{n.quiz(e.target)}的设置"
 
 
+@sentence("quizzes.paper_saved", "保存试卷", group="题库与测验")
+def _paper_saved(e, n):
+    return (f"{n.actor(e)} 保存了固定试卷{n.quiz(e.target)}：{n.count(e.d.get('questions'))} 题，"
+            f"共 {n.count(e.d.get('total'))} 分")
+
+
+@sentence("quizzes.questions_tagged", "批量加标签", group="题库与测验")
+def _questions_tagged(e, n):
+    return f"{n.actor(e)} 给 {n.count(e.d.get('count'))} 道试题加上了标签“{n.text(e.d.get('tag'))}”"
+
+
+@sentence("quizzes.questions_untagged", "批量去标签", group="题库与测验")
+def _questions_untagged(e, n):
+    return f"{n.actor(e)} 从 {n.count(e.d.get('count'))} 道试题去掉了标签“{n.text(e.d.get('tag'))}”"
+
+
+@sentence("quizzes.questions_moved", "移动试题", group="题库与测验")
+def _questions_moved(e, n):
+    return f"{n.actor(e)} 把 {n.count(e.d.get('moved'))} 道试题移到了题库{n.bank(e.d.get('to') or e.target)}"
+
+
+@sentence("quizzes.questions_retired_many", "批量停用试题", group="题库与测验")
+def _questions_retired_many(e, n):
+    return f"{n.actor(e)} 停用了 {n.count(e.d.get('changed'))} 道试题"
+
+
+@sentence("quizzes.questions_restored_many", "批量恢复试题", group="题库与测验")
+def _questions_restored_many(e, n):
+    return f"{n.actor(e)} 恢复了 {n.count(e.d.get('changed'))} 道试题"
+
+
+@sentence("quizzes.questions_exported", "导出所选试题", group="导出")
+def _questions_exported(e, n):
+    return f"{n.actor(e)} 把所选的 {n.count(e.d.get('count'))} 道试题导出为 {n.format(e.d.get('format'))}"
+
+
 @sentence("quizzes.export_results", "导出测验成绩", group="导出")
 def _quiz_results(e, n):
     quiz = e.d.get("quiz") or e.target

@@ -113,8 +113,10 @@ def load_content(courses_dir: Path, questions_dir: Path) -> Content:
         for bank in _parse_each(banks, questions_dir, content,
                                 lambda text, shown, path: parse_bank(text, shown, expected_code=path.stem)):
             content.banks[bank.code] = bank
+        known_ids = {q.id for bank in content.banks.values() for q in bank.questions}
         for quiz in _parse_each(sorted((questions_dir / "quizzes").glob("*.yaml")), questions_dir, content,
-                                lambda text, shown, path: parse_quiz(text, shown, expected_code=path.stem)):
+                                lambda text, shown, path: parse_quiz(text, shown, expected_code=path.stem,
+                                                                     known_ids=known_ids)):
             content.quizzes[quiz.code] = quiz
         taxonomy = _taxonomy(questions_dir, content)
         # Without a taxonomy the drill files are still read (their texts feed other checks) but not parsed.

@@ -9,6 +9,7 @@ def init_app(app):
     from lms.contentsync import register_importer
     from lms.home import register_nav, register_section
     from lms.quizzes import api, cli, models, sync, views  # noqa: F401  (models register; api attaches its routes)
+    from lms.quizzes import paper_views, papers_api  # noqa: F401  (exam papers, bank management: routes on bp)
 
     app.register_blueprint(views.bp)
     # 我的学习 lists assigned and scheduled exams beside the courses (courses come first: it asks, we answer).

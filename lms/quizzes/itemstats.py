@@ -102,3 +102,28 @@ def item_stats(rows) -> dict[str, ItemStat]:
             sd=sd,
         )
     return stats
+
+
+def choice_rows(question, stat: ItemStat) -> list[dict]:
+    """What each option of ``question`` drew, as a trainer reads it: ``[{key, text, count, share, correct}]``.
+
+    ``stat.option_counts`` is keyed by the bank's letters (answers already mapped back from each worker's
+    shuffled letters), ``true``/``false`` for judge, the answer text for fill. ``share`` is count ÷ the
+    attempts that had the question (0–1; multiple choice shares may add up to more than 1).
+    """
+    from lms.quizzes.grading import get_type
+
+    counts, n = stat.option_counts, stat.attempts or 1
+    if question.type in ("single", "multiple"):
+        key = question.answer if question.type == "multiple" else {question.answer}
+        return [{"key": k, "text": text, "count": counts.get(k, 0), "share": counts.get(k, 0) / n,
+                 "correct": k in key} for k, text in question.options.items()]
+    if question.type == "judge":
+        return [{"key": word, "text": label, "count": counts.get(word, 0), "share": counts.get(word, 0) / n,
+                 "correct": question.answer is value}
+                for word, label, value in (("true", "正确", True), ("false", "错误", False))]
+    rows = []
+    for text, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        right = get_type(question.type).is_correct(question, tuple(text.split(" / ")))
+        rows.append({"key": "", "text": text, "count": count, "share": count / n, "correct": right})
+    return rows

@@ -89,8 +89,11 @@ class Quiz(db.Model):
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    #: [{"bank", "count", "tags": [...], "difficulty": [...]}]
+    #: [{"bank", "count", "tags": [...], "difficulty": [...]}]; [] for a fixed paper
     draws: Mapped[list] = mapped_column(sa.JSON)
+    #: a fixed exam paper: [{"qid", "marks"}] hand-picked in order, marks per question (positive integers);
+    #: None: the quiz draws at random (``draws``)
+    fixed_paper: Mapped[list | None] = mapped_column(sa.JSON)
     time_limit_minutes: Mapped[int]
     #: 0–100
     pass_score: Mapped[int]

@@ -186,7 +186,11 @@ def count_mistakes(user, today: dt.date) -> tuple[int, int]:
 
 
 def item_statistics(quiz: Quiz) -> tuple[int, list[dict]]:
-    """(graded attempts, per question: facility, discrimination, option counts in the bank's letters, flags)."""
+    """(graded attempts, per question: facility, discrimination, option counts in the bank's letters, flags,
+    and ``choices``: each option's text with its count, share and whether it is the key).
+
+    Workers saw the options shuffled: every answer is mapped back through its attempt's key map, so an
+    option is counted as the text the worker chose whatever letter it carried on their paper."""
     attempts = db.session.execute(sa.select(Attempt.id, Attempt.paper, Attempt.marks).where(
         Attempt.quiz_id == quiz.id, Attempt.status.in_(GRADED))).all()
     ids = [a.id for a in attempts]
@@ -207,7 +211,9 @@ def item_statistics(quiz: Quiz) -> tuple[int, list[dict]]:
                 chosen = to_original(question, raw, data.get("key_map") or {})
                 if question.type == "fill" and chosen is not None:
                     chosen = " / ".join(chosen)
-            rows.append((attempt_id, data["qid"], (marks or {}).get(data["qid"], 0), 1, chosen))
+            # A fixed paper's marks per question: a right answer earns them (Moodle: mark out of max mark).
+            points = int(data.get("points") or 1)
+            rows.append((attempt_id, data["qid"], points * (marks or {}).get(data["qid"], 0), points, chosen))
             info.setdefault(data["qid"], question)
     stats = itemstats.item_stats(rows)
     out = []
@@ -223,7 +229,8 @@ def item_statistics(quiz: Quiz) -> tuple[int, list[dict]]:
         out.append({"qid": qid, "type": question.type, "stem": question.stem, "options": dict(question.options),
                     "attempts": stat.attempts, "facility": round(stat.facility, 6),
                     "discrimination": None if stat.discrimination is None else round(stat.discrimination, 6),
-                    "option_counts": stat.option_counts, "unanswered": stat.unanswered, "flags": flags})
+                    "option_counts": stat.option_counts, "unanswered": stat.unanswered, "flags": flags,
+                    "choices": itemstats.choice_rows(question, stat)})
     out.sort(key=lambda row: row["qid"])
     return len(attempts), out
 

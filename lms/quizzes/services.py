@@ -170,9 +170,12 @@ def _drawn_questions(entries: list[PoolEntry]) -> dict[str, tuple[QuestionValue,
     return out
 
 
-def _stored_item(item: drawing.PaperItem, version: int) -> dict:
+def _stored_item(item: drawing.PaperItem, version: int, points: int | None = None) -> dict:
     question = item.question
     stored = item.to_stored()
+    if points is not None:
+        # a fixed paper's marks for this question (drawn papers: every question is worth 1)
+        stored["points"] = points
     stored.update({
         "version": version,
         "question": question.to_dict(),
@@ -262,22 +265,27 @@ def start_attempt(user, quiz: Quiz, *, now: dt.datetime | None = None,
             raise Forbidden(f"本测验最多可作答 {allowed} 次，您已用完", code="attempts_exhausted")
     # One seed from the OS, not an os.urandom call per random number (SystemRandom: ~110 calls per paper).
     rng = rng or random.Random(int.from_bytes(os.urandom(16)))
-    try:
-        picked = drawing.choose(draw_specs(quiz), draw_pools(quiz), rng)
-    except drawing.DrawError as exc:
-        raise Conflict(f"题库中的题目不足，暂时无法组卷：{exc}", code="draw_failed") from None
-    loaded = _drawn_questions([entry for _, entry in picked])
-    if len(loaded) != len(picked):
-        # A question left between the pool read and this one (deleted): never hand out a short paper.
-        raise Conflict("题库正在更新，请稍后重试", code="draw_failed")
-    items = drawing.lay_out([(bank, loaded[entry.id][0]) for bank, entry in picked], rng, shuffle=quiz.shuffle_options)
+    points: dict[str, int] = {}
+    if quiz.fixed_paper is not None:
+        chosen, loaded, points = fixed_paper_questions(quiz)
+    else:
+        try:
+            picked = drawing.choose(draw_specs(quiz), draw_pools(quiz), rng)
+        except drawing.DrawError as exc:
+            raise Conflict(f"题库中的题目不足，暂时无法组卷：{exc}", code="draw_failed") from None
+        loaded = _drawn_questions([entry for _, entry in picked])
+        if len(loaded) != len(picked):
+            # A question left between the pool read and this one (deleted): never hand out a short paper.
+            raise Conflict("题库正在更新，请稍后重试", code="draw_failed")
+        chosen = [(bank, loaded[entry.id][0]) for bank, entry in picked]
+    items = drawing.lay_out(chosen, rng, shuffle=quiz.shuffle_options)
     deadline = now + dt.timedelta(minutes=quiz.time_limit_minutes)
     if quiz.closes_at and quiz.closes_at < deadline:
         deadline = quiz.closes_at
     values = {"quiz_id": quiz.id, "user_id": user.id, "org_id": user.org_id, "number": used + 1,
               "status": AttemptStatus.open, "started_at": now, "deadline": deadline, "submitted_at": None,
               "graded_at": None, "score": None, "passed": None, "marks": None,
-              "paper": [_stored_item(item, loaded[item.qid][1]) for item in items],
+              "paper": [_stored_item(item, loaded[item.qid][1], points.get(item.qid)) for item in items],
               "answer_slots": {item.qid: drawing.answer_slot(item) for item in items}}
     # The draw and the paper above were made without the write lock (the API start reads first); the unique
     # attempt number settles a race with another start of this learner.
@@ -508,6 +516,25 @@ def close_attempt(attempt: Attempt, *, now: dt.datetime | None = None) -> bool:
     return _finish(attempt, AttemptStatus.closed, now or utcnow())
 
 
+def fixed_paper_questions(quiz: Quiz) -> tuple[list, dict, dict]:
+    """A fixed paper's questions in order: ([(bank code, question)], {qid: (question, version)}, {qid: marks}).
+
+    A question retired after it was put on the paper stays on it (the paper is what the trainer set);
+    Conflict when the paper is empty or a question has gone.
+    """
+    entries = list(quiz.fixed_paper or [])
+    if not entries:
+        raise Conflict("这份试卷还没有题目，暂时不能作答", code="draw_failed")
+    qids = [entry["qid"] for entry in entries]
+    rows = {row.qid: (row, code) for row, code in db.session.execute(
+        sa.select(Question, Bank.code).join(Bank, Bank.id == Question.bank_id).where(Question.qid.in_(qids)))}
+    if len(rows) != len(set(qids)):
+        raise Conflict("试卷中有题目已不存在，请联系出卷的培训师", code="draw_failed")
+    loaded = {qid: (question_value(row), row.version) for qid, (row, _) in rows.items()}
+    chosen = [(rows[qid][1], loaded[qid][0]) for qid in qids]
+    return chosen, loaded, {entry["qid"]: int(entry.get("marks") or 1) for entry in entries}
+
+
 def _is_right(item: drawing.PaperItem, stored_answer) -> bool:
     if stored_answer is None:
         return False
@@ -515,15 +542,25 @@ def _is_right(item: drawing.PaperItem, stored_answer) -> bool:
     return canonical is not None and get_type(item.question.type).is_correct(item.question, canonical)
 
 
+def item_points(data: dict) -> int:
+    """What a paper item is worth: a fixed paper's marks for it, 1 on a drawn paper."""
+    return int(data.get("points") or 1)
+
+
 def _compute_grade(attempt: Attempt) -> tuple[dict, float, bool]:
     """(marks, score, passed) of the saved answers; the answers are kept for results() in this request
-    (no save can follow: the attempt is being closed)."""
+    (no save can follow: the attempt is being closed).
+
+    ``marks`` is {qid: 1 right, 0 wrong}; the score is the points earned over the paper's total × 100
+    (every question worth 1 on a drawn paper, its marks on a fixed one).
+    """
     answers = saved_answers(attempt)
-    marks = {}
-    for _, item in paper_items(attempt):
+    marks, earned, total = {}, 0, 0
+    for data, item in paper_items(attempt):
         marks[item.qid] = 1 if _is_right(item, answers.get(item.qid, {}).get("answer")) else 0
-    total = len(marks)
-    score = round(100.0 * sum(marks.values()) / total, 2) if total else 0.0
+        total += item_points(data)
+        earned += item_points(data) * marks[item.qid]
+    score = round(100.0 * earned / total, 2) if total else 0.0
     attempt._graded_answers = answers
     return marks, score, score >= attempt.quiz.pass_score
 
@@ -551,9 +588,12 @@ def results(attempt: Attempt) -> list[dict]:
     for data, item in paper_items(attempt):
         question = item.question
         correct_display = drawing.to_display(question, question.answer, item.key_map)
+        points = item_points(data)
         out.append({
             "qid": item.qid,
             "correct": bool(marks.get(item.qid)),
+            "points": points,
+            "earned": points if marks.get(item.qid) else 0,
             "your_answer": answers.get(item.qid, {}).get("answer"),
             "correct_answer": answer_to_json(question.type, correct_display),
             "explanation": question.explanation,
@@ -737,6 +777,9 @@ def save_quiz(actor, values: dict, *, quiz: Quiz | None = None, now: dt.datetime
     for key in ("title", "org", "draws", "time_limit_minutes", "pass_score", "max_attempts", "shuffle_options",
                 "opens_at", "closes_at"):
         setattr(quiz, key, values[key])
+    if "fixed_paper" in values:
+        # a fixed exam paper keeps its questions (set on the paper page); None: the quiz draws
+        quiz.fixed_paper = values["fixed_paper"]
     quiz.is_retired = False
     quiz.updated_at = now
     db.session.flush()

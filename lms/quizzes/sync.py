@@ -21,7 +21,7 @@ from lms.extensions import db
 from lms.org.queries import get_org, get_root
 from lms.quizzes.draw import check_draws
 from lms.quizzes.formats import parse_question_file
-from lms.quizzes.formats.quiz_file import parse_quiz
+from lms.quizzes.formats.quiz_file import paper_errors, parse_quiz
 from lms.quizzes.formats.yaml_bank import CODE_RE, check_unique_ids, parse_bank
 from lms.quizzes.models import Bank, Origin, Question, Quiz
 from lms.quizzes.questions import answer_to_json
@@ -268,7 +268,8 @@ def import_quizzes(ctx, report) -> None:
                 continue
             if pools is None:
                 pools = live_pools()
-            errors = draw_errors(spec.draws, pools, rel)
+            errors = draw_errors(spec.draws, pools, rel) + paper_errors(
+                spec, {item.id for items in pools.values() for item in items}, rel)
             org = get_org(spec.org) if spec.org else root
             if org is None:
                 errors.append(missing_org_error(rel, _key_line(text, "org"), spec.org))
@@ -276,6 +277,8 @@ def import_quizzes(ctx, report) -> None:
                 raise ContentErrors(sorted(errors, key=lambda e: e.line))
             with db.session.begin_nested():
                 values = {"title": spec.title, "org": org, "draws": _draws_json(spec),
+                          "fixed_paper": [{"qid": item.id, "marks": item.marks} for item in spec.questions]
+                          if spec.questions else None,
                           "time_limit_minutes": spec.time_limit_minutes, "pass_score": spec.pass_score,
                           "max_attempts": spec.max_attempts, "shuffle_options": spec.shuffle_options,
                           "opens_at": spec.opens_at, "closes_at": spec.closes_at, "is_retired": False,

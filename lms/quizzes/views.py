@@ -21,7 +21,7 @@ from lms.db import SHANGHAI, local, utcnow
 from lms.errors import LMSError, NotFound, ValidationError
 from lms.extensions import db
 from lms.org.models import OrgUnit
-from lms.quizzes import exports, queries, retake, services
+from lms.quizzes import exports, papers, queries, retake, services
 from lms.quizzes.api import authorize_grant, may_grant, own_attempt, settle_overdue, sittable_quiz
 from lms.quizzes.draw import check_draws
 from lms.quizzes.formats import IMPORT_FORMATS
@@ -92,7 +92,7 @@ def index():
             window = retake.window_label(quiz.annual_opens, quiz.annual_closes) + (f"（{window}）" if window else "")
         rows.append({
             "code": quiz.code, "title": quiz.title, "minutes": quiz.time_limit_minutes,
-            "pass_score": quiz.pass_score, "questions": sum(int(d["count"]) for d in quiz.draws),
+            "pass_score": quiz.pass_score, "questions": papers.question_count(quiz),
             "attempts": f"{used} / {limit}{retake_note}" if limit else f"{used}（不限次数）",
             "best": best.get(quiz.code), "window": window, "due": assigned.get(quiz.code),
             "open_attempt": open_one.id if open_one else None,
@@ -120,7 +120,7 @@ def _confirm_facts(quiz, allowance, now) -> dict:
         attempts = "这是最后 1 次作答机会" if allowance.used else f"只有 1 次作答机会（共 {allowance.limit} 次）"
     else:
         attempts = f"还可作答 {allowance.left} 次（共 {allowance.limit} 次，已用 {allowance.used} 次）"
-    return {"questions": sum(int(d["count"]) for d in quiz.draws), "minutes": quiz.time_limit_minutes,
+    return {"questions": papers.question_count(quiz), "minutes": quiz.time_limit_minutes,
             "pass_score": quiz.pass_score, "attempts": attempts, "last_chance": allowance.left == 1,
             "closes": _fmt(quiz.closes_at) if deadline_cut else ""}
 
@@ -172,7 +172,7 @@ def learning_exams(user) -> list[dict]:
         open_one = next((a for a in attempts if a.status == AttemptStatus.open and not services.is_overdue(a, now)),
                         None)
         passed = any(a.passed for a in attempts)
-        facts = [("题量", f"{sum(int(d['count']) for d in quiz.draws)} 题，限时 {quiz.time_limit_minutes} 分钟")]
+        facts = [("题量", f"{papers.question_count(quiz)} 题，限时 {quiz.time_limit_minutes} 分钟")]
         if window := _window_text(quiz):
             facts.append(("开放时间", window))
         if due:
@@ -252,7 +252,11 @@ def result(attempt_id):
                       "your_text": _answer_text(row["type"], mine),
                       "correct_text": _answer_text(row["type"], correct)})
     right = sum(1 for item in items if item["correct"])
+    # A fixed paper's marks per question (a drawn paper: every question worth 1, nothing more to show)
+    weighted = any(item["points"] != 1 for item in items)
     return render_template("quizzes/result.html", attempt=found, quiz=found.quiz, items=items, right=right,
+                           weighted=weighted, earned=sum(item["earned"] for item in items),
+                           total=sum(item["points"] for item in items),
                            status_label=ATTEMPT_STATUS_LABELS[found.status],
                            graded_at=_fmt(found.graded_at))
 
@@ -497,6 +501,8 @@ def stats(code):
         row["flag_labels"] = [FLAG_LABELS[f] for f in row["flags"]]
         names = {"true": "正确", "false": "错误"}
         row["counts_text"] = "，".join(f"{names.get(k, k)}: {n}" for k, n in row["option_counts"].items()) or "—"
+        for choice in row["choices"]:
+            choice["share_pct"] = f"{choice['share'] * 100:.0f}%"
         row["type_label"] = TYPE_LABELS[row["type"]]
     return render_template("quizzes/stats.html", quiz=quiz, attempts=attempts, questions=questions)
 
@@ -587,7 +593,7 @@ def banks():
                 flash(f"已导入题库《{bank_title(queries.get_bank(code))}》：新增 {counts.get('new', 0)}，更新 {counts.get('updated', 0)}，"
                       f"未变 {counts.get('unchanged', 0)}，跳过 {len(found)}", "success")
     status = 422 if errors else 200
-    quizzes = [{"code": q.code, "title": q.title, "org": q.org.name} for q in queries.list_quizzes(
+    quizzes = [{"code": q.code, "title": q.title, "org": q.org.name, "fixed": papers.is_fixed(q)} for q in queries.list_quizzes(
         scope_clause(current_user, Permission.AUTHOR_CONTENT, OrgUnit.path))]
     return render_template("quizzes/banks.html", banks=_bank_rows(), quizzes=quizzes, errors=errors, warnings=warnings,
                            formats=[(f, FORMAT_LABELS.get(f, f.upper())) for f in IMPORT_FORMATS],
@@ -737,8 +743,9 @@ DRAW_ROWS = 5
 
 def _quiz_fields(quiz=None) -> dict:
     if quiz is None:
-        return {"time_limit_minutes": 30, "pass_score": 60, "shuffle_options": True, "draws": []}
+        return {"time_limit_minutes": 30, "pass_score": 60, "shuffle_options": True, "draws": [], "kind": "draw"}
     return {"code": quiz.code, "title": quiz.title, "org": quiz.org.code, "draws": quiz.draws,
+            "kind": "fixed" if papers.is_fixed(quiz) else "draw",
             "time_limit_minutes": quiz.time_limit_minutes, "pass_score": quiz.pass_score,
             "max_attempts": quiz.max_attempts or "", "shuffle_options": quiz.shuffle_options,
             "opens_at": _fmt(quiz.opens_at, "%Y-%m-%dT%H:%M"), "closes_at": _fmt(quiz.closes_at, "%Y-%m-%dT%H:%M")}
@@ -755,9 +762,17 @@ def _local_time(text: str, label: str, problems: list):
 
 
 def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]:
-    """(values for save_quiz, fields to show again, problems) from the submitted quiz form."""
+    """(values for save_quiz, fields to show again, problems) from the submitted quiz form.
+
+    组卷方式 ``kind``: draw (random draw rules) or fixed (a hand-picked paper, built on its own page: the
+    caller keeps its questions in values["fixed_paper"]).
+    """
     problems, draws = [], []
-    for i in range(DRAW_ROWS):
+    kind = form.get("kind") or "draw"
+    if kind not in ("draw", "fixed"):
+        problems.append("组卷方式只能是随机抽题或固定试卷")
+        kind = "draw"
+    for i in range(DRAW_ROWS if kind == "draw" else 0):
         bank_code = (form.get(f"bank_{i}") or "").strip()
         if not bank_code:
             continue
@@ -775,7 +790,7 @@ def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]
         if any(not 1 <= d <= 5 for d in difficulty):
             problems.append(f"第 {i + 1} 条抽题规则的难度只能是 1–5 的数字")
         draws.append({"bank": bank_code, "count": count, "tags": tags, "difficulty": difficulty})
-    if not draws:
+    if not draws and kind == "draw":
         problems.append("至少要有一条抽题规则")
     code = (form.get("code") or "").strip()
     title = (form.get("title") or "").strip()
@@ -807,13 +822,15 @@ def _quiz_form(form, scope_orgs_list, new: bool) -> tuple[dict, dict, list[str]]
         problems.append("截止时间必须晚于开放时间")
     specs = [DrawSpec(bank=d["bank"], count=max(d["count"], 1), tags=tuple(d["tags"]),
                       difficulty=tuple(d["difficulty"])) for d in draws]
-    problems += check_draws(specs, live_pools(),
-                            titles={b.code: bank_title(b) for b, _ in queries.list_banks(sa.true())})
+    if kind == "draw":
+        problems += check_draws(specs, live_pools(),
+                                titles={b.code: bank_title(b) for b, _ in queries.list_banks(sa.true())})
     values = {"code": code, "title": title, "org": org, "draws": draws, "shuffle_options": bool(form.get("shuffle_options")),
-              "opens_at": opens_at, "closes_at": closes_at, **numbers}
+              "opens_at": opens_at, "closes_at": closes_at, **numbers,
+              "fixed_paper": [] if kind == "fixed" else None}
     fields = {**{k: form.get(k, "") for k in ("code", "title", "org", "time_limit_minutes", "pass_score",
                                                "max_attempts", "opens_at", "closes_at")},
-              "shuffle_options": bool(form.get("shuffle_options")), "draws": draws}
+              "shuffle_options": bool(form.get("shuffle_options")), "draws": draws, "kind": kind}
     return values, fields, problems
 
 
@@ -843,6 +860,8 @@ def new_quiz():
         return _quiz_page(None, fields, [exc.message], 422)
     db.session.commit()
     flash(f"已创建测验 {quiz.title}", "success")
+    if papers.is_fixed(quiz):
+        return redirect(url_for("quizzes.paper", code=quiz.code))
     return redirect(url_for("quizzes.edit_quiz", code=quiz.code))
 
 
@@ -859,6 +878,8 @@ def edit_quiz(code):
     fields["code"] = quiz.code
     if problems or request.form.get("action") == "check":
         return _quiz_page(quiz, fields, problems, 422 if problems else 200, checked=not problems)
+    if values["fixed_paper"] is not None and quiz.fixed_paper is not None:
+        values["fixed_paper"] = quiz.fixed_paper  # the paper itself is edited on its own page
     services.save_quiz(current_user, values, quiz=quiz, now=utcnow())
     db.session.commit()
     flash(f"已保存测验 {quiz.title}；已经开始的作答不受影响", "success")

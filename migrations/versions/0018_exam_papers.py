@@ -1,4 +1,4 @@
-"""quizzes: fixed exam papers, per-question marks, bank tags
+"""quizzes: fixed exam papers with per-question marks
 
 Revision ID: 0018_exam_papers
 Revises: 0017_authoring_codes
@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('quizzes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('fixed_paper', sa.JSON(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('quizzes', schema=None) as batch_op:
+        batch_op.drop_column('fixed_paper')

@@ -269,7 +269,7 @@ def test_quiz_missing_fields_and_unknown_keys():
         (1, "缺少答题时限 time_limit_minutes（分钟）"),
         (1, "缺少及格分 pass_score（0–100）"),
         (3, "未知字段 level（可用：bank, count, tags, difficulty）"),
-        (4, "未知字段 shuffle（可用：code, title, org, draw, time_limit_minutes, pass_score, max_attempts, shuffle_options, opens_at, closes_at, retake_after_days, annual_window）"),
+        (4, "未知字段 shuffle（可用：code, title, org, draw, questions, time_limit_minutes, pass_score, max_attempts, shuffle_options, opens_at, closes_at, retake_after_days, annual_window）"),
     ]
 
 

@@ -8,7 +8,7 @@ from lms.contentfile import ContentError, ContentErrors, load_yaml
 from lms.quizzes.formats.yaml_bank import CODE_RE, ErrorCollector, text_value
 
 QUIZ_KEYS = (
-    "code", "title", "org", "draw", "time_limit_minutes", "pass_score",
+    "code", "title", "org", "draw", "questions", "time_limit_minutes", "pass_score",
     "max_attempts", "shuffle_options", "opens_at", "closes_at", "retake_after_days", "annual_window",
 )
 #: retake_after_days: once max_attempts (plus 补考 grants) are used, a new round of attempts opens this many
@@ -16,6 +16,19 @@ QUIZ_KEYS = (
 #: time, both inclusive; may wrap the new year) the quiz is open every year, e.g. an annual exam.
 MAX_RETAKE_DAYS = 3650
 DRAW_KEYS = ("bank", "count", "tags", "difficulty")
+#: questions: a fixed exam paper instead of draw, [{id, marks}] in order; marks default 1
+PAPER_KEYS = ("id", "marks")
+MAX_MARKS = 100
+MAX_PAPER_QUESTIONS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperSpec:
+    """One hand-picked question of a fixed paper: its id, its marks, the file's line."""
+
+    id: str
+    marks: int = 1
+    line: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,11 +63,48 @@ class QuizSpec:
     retake_after_days: int | None = None
     #: ((month, day), (month, day)) open every year, or None
     annual_window: tuple | None = None
+    #: a fixed paper (PaperSpec, in order); empty when the quiz draws
+    questions: tuple = ()
 
     @property
     def question_count(self) -> int:
         """Questions on every paper of this quiz."""
-        return sum(draw.count for draw in self.draws)
+        return len(self.questions) if self.questions else sum(draw.count for draw in self.draws)
+
+
+def _paper_item(item, index: int, seen: dict, errors: ErrorCollector) -> PaperSpec | None:
+    base = ("questions", index)
+    if isinstance(item, str):
+        item = {"id": item}
+    if not isinstance(item, dict):
+        errors.add(base, "questions 的每一项必须是 {id: 题目编号, marks: 分值}")
+        return None
+    ok = True
+    for key in item:
+        if key not in PAPER_KEYS:
+            errors.add(base + (key,), f"未知字段 {key}（可用：{', '.join(PAPER_KEYS)}）")
+            ok = False
+    qid = text_value(item.get("id"))
+    if not qid:
+        errors.add(base + ("id",) if "id" in item else base, "试卷中的题目缺少题目编号 id")
+        ok = False
+    elif qid in seen:
+        errors.add(base + ("id",), f"题目 {qid} 在试卷中重复出现（第 {seen[qid] + 1} 题已有）")
+        ok = False
+    marks = item.get("marks", 1)
+    if not _positive_int(marks) or marks > MAX_MARKS:
+        errors.add(base + ("marks",), f"分值 marks 必须是 1–{MAX_MARKS} 的整数，实际是 {marks!r}")
+        ok = False
+    if not ok:
+        return None
+    seen[qid] = index
+    return PaperSpec(id=qid, marks=marks, line=errors.located.line(*base))
+
+
+def paper_errors(spec: QuizSpec, known_ids, path: str | None = None) -> list[ContentError]:
+    """Questions of a fixed paper that no bank holds, as path:line (``known_ids``: every question id)."""
+    return [ContentError(path or spec.path, item.line or 1, f"试卷中的题目 {item.id} 不在任何题库中")
+            for item in spec.questions if item.id not in known_ids]
 
 
 def _positive_int(value) -> bool:
@@ -118,8 +168,11 @@ def _draw(item, index: int, errors: ErrorCollector) -> DrawSpec | None:
     return DrawSpec(bank=bank, count=count, tags=tags, difficulty=difficulty, line=errors.located.line(*base))
 
 
-def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> QuizSpec:
-    """Parse a quiz file; raise ContentErrors listing every problem as path:line."""
+def parse_quiz(text: str, path: str, *, expected_code: str | None = None, known_ids=None) -> QuizSpec:
+    """Parse a quiz file; raise ContentErrors listing every problem as path:line.
+
+    ``known_ids``: every question id of the banks; a fixed paper naming another one is an error at its line.
+    """
     data, located = load_yaml(text, path)
     errors = ErrorCollector(path, located)
     if data is None:
@@ -146,8 +199,23 @@ def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> Qui
 
     draws = []
     raw_draws = data.get("draw")
-    if raw_draws is None:
-        errors.add((), "缺少抽题规则 draw")
+    raw_paper = data.get("questions")
+    paper = []
+    if raw_paper is not None:
+        if raw_draws is not None:
+            errors.add(("questions",), "draw（随机抽题）和 questions（固定试卷）只能写一个")
+        if not isinstance(raw_paper, list) or not raw_paper:
+            errors.add(("questions",), "questions 必须是非空列表，如 - {id: ss-0001, marks: 5}")
+        elif len(raw_paper) > MAX_PAPER_QUESTIONS:
+            errors.add(("questions",), f"一份试卷最多 {MAX_PAPER_QUESTIONS} 题，实际 {len(raw_paper)} 题")
+        else:
+            seen: dict = {}
+            for index, item in enumerate(raw_paper):
+                found = _paper_item(item, index, seen, errors)
+                if found is not None:
+                    paper.append(found)
+    elif raw_draws is None:
+        errors.add((), "缺少抽题规则 draw（或固定试卷 questions）")
     elif not isinstance(raw_draws, list) or not raw_draws:
         errors.add(("draw",), "draw 必须是非空列表，如 - {bank: social-security, count: 10}")
     else:
@@ -187,6 +255,9 @@ def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> Qui
         errors.add(("retake_after_days",), "retake_after_days 只在限定了 max_attempts（最多作答次数）时有意义")
     annual = _annual_window(data["annual_window"], errors) if data.get("annual_window") is not None else None
 
+    if known_ids is not None:
+        errors.errors.extend(ContentError(path, item.line or 1, f"试卷中的题目 {item.id} 不在任何题库中")
+                             for item in paper if item.id not in known_ids)
     errors.raise_if_any()
     return QuizSpec(
         code=code,
@@ -202,6 +273,7 @@ def parse_quiz(text: str, path: str, *, expected_code: str | None = None) -> Qui
         path=path,
         retake_after_days=retake,
         annual_window=annual,
+        questions=tuple(paper),
     )
 
 
