@@ -10,8 +10,11 @@ Judgement calls, kept here so trainers can read them:
 
 * Matching folds the text (NFKC, lower case, no spaces or punctuation) and
   writes numbers one way: ``十五年``, ``15年`` and ``１５年`` are the same words.
-  Points and offices also match without particles (``满了一年`` says ``满一年``).
-* ``key_points``: each point is said when one of its ``any`` phrases occurs.
+  Points and offices also match without particles (``满了一年`` says ``满一年``);
+  a point's phrase of three characters or more also matches with up to
+  ``GAP_CHARS`` characters inside it in one clause (``政府每个人补`` says ``政府补``).
+* ``key_points``: each point is said when one of its ``any`` phrases occurs and
+  is not denied right after in its clause (``60岁也领不了了`` does not say ``60岁``).
 * ``no_wrong_claims``: a wrong phrase counts only as a plain statement. Denied
   (``不是交满十五年就行``), reported as what others say or what used to be
   (``以前``、``有人说``、``老政策``), or corrected right after (``…就行，这个说法
@@ -52,7 +55,8 @@ LEGAL_RUN_CHARS = 30
 #: Promises no grid worker can make, whatever the consultation lists.
 GENERIC_OVERPROMISE = ("保证能批", "保证批", "保证能办", "保证给你", "保证你能", "包你能", "包你拿", "包在我身上",
                        "打包票", "肯定能批", "肯定批", "一定能批", "一定给你批", "百分之百能", "我说了算", "我给你批",
-                       "我帮你搞定", "保准能")
+                       "我帮你搞定", "保准能", "我保证", "保证让", "保证他", "保证你", "帮你说话", "帮你说情",
+                       "帮你打招呼", "帮你打个招呼", "帮你找关系")
 
 
 class Rule:
@@ -115,12 +119,30 @@ def loose(folded: str) -> str:
     return _PARTICLES.sub("", folded)
 
 
-def says(folded: str, phrase: str) -> bool:
-    """The folded answer contains the phrase, as written or without particles on both sides."""
+GAP_CHARS = 4
+
+
+def _gapped(text: str, word: str) -> bool:
+    """word's characters in order in text, at most GAP_CHARS extra characters in between ("政府每个人补" says
+    "政府补"); only for words of three characters or more without digits, whose first two characters stay
+    together."""
+    if len(word) < 3 or any(ch.isdigit() for ch in word):  # "20年" must not match inside "2030年"
+        return False
+    pattern = re.escape(word[:2]) + "".join(f"[^，。]{{0,{GAP_CHARS}}}?" + re.escape(ch) for ch in word[2:])
+    for match in re.finditer(pattern, text):
+        if len(match.group(0)) <= len(word) + GAP_CHARS:
+            return True
+    return False
+
+
+def says(folded: str, phrase: str, clauses: str | None = None) -> bool:
+    """The folded answer contains the phrase, as written, without particles, or (given the answer's
+    ``fold_clauses`` form) with a short gap inside one clause."""
     word = fold(phrase)
     if not word:
         return False
-    return word in folded or (len(loose(word)) >= 2 and loose(word) in loose(folded))
+    return (word in folded or (len(loose(word)) >= 2 and loose(word) in loose(folded))
+            or (clauses is not None and _gapped(clauses, word)))
 
 
 def clean_answer(value) -> str:
@@ -140,6 +162,15 @@ _CORRECTED = re.compile(r"^[^。]{0,6}?(?:不对|不是这样|是错|错的|错�
                         r"行不通|现在不|现在要|已经停|早停了|停办|是?(?:老|旧|以前的|过去的)(?:说法|政策|规定|规矩|黄历))")
 
 
+# Words with 不/没 that deny nothing: "实在不行就关在家里" still says to lock him up.
+_NOT_NEGATING = re.compile(r"不行|不然|要不|不管|不过|不少|不仅|不但|不久|不论|不如|差不多|没准|不一定")
+
+
+def _denied(before: str) -> bool:
+    """A negation word in the phrase before a claim (not one of the words that only contain 不)."""
+    return bool(_NEGATION.search(_NOT_NEGATING.sub("", before)))
+
+
 def _stated(clauses: str, word: str) -> bool:
     """True when word occurs in the (fold_clauses) text as the speaker's own plain claim."""
     start = clauses.find(word)
@@ -148,7 +179,7 @@ def _stated(clauses: str, word: str) -> bool:
         sentence_start = clauses.rfind("。", 0, start) + 1
         sentence = clauses[sentence_start:start]
         after = clauses[start + len(word):]
-        if not (_NEGATION.search(before) or _REPORTED.search(sentence) or _CORRECTED.search(after)):
+        if not (_denied(before) or _REPORTED.search(sentence) or _CORRECTED.search(after)):
             return True
         start = clauses.find(word, start + 1)
     return False
@@ -160,12 +191,32 @@ def _aliases(office: str) -> set[str]:
     out = {name}
     short = re.sub(r"^(?:[\u4e00-\u9fff]{1,4}?[县区市])", "", name)
     short = re.sub(r"^(?:乡镇|镇|乡|街道|村|社区)(?=[\u4e00-\u9fff]{2,})", "", short)
-    if len(short) >= 2:
+    if len(short) >= 2 and short not in _TOO_GENERIC:
         out.add(short)
     return out
 
 
+#: What a prefix-stripped office name must not shrink to: "地方各级人民政府" names no office.
+_TOO_GENERIC = {"人民政府", "政府", "委员会", "中心", "部门"}
+
+
 # ---------------------------------------------------------------------- rules
+
+# Said right after a point's words to deny it: "60岁也领不了了", "生活补贴就领不了了".
+_DENIED_AFTER = re.compile(r"^[^，。]{0,5}?(?:不了|领不|拿不到|不能领|不给|不可以|没有份|莫得份|不算数)")
+
+
+def _affirmed(clauses: str, word: str) -> bool:
+    """Some occurrence of word (folded, in the clause form) is not denied by what follows it in its clause."""
+    start = clauses.find(word)
+    if start == -1:
+        return True  # found only by the looser matches: nothing to deny
+    while start != -1:
+        if not _DENIED_AFTER.search(clauses[start + len(word):]):
+            return True
+        start = clauses.find(word, start + 1)
+    return False
+
 
 @register
 class KeyPoints(Rule):
@@ -174,7 +225,9 @@ class KeyPoints(Rule):
     name = "key_points"
 
     def check(self, answer, folded, item):
-        missing = [p for p in item.points if not any(says(folded, w) for w in p.any)]
+        clauses = fold_clauses(answer)
+        missing = [p for p in item.points
+                   if not any(says(folded, w, clauses) and _affirmed(clauses, fold_clauses(w)) for w in p.any)]
         if not missing:
             return self.ok("该讲的要点都讲到了")
         parts = "；".join(f"“{p.name}”（例如说到“{p.any[0]}”）" for p in missing[:4])
@@ -233,7 +286,7 @@ class NoOverpromise(Rule):
                 continue
             start = clauses.find(word)
             while start != -1:
-                if not _NEGATION.search(_phrase_before(clauses, start, 6)):
+                if not _denied(_phrase_before(clauses, start, 6)):
                     said.append(phrase)
                     break
                 start = clauses.find(word, start + 1)
@@ -259,6 +312,11 @@ def legal_sentences(text: str) -> list[str]:
             if len(s) >= LEGAL_RUN_CHARS and len(_LEGAL_TOKENS.findall(s)) >= LEGAL_TOKENS_PER_SENTENCE]
 
 
+# Reading the law out: a citation followed by a colon and the article's words ("《社会保险法》第十六条规定：…").
+_QUOTED_LAW = re.compile(r"《[^》]{2,40}》\s*第[零〇一二两三四五六七八九十百千\d]+条(?:[、和及]第[零〇一二两三四五六七八九十百千\d]+条)*"
+                         r"(?:第[零〇一二两三四五六七八九十\d]+款)?\s*(?:规定|明确|写着|写的|讲)?\s*[:：]")
+
+
 def legal_markers(text: str) -> list[str]:
     """The statute-only phrases found in text (folded)."""
     clauses = fold_clauses(text)
@@ -282,11 +340,19 @@ class PlainLanguage(Rule):
         ratio, run = copy_overlap(answer, item.question)
         if ratio >= COPY_RATIO or run >= COPY_RUN_CHARS:
             return self.fail("不要把居民的问题原样说回去：直接回答他问的事，例如先说“能”或“不能”，再说为什么、怎么办")
+        quoted = _QUOTED_LAW.search(unicodedata.normalize("NFKC", answer))
         markers = legal_markers(answer)
-        if len(markers) >= LEGAL_MARKERS_MAX or legal_sentences(answer):
-            shown = "、".join(f"“{m}”" for m in markers[:3]) or "“……的，应当……”这样的长句"
-            return self.fail(f"像在念法条（{shown}）：请用大白话讲给居民听，例如把“达到法定退休年龄时累计缴费满十五年的，"
-                             "按月领取基本养老金”说成“到退休年龄时一共交够年限，就能每月领养老金”")
+        sentences = legal_sentences(answer)
+        if quoted or len(markers) >= LEGAL_MARKERS_MAX or sentences:
+            if quoted:
+                shown = f"“{quoted.group(0).strip()}……”"
+            elif sentences:
+                shown = f"“{sentences[0][:18]}……”"
+            else:
+                shown = "、".join(f"“{m}”" for m in markers[:3])
+            office = item.refer[0] if item.refer else "有关部门"
+            return self.fail(f"像在念法条（{shown}）：居民听不懂条文，请用大白话讲给他听：先说能不能办、要什么条件，"
+                             f"再说去哪里办，例如“您这种情况可以……，带上身份证到{office}去问”")
         return self.ok("用的是居民听得懂的话")
 
 

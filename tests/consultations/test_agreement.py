@@ -1,0 +1,95 @@
+"""The consultation checks agree with the county reviewer's labels, on the tune split and on the holdout fifth.
+
+tests/data/consultation_corpus/ (written by another session before the rules were tuned, see its README) holds
+answers as grid workers say them, each labelled accepted/returned with the exact rules that must fail. The rules
+were tuned on the ``tune`` split only; the ``holdout`` split was run once the tuning was done.
+
+Recorded when the rules were tuned (240 answers, 16 consultations; tune first, holdout run once afterwards, no
+change since):
+tune 180/192 exact (93.8 %), 186/192 verdict (96.9 %); holdout 40/48 exact (83.3 %), 42/48 verdict (87.5 %).
+The issue's goal of 90 % verdict agreement on the holdout fifth is NOT met (87.5 %, i.e. one answer short of
+43/48 = 89.6 % and two of 44/48). Holdout confusion: key_points 2 false / 2 missed fails, no_wrong_claims
+3 missed, plain_language 1 false, referral and no_overpromise none. Five of the six tune verdict disagreements
+are answers the reviewer accepted for wording outside a point's ``any`` list (the corpus README names them);
+adding such wordings to the files is the content's remedy, not the engine's.
+The thresholds below sit at or a little under the recorded figures, so a change that costs agreement fails here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from lms.consultations import queries
+from lms.consultations.agreement import compare, format_agreement, load_corpus, parse_corpus_file
+from lms.consultations.content import RULE_NAMES, from_definition
+from lms.contentfile import ContentErrors
+from lms.extensions import db
+from tests.consultations.corpus import BANK, CORPUS, shipped_consultations
+from tests.consultations.factories import run_importer
+from tests.factories import make_user
+
+#: what each split must keep (the issue's goal on the holdout fifth is 0.90 verdict agreement: not reached)
+TUNE_VERDICT = 0.95
+TUNE_EXACT = 0.92
+HOLDOUT_VERDICT = 0.85
+HOLDOUT_EXACT = 0.80
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir() or not any(CORPUS.glob("*.yaml")),
+                                reason=f"the labelled consultation corpus is not there yet ({CORPUS})")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(CORPUS)
+
+
+def _explain(agreement) -> str:
+    return "\n" + format_agreement(agreement, details=True)
+
+
+def test_corpus_is_well_formed_and_names_shipped_consultations(corpus):
+    items = shipped_consultations()
+    assert len(items) >= 15
+    assert len(corpus) >= 150 and len({c.id for c in corpus}) == len(corpus)
+    assert {c.drill for c in corpus} <= set(items)
+    holdout = [c for c in corpus if c.split == "holdout"]
+    assert 0.15 * len(corpus) <= len(holdout) <= 0.25 * len(corpus)
+    assert {rule for c in corpus for rule in c.failing} == set(RULE_NAMES)
+
+
+def test_tune_split_agreement(corpus):
+    agreement = compare(corpus, shipped_consultations(), "tune")
+    assert agreement.verdict_rate >= TUNE_VERDICT, _explain(agreement)
+    assert agreement.exact_rate >= TUNE_EXACT, _explain(agreement)
+
+
+def test_holdout_split_keeps_its_recorded_agreement(corpus):
+    agreement = compare(corpus, shipped_consultations(), "holdout")
+    assert agreement.total >= 30
+    assert agreement.verdict_rate >= HOLDOUT_VERDICT, format_agreement(agreement)  # figures only: never tune on it
+    assert agreement.exact_rate >= HOLDOUT_EXACT, format_agreement(agreement)
+
+
+def test_the_api_grades_the_corpus_as_the_engine_does_on_the_imported_files(api, tree, corpus):
+    report = run_importer(BANK)
+    db.session.commit()
+    assert report.errors == []
+    stored = {code: from_definition(queries.get_consultation(code).definition, code)
+              for code in shipped_consultations()}
+    expected = compare(corpus, stored, "tune")
+    make_user("corpus-worker", "worker", tree["g1"], name="语料员")
+    api.login("corpus-worker")
+    for outcome in expected.outcomes[::4]:  # a quarter of them through HTTP: the same engine, not a copy
+        body = api.post(f"/api/v1/consultations/{outcome.case.drill}/answers",
+                        json={"answer": outcome.case.report["answer"]}).get_json()
+        assert (body["verdict"], {c["rule"] for c in body["checks"] if not c["passed"]}) == \
+            (outcome.verdict, set(outcome.failed)), outcome.case.id
+
+
+def test_a_bad_label_is_reported_with_its_line():
+    text = ("consultation: x\nanswers:\n  - id: a-1\n    split: tune\n    verdict: accepted\n"
+            "    failing: [referral]\n    answer: 好\n  - id: a-2\n    split: later\n    verdict: returned\n"
+            "    failing: [spelling]\n    answer: 好\n")
+    with pytest.raises(ContentErrors) as caught:
+        parse_corpus_file(text, "c.yaml")
+    found = {(e.line, e.message.split("：")[0].split(" ")[0]) for e in caught.value.errors}
+    assert {(6, "verdict"), (9, "split"), (11, "failing")} <= found
