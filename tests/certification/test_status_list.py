@@ -209,3 +209,35 @@ def test_old_key_after_rotation_still_verifies_with_the_list(api, people, runner
 def test_a_credential_from_before_status_lists_has_no_entry(app):
     legacy = {"credentialStatus": {"id": "x", "type": "LmsCertificateStatus"}}
     assert credential.check_revocation(legacy, lambda m: None, lambda u: b"").state == credential.Revocation.no_entry
+
+
+@pytest.fixture
+def live(app):
+    """The app served over real HTTP on loopback (werkzeug, in a thread): the verifier's default fetch reaches it."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    app.config.pop("CERTIFICATE_STATUS_FETCH", None)
+    yield app.config["PUBLIC_URL"]
+    server.shutdown()
+    thread.join(5)
+
+
+def test_the_default_fetch_reads_the_list_over_http(api, people, runner, tmp_path, app, live):
+    from lms.certification.cli import fetch_url
+
+    body = _credential(api, people["certificate"])
+    assert body["credentialStatus"]["statusListCredential"] == f"{live}/api/v1/certificates/status-list"
+    path = _save(tmp_path, body)
+    db.session.commit()
+    result = runner.invoke(args=["certificates", "verify", str(path), "--online"])
+    assert result.exit_code == 0 and "已联网核对吊销状态列表：未被撤销" in result.output, result.output
+    certification.revoke_certificate(SYSTEM, people["certificate"], "测试撤销")
+    db.session.commit()
+    check = credential.check_revocation(body, _own_keys(app), fetch_url)
+    assert check.state == credential.Revocation.revoked
