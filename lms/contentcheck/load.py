@@ -12,7 +12,7 @@ from pathlib import Path
 from lms.certification.content import CertificationConfig, parse_certifications
 from lms.contentcheck.model import Finding, OrgNode
 from lms.contentfile import ContentErrors, Located, escaping_symlinks, load_yaml
-from lms.courses.content import ParsedCourse, parse_course_folder
+from lms.courses.content import ParsedCourse, parse_course_folder, read_course_files
 from lms.drills.content import Drill, Taxonomy, load_drill, parse_taxonomy
 from lms.quizzes.formats.quiz_file import QuizSpec, parse_quiz
 from lms.quizzes.formats.yaml_bank import Bank, parse_bank
@@ -135,8 +135,7 @@ def load_content(courses_dir: Path, questions_dir: Path) -> Content:
             if not (folder / "course.md").exists():
                 continue
             rel = _rel(folder, courses_dir)
-            files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-                     if p.is_file() and not p.name.startswith(".")}
+            files = read_course_files(folder)  # images/ and other subfolders too, as the import reads them
             for name, data in files.items():
                 if name.endswith(".md"):
                     try:

@@ -191,6 +191,49 @@ def _image_refs(text: str) -> list[tuple[int, str]]:
     return refs
 
 
+#: how deep a course folder's subfolders may go (images/, images/flood/ …)
+MAX_FOLDER_DEPTH = 3
+
+
+def read_course_files(folder) -> dict[str, bytes]:
+    """A course folder's files by relative POSIX name (``course.md``, ``images/flow.png``): subfolders included
+    up to MAX_FOLDER_DEPTH, names starting with '.' or '_' skipped, symbolic links not followed (the import refuses
+    those leading outside on its own)."""
+    from pathlib import Path  # noqa: PLC0415 (parsers above stay path-free)
+
+    root = Path(folder)
+    files: dict[str, bytes] = {}
+
+    def walk(directory: Path, prefix: str, depth: int) -> None:
+        for path in sorted(directory.iterdir()):
+            if path.name.startswith(".") or path.is_symlink() and path.is_dir():
+                continue
+            if path.is_dir():
+                if depth < MAX_FOLDER_DEPTH and not path.name.startswith("_"):
+                    walk(path, f"{prefix}{path.name}/", depth + 1)
+            elif path.is_file():
+                files[prefix + path.name] = path.read_bytes()
+
+    walk(root, "", 0)
+    return files
+
+
+_SAFE_PART = re.compile(r"^[^\\/:*?\"<>|\x00-\x1f]+$")
+
+
+def asset_path_problem(ref: str) -> str | None:
+    """Why a relative asset path (a file name or an image link) may not be used, or None: no '..', no absolute
+    paths, no backslashes or empty parts, at most MAX_FOLDER_DEPTH folders deep."""
+    parts = ref.removeprefix("./").split("/")
+    if ref.startswith(("/", "\\")) or "\\" in ref:
+        return "必须是课程文件夹内的相对路径（用 / 分隔，例如 images/flow.png）"
+    if any(part in ("", ".", "..") for part in parts):
+        return "不能包含 ..、. 或空的文件夹名（不能指向课程文件夹以外）"
+    if len(parts) > MAX_FOLDER_DEPTH + 1 or not all(_SAFE_PART.match(part) for part in parts):
+        return f"文件夹最多 {MAX_FOLDER_DEPTH} 层，文件名不能含 \\ : * ? \" < > | 等字符"
+    return None
+
+
 def parse_course_folder(folder: str, rel: str, files: dict[str, bytes]) -> ParsedCourse:
     """Parse a course folder given its files' bytes by name; rel is the folder's path for messages."""
     errors: list[ContentError] = []
@@ -213,6 +256,14 @@ def parse_course_folder(folder: str, rel: str, files: dict[str, bytes]) -> Parse
             continue
         path = f"{rel}/{name}"
         suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if "/" in name and (problem := asset_path_problem(name)) is not None:
+            errors.append(ContentError(path, 1, f"文件路径{problem}"))
+            continue
+        if "/" in name and suffix not in ASSET_TYPES:
+            # Subfolders hold images and PDFs; lessons and anything else sit in the course folder itself.
+            if suffix == ".md":
+                errors.append(ContentError(path, 1, "课时文件必须放在课程文件夹的第一层，子文件夹只放图片和 PDF"))
+            continue
         if suffix == ".md":
             text = text_of(name)
             if text is None:
@@ -245,6 +296,8 @@ def parse_course_folder(folder: str, rel: str, files: dict[str, bytes]) -> Parse
             line = lesson.body_line + number - 1
             if "://" in ref or ref.startswith(("/", "data:")):
                 errors.append(ContentError(lesson.path, line, f"图片“{ref[:60]}”必须是课程文件夹中的文件（相对路径）"))
+            elif (problem := asset_path_problem(ref)) is not None:
+                errors.append(ContentError(lesson.path, line, f"图片“{ref[:60]}”的路径{problem}"))
             elif ref.removeprefix("./") not in asset_names:
                 errors.append(ContentError(lesson.path, line, f"图片“{ref}”在课程文件夹中不存在"))
     if not lessons and not any(e.path != course_path and e.path.endswith(".md") for e in errors):

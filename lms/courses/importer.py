@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from lms.contentfile import ContentError, ContentErrors, missing_org_error
 from lms.contentsync import SyncContext, SyncReport
-from lms.courses.content import ParsedCourse, parse_course_folder, sha256
+from lms.courses.content import ParsedCourse, parse_course_folder, read_course_files, sha256
 from lms.courses.models import Course, CourseAsset, CourseLevel, Lesson, LessonVersion, Origin
 from lms.courses.render import render_markdown
 from lms.courses.services import asset_base, new_version
@@ -48,7 +48,7 @@ class _Existing:
 
 
 def _read_folder(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return read_course_files(folder)
 
 
 def _root_org(existing: _Existing) -> OrgUnit | None:

@@ -1,6 +1,8 @@
 """HTML pages: catalog, course, lesson reader, my learning, authoring, assignments."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from lms.accounts.models import ROLE_LABELS, Role
 from lms.accounts.permissions import Permission, has_permission, require, scope_clause, scope_orgs
 from lms.courses import queries, services
 from lms.courses.api import COURSE_NOT_FOUND, lesson_or_404, reading, remember_opened, today, visible_course_or_404
+from lms.courses.content import asset_path_problem
 from lms.courses.forms import AssignmentForm, CourseEditForm, CourseForm, LessonForm, UploadForm
 from lms.courses.models import LEVEL_LABELS, Assignment, CourseLevel
 from lms.courses.render import render_markdown, trusted
@@ -120,9 +123,11 @@ def complete(code, slug):
     return redirect(url_for("courses.course", code=code))
 
 
-@bp.get("/courses/<code>/assets/<filename>")
+@bp.get("/courses/<code>/assets/<path:filename>")
 @login_required
 def asset(code, filename):
+    if asset_path_problem(filename) is not None:  # '..', backslashes, absolute: never a course's file
+        raise NotFound("找不到该文件")
     course = queries.get_visible_course(current_user, code)
     if course is None:
         course = queries.get_course(code)
@@ -134,7 +139,8 @@ def asset(code, filename):
     response = Response(item.data, mimetype=item.content_type)
     disposition = "inline" if item.content_type.startswith("image/") or item.content_type == "application/pdf" \
         else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename={item.filename}"
+    # The file's own name (images/流程图.png → 流程图.png), RFC 6266 encoded: a Chinese name is not Latin-1.
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(item.filename.rsplit('/', 1)[-1])}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -303,6 +309,31 @@ def author_upload(code):
     db.session.commit()
     flash(f"已上传：{asset.filename}。在正文中写 ![说明]({asset.filename}) 即可插入。", "success")
     return redirect(url_for("courses.author_course", code=code) + "#assets")
+
+
+@bp.post("/author/courses/<code>/images")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_image(code):
+    """The lesson editor's 图片 button: one image (or PDF) stored as the course's media, answered in JSON with the
+    Markdown to insert; refusals (type, size, pixels) come back as {error: {code, message}} in Chinese."""
+    course = _authored_course_or_404(code)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return jsonify(error={"code": "file_required", "message": "请选择要插入的图片"}), 400
+    try:
+        item = services.add_asset(current_user, course, upload.filename,
+                                  upload.stream.read(services.MAX_UPLOAD_BYTES + 1), now=utcnow())
+    except LMSError as exc:
+        db.session.rollback()
+        return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
+    db.session.commit()
+    alt = (request.form.get("alt") or "").strip()[:60] or "图片"
+    markdown = f"![{alt}]({item.filename})" if item.content_type.startswith("image/") \
+        else f"[{alt}]({services.asset_base(course.code)}{item.filename})"
+    return jsonify(filename=item.filename, markdown=markdown, url=services.asset_base(course.code) + item.filename)
 
 
 @bp.post("/author/preview")
