@@ -16,6 +16,8 @@ class NavEntry:
     label: str
     endpoint: str
     visible: Callable[[object], bool]
+    #: optional fn(user) -> a small count shown beside the label (e.g. unread messages), None for none
+    badge: Callable[[object], int | None] | None = None
 
 
 _NAV: list[NavEntry] = []
@@ -23,9 +25,10 @@ _NAV: list[NavEntry] = []
 _SECTIONS: list[tuple[int, Callable[[object], dict | None]]] = []
 
 
-def register_nav(order: int, label: str, endpoint: str, visible: Callable[[object], bool]) -> None:
+def register_nav(order: int, label: str, endpoint: str, visible: Callable[[object], bool],
+                 badge: Callable[[object], int | None] | None = None) -> None:
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(order, label, endpoint, visible))
+        _NAV.append(NavEntry(order, label, endpoint, visible, badge))
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -43,8 +46,8 @@ def _unproxied(user):
 
 def nav_items(user, current_endpoint: str) -> list[dict]:
     user = _unproxied(user)
-    return [{"label": e.label, "url": cached_url(e.endpoint), "active": e.endpoint == current_endpoint}
-            for e in _NAV if e.visible(user)]
+    return [{"label": e.label, "url": cached_url(e.endpoint), "active": e.endpoint == current_endpoint,
+             "badge": e.badge(user) if e.badge else None} for e in _NAV if e.visible(user)]
 
 
 def home_sections(user) -> list[dict]:

@@ -21,6 +21,7 @@ from lms.audit.services import record
 from lms.db import begin_writing, is_write_intent, utcnow, write_intent
 from lms.errors import LMSError, TooManyRequests, Unauthorized
 from lms.extensions import csrf, db, login_manager
+from lms.inbox.queries import unread_count_column
 from lms.org.models import OrgUnit
 from lms.web import UNSAFE_METHODS, client_addr, reads_first
 
@@ -231,8 +232,10 @@ _sessions, _tokens = UserSession.__table__, ApiToken.__table__
 _prefs = UserPreference.__table__
 # The reading settings (大字, read-aloud speed) that base.html puts on every page ride along as the last two
 # columns, so a page costs no extra statement for them.
+# The menu's unread-message badge rides along too, third from last (an index-only count, lms.inbox.queries).
 _SESSION_USER = _session_user_statement(_sessions, _sessions.c.key_hash, _sessions.c.id, _sessions.c.ended_at,
                                         _sessions.c.last_seen_at, _sessions.c.created_at) \
+    .add_columns(unread_count_column(_sessions.c.user_id)) \
     .outerjoin(_prefs, _prefs.c.user_id == _sessions.c.user_id) \
     .add_columns(_prefs.c.large_text, _prefs.c.speech_rate)
 _TOKEN_USER = _session_user_statement(_tokens, _tokens.c.token_hash, _tokens.c.id, _tokens.c.last_used_at) \
@@ -309,6 +312,7 @@ def _load_session_user(key: str) -> User | None:
     user._session_key = key
     user._auth_kind = "session"
     user._reading_prefs = tuple(rows[0][-2:])  # see profile.get_preferences
+    user._inbox_unread = rows[0][-3]  # see lms.inbox.queries.nav_unread
     return user
 
 

@@ -155,15 +155,11 @@ def submit_report(user, drill: Drill, data, *, client_id=None, now=None) -> tupl
         if existing is None:
             raise
         return existing, False
-    _announce(user, report, now)
-    return report, True
-
-
-def _announce(user, report: DrillReport, now, comment: str = "") -> None:
     if report.verdict == Verdict.accepted:
         drill_accepted.send(user, report=report, now=now)
-    else:
-        _post_returned(user, report, now, comment)
+    # An automatic verdict stays on the drill page, where the worker already reads it: the inbox carries only
+    # a trainer's review (issue #14).
+    return report, True
 
 
 def _post(user, report: DrillReport, now, *, kind: str, title: str, body: str) -> None:

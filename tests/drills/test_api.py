@@ -84,12 +84,12 @@ def test_model_report_is_accepted_and_announced_once(api, worker, noise, accepte
     assert queries.accepted_count(worker) == 1
 
 
-def test_returned_report_posts_an_inbox_message_with_a_link(api, worker, noise):
+def test_automatic_verdicts_stay_on_the_drill_page_and_post_nothing_to_the_inbox(api, worker, noise):
     api.login("w-qs")
-    report_id = api.post(URL, json=POOR).get_json()["id"]
-    message = db.session.scalar(sa.select(Message).where(Message.user_id == worker.id))
-    assert message is not None and message.link == f"/drill-reports/{report_id}"
-    assert "退回" in message.title
+    assert api.post(URL, json=POOR).get_json()["verdict"] == "returned"
+    assert api.post(URL, json=model_report()).get_json()["verdict"] == "accepted"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.user_id == worker.id)) == 0
+    assert api.get("/api/v1/inbox").get_json()["unread"] == 0
 
 
 @pytest.mark.parametrize("body", [{}, {"event_type": "   ", "description": "\n\t"}, {"occurred_at": None},

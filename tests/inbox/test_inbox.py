@@ -59,3 +59,46 @@ def test_a_garbled_page_number_shows_the_first_page_and_an_impossible_one_says_w
     for page in ("-3", "99999999999999999999"):
         response = client.get(f"/inbox?page={page}")
         assert response.status_code == 400 and "页码超出范围" in response.get_data(as_text=True)
+
+
+def _badge(html: str) -> str | None:
+    import re
+    match = re.search(r'data-nav-badge>(\d+)<', html)
+    return match.group(1) if match else None
+
+
+def test_the_menu_shows_the_unread_count_on_every_page_and_it_falls_as_messages_are_read(api, client, tree):
+    me = make_user("w1", "worker", tree["g1"])
+    other = make_user("w2", "worker", tree["g1"])
+    for i in range(3):
+        post(me, kind="course_due", title=f"通知{i}")
+    post(other, kind="course_due", title="别人的通知")
+    db.session.commit()
+    api.login("w1")
+    for url in ("/", "/inbox", "/drills"):
+        html = client.get(url).get_data(as_text=True)
+        assert _badge(html) == "3", url
+        assert "data-nav-badge-toggler>3<" in html  # also on the collapsed menu's button (phones)
+    first = db.session.scalar(sa.select(Message.id).where(Message.user_id == me.id).order_by(Message.id))
+    api.post("/api/v1/inbox/read", json={"ids": [first]})
+    assert _badge(client.get("/").get_data(as_text=True)) == "2"
+    api.post("/api/v1/inbox/read", json={})
+    html = client.get("/").get_data(as_text=True)
+    assert _badge(html) is None and "data-nav-badge-toggler" not in html
+
+
+def test_the_unread_badge_costs_no_statement_of_its_own(api, client, tree):
+    from tests.courses.test_hot_paths import statements
+
+    me = make_user("w1", "worker", tree["g1"])
+    api.login("w1")
+    client.get("/inbox")
+    with statements() as without:
+        client.get("/inbox")
+    post(me, kind="course_due", title="通知")
+    db.session.commit()
+    with statements() as with_one:
+        html = client.get("/inbox").get_data(as_text=True)
+    assert _badge(html) == "1"
+    assert len(with_one) == len(without)
+    assert any("inbox_unread" in s and "user_sessions" in s for s in with_one)  # rides on the session's statement
