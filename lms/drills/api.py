@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from lms.accounts.permissions import Permission, authorize
 from lms.api import bp, document, iso, json_body, page_args
 from lms.drills import queries, services
+from lms.drills.compare import model_unlocked
 from lms.drills.content import FORM_FIELDS
 from lms.drills.models import Drill, DrillReport
 from lms.errors import Forbidden, NotFound
@@ -19,7 +20,8 @@ _RESULT = {"type": "object", "required": ["id", "verdict", "score", "checks"], "
     "id": {"type": "integer"}, "verdict": {"type": "string", "enum": ["accepted", "returned"]},
     "score": {"type": "integer"}, "attempt": {"type": "integer"}, "drill_version": {"type": "integer"},
     "created_at": {"type": "string", "format": "date-time"},
-    "checks": {"type": "array", "items": _CHECK}}}
+    "checks": {"type": "array", "items": _CHECK},
+    "model_unlocked": {"type": "boolean", "description": "已有报告通过或已被退回两次：演练页面显示示范报告对照"}}}
 _FIELD = {"type": "string", "description": "原样文字"}
 _REPORT_BODY = {"type": "object", "properties": {
     "event_type": _FIELD, "occurred_at": _FIELD, "location": _FIELD, "parties": _FIELD, "description": _FIELD,
@@ -102,7 +104,8 @@ def submit_report(code):
     drill = _drill_or_404(code, for_report=True)
     report, created = services.submit_report(current_user, drill, data, client_id=data.get("client_id"))
     db.session.commit()
-    return jsonify(result_payload(report)), 201 if created else 200
+    unlocked = model_unlocked(queries.my_verdicts(current_user, drill))
+    return jsonify(result_payload(report) | {"model_unlocked": unlocked}), 201 if created else 200
 
 
 _REVIEW = {"type": "object", "properties": {

@@ -97,6 +97,12 @@ def list_my_reports(user, drill: Drill | None = None) -> list[DrillReport]:
     return list(db.session.scalars(query.order_by(DrillReport.id.desc())))
 
 
+def my_verdicts(user, drill: Drill) -> list[str]:
+    """The current verdicts of the user's reports on drill (what unlocks the model report)."""
+    return [v.value for v in db.session.scalars(sa.select(DrillReport.verdict).where(
+        DrillReport.user_id == user.id, DrillReport.drill_id == drill.id))]
+
+
 def latest_by_drill(user) -> dict[int, DrillReport]:
     """The user's latest report per drill id."""
     latest = {}

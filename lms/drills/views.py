@@ -24,7 +24,8 @@ from lms.drills import stats as drill_stats
 from lms.drills.content import (  # noqa: F401  (RULE_LABELS: importers of views keep working)
     FIELD_LABELS, FORM_FIELDS, RULE_LABELS, RULE_NAMES, parse_drill, validate_model_report,
 )
-from lms.drills.definition import to_yaml
+from lms.drills.compare import accepted_alternatives, compare_reports, model_unlocked
+from lms.drills.definition import from_definition, to_yaml
 from lms.drills.forms import (
     NUMBER_FIELDS, RESERVED_CODES, definition_from_form, editor_values, form_from_definition,
 )
@@ -113,6 +114,25 @@ def feedback(report: DrillReport | None) -> dict | None:
             "created_at": report.created_at}
 
 
+COMPARE_LOCKED = "报告通过以后，或者被退回两次以后，这里会显示示范报告，和你的报告逐栏对照。"
+
+
+def model_comparison(drill: Drill, mine: list[DrillReport], subject: DrillReport | None) -> dict | None:
+    """The subject report beside the model report of the version it was graded against, once unlocked."""
+    if subject is None or not model_unlocked(r.verdict.value for r in mine):
+        return None
+    version = next((v for v in drill.versions if v.version == subject.drill_version), None)
+    parsed = from_definition(version.definition if version else drill.definition, drill.code)
+    rows = compare_reports(subject.fields, parsed.model_report, checks=subject.checks,
+                           accepted=accepted_alternatives(parsed.answer))
+    differing = sum(row.differs for row in rows)
+    accepted = any(r.verdict == Verdict.accepted for r in mine)
+    return {"rows": rows, "attempt": subject.attempt,
+            "why": "你在这个演练中已有报告通过。" if accepted else "你在这个演练中已被退回两次。",
+            "summary": f"共 {len(rows)} 栏，{differing} 栏与示范报告写法不同。" if differing
+            else f"共 {len(rows)} 栏，都与示范报告一致。"}
+
+
 def history(reports: list[DrillReport], code: str) -> list[dict]:
     return [{"id": r.id, "attempt": r.attempt, "verdict": r.verdict.value, "verdict_label": VERDICT_LABELS[r.verdict],
              "score": r.score, "created_at": r.created_at, "reviewed": bool(r.reviews),
@@ -148,8 +168,10 @@ def show(code):
 
 def _render_form(drill: Drill, report: DrillReport | None, values: dict, status: int = 200):
     mine = queries.list_my_reports(current_user, drill)
+    comparison = model_comparison(drill, mine, report or (mine[0] if mine else None))
     return render_template(
-        "drills/drill.html", drill=drill, scenario_html=trusted(drill.scenario_html),
+        "drills/drill.html", drill=drill, scenario_html=trusted(drill.scenario_html), comparison=comparison,
+        compare_locked=COMPARE_LOCKED if mine and comparison is None else None,
         fields=form_fields(values, report.checks if report else None), feedback=feedback(report),
         history=history(mine, drill.code), client_id=str(uuid.uuid4()),
         can_report=queries.can_report(current_user, drill),

@@ -7,7 +7,8 @@
   var RULE_LABELS = {
     required_fields: "必填要素", time_specific: "时间具体", place_specific: "地点具体", parties_named: "当事人明确",
     key_facts: "关键事实", no_fabrication: "没有虚构", department: "责任部门", urgency: "紧急程度",
-    description_quality: "经过描述"
+    description_quality: "经过描述", event_type: "事件类型", demand_specific: "诉求具体",
+    measures_specific: "措施具体", notified: "报警和报告"
   };
 
   function csrfToken() {
@@ -219,6 +220,15 @@
           return;
         }
         showResult(reply.data, false);
+        var shown = document.querySelector("[data-model-compare]");
+        if (shown) { shown.hidden = true; } // it compared an earlier report
+        if (reply.data.model_unlocked && summary) {
+          // Accepted, or returned twice: the model report beside this one is on the page for this report.
+          var compare = el("a", "对照示范报告，看看哪里写得不一样 →", "btn btn-outline-primary btn-touch mb-3");
+          compare.href = "/drills/" + encodeURIComponent(code) + "?report=" + reply.data.id + "#model-compare";
+          compare.setAttribute("data-compare-link", "");
+          summary.appendChild(compare);
+        }
         idField.value = newId(); // recorded: the next submit is a new attempt
         if (lms) {
           var current = lms.drafts.get(draftName);
