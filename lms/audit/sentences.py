@@ -440,6 +440,41 @@ sentence("export.progress", "导出学习进度", group="导出")(_export("学�
 label("export.quiz_results", "导出测验成绩", group="导出")
 
 
+# --- training paperwork (lms.trainings.paperwork) ---------------------------------------------------------------
+
+def _training(e, n) -> str:
+    return f"培训“{n.text(e.d.get('training') or e.target)}”"
+
+
+@sentence("training.material_add", "添加培训材料", group="线下培训")
+def _training_material_add(e, n):
+    return f"{n.actor(e)} 为{_training(e, n)}添加了材料“{n.text(e.d.get('title'))}”"
+
+
+@sentence("training.material_remove", "删除培训材料", group="线下培训")
+def _training_material_remove(e, n):
+    return f"{n.actor(e)} 删除了{_training(e, n)}的材料“{n.text(e.d.get('title'))}”"
+
+
+@sentence("training.evaluate", "评价培训", group="线下培训")
+def _training_evaluate(e, n):
+    return f"{n.actor(e)} 提交了{_training(e, n)}的满意度评价"
+
+
+@sentence("export.training_sheet", "打印培训签到表", group="导出")
+def _training_sheet(e, n):
+    return f"{n.actor(e)} 打印了{_training(e, n)}的签到表（{n.count(e.d.get('rows'))} 人）"
+
+
+@sentence("export.training_attendance", "导出培训出勤", group="导出")
+def _training_attendance(e, n):
+    if e.d.get("training"):
+        return f"{n.actor(e)} 导出了{_training(e, n)}的出勤（{n.count(e.d.get('rows'))} 行）"
+    scope = f"{n.org(e.d['org'])} " if e.d.get("org") else ""
+    return (f"{n.actor(e)} 导出了 {scope}{e.d.get('from', '')} 至 {e.d.get('to', '')} 的培训出勤"
+            f"（{n.count(e.d.get('rows'))} 行）")
+
+
 # --- field outcomes (the grid platform's events) ---------------------------------------------------------------
 
 @sentence("field.import", "导入现场上报结果", group="现场上报")

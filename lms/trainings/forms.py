@@ -1,9 +1,13 @@
 """Form shapes; the rules (levels, scope, hours) live in services so the API and the form agree."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.trainings.models import LEVEL_LABELS
+
+#: 1 (很不满意) … 5 (很满意)
+_RATINGS = [SelectChoice(str(n), f"{n} 分") for n in range(1, 6)]
 
 
 class TrainingForm(FlaskForm):
@@ -33,3 +37,29 @@ class CheckinForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: CSRF only."""
+
+
+class MaterialFileForm(FlaskForm):
+    """A file handed out at the session (type and size are checked by lms.trainings.paperwork)."""
+
+    file = FileField("材料文件（PDF、Word、Excel、PowerPoint、PNG、JPEG，最大 10 MB）")
+    title = StringField("材料名称（默认用文件名）", validators=[Optional(), Length(max=200, message="材料名称不能超过 200 个字")])
+
+
+class MaterialLessonForm(FlaskForm):
+    """A link to a lesson, picked by course and lesson title."""
+
+    lesson = SelectField("关联课程章节", validate_choice=False, validators=[DataRequired("请选择要关联的课程章节")])
+    title = StringField("显示名称（默认“课程 · 章节”）", validators=[Optional(), Length(max=200, message="显示名称不能超过 200 个字")])
+
+
+class EvaluationForm(FlaskForm):
+    """The five ratings and a comment; the rules (1–5, ≤ 500 characters, once) live in paperwork."""
+
+    content = RadioField("内容实用", choices=_RATINGS, validate_choice=False)
+    clarity = RadioField("讲解清楚", choices=_RATINGS, validate_choice=False)
+    schedule = RadioField("时间安排", choices=_RATINGS, validate_choice=False)
+    materials = RadioField("材料有用", choices=_RATINGS, validate_choice=False)
+    overall = RadioField("总体满意", choices=_RATINGS, validate_choice=False)
+    comment = TextAreaField("意见建议（选填，最多 500 字；培训师看不到是谁写的）",
+                            render_kw={"rows": 4, "maxlength": "500"})

@@ -6,9 +6,10 @@ import decimal
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.courses.models import Lesson
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.org.models import OrgUnit
@@ -102,3 +103,62 @@ class CheckinFailure(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     training_id: Mapped[int] = mapped_column(sa.ForeignKey("trainings.id", ondelete="CASCADE"))
     failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MaterialKind(enum.StrEnum):
+    file = "file"
+    lesson = "lesson"
+
+
+class TrainingMaterial(db.Model):
+    """What a session hands out: an uploaded file (kept in the database like course media, so every app server
+    has it) or a link to a lesson of a course; attendees see them on the session page before and after."""
+
+    __tablename__ = "training_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(sa.ForeignKey("trainings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MaterialKind] = mapped_column(sa.Enum(MaterialKind, native_enum=False, length=16))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    #: a file: its name as uploaded (shown and offered on download), type, size and bytes
+    filename: Mapped[str | None] = mapped_column(sa.String(200))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(default=0)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    #: deferred: the session page lists materials without loading the bytes
+    data: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    #: a lesson link
+    lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    training: Mapped[Training] = relationship()
+    lesson: Mapped[Lesson | None] = relationship()
+
+
+#: the five questions of the evaluation (满意度), each rated 1–5, in the order asked
+EVALUATION_QUESTIONS = (("content", "内容实用"), ("clarity", "讲解清楚"), ("schedule", "时间安排"),
+                        ("materials", "材料有用"), ("overall", "总体满意"))
+
+
+class TrainingEvaluation(db.Model):
+    """One attendee's evaluation of one session: once per person and session."""
+
+    __tablename__ = "training_evaluations"
+    __table_args__ = (sa.UniqueConstraint("training_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(sa.ForeignKey("trainings.id", ondelete="CASCADE"), index=True)
+    #: kept so once-only holds; never shown with the answers (the trainer reads comments without their authors)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: the person's unit when they answered
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    content: Mapped[int] = mapped_column(sa.SmallInteger)
+    clarity: Mapped[int] = mapped_column(sa.SmallInteger)
+    schedule: Mapped[int] = mapped_column(sa.SmallInteger)
+    materials: Mapped[int] = mapped_column(sa.SmallInteger)
+    overall: Mapped[int] = mapped_column(sa.SmallInteger)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    training: Mapped[Training] = relationship()

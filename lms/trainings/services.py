@@ -18,7 +18,7 @@ from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit
 from lms.org.queries import get_org
 from lms.signals import attendance_recorded
-from lms.trainings import codes
+from lms.trainings import codes, paperwork
 from lms.trainings.models import LEVEL_LABELS, Attendance, AttendanceMethod, CheckinFailure, Training, TrainingLevel
 from lms.trainings.queries import get_attendance
 
@@ -207,6 +207,7 @@ def _add_attendance(training: Training, user: User, method: AttendanceMethod, re
     except sa.exc.IntegrityError:
         return None
     attendance_recorded.send(user, training=training, hours=float(training.hours), now=now)
+    paperwork.invite(user, training, now)  # the evaluation's invitation in the inbox
     return attendance
 
 

@@ -13,10 +13,10 @@ from lms.errors import Conflict, Forbidden, TooManyRequests, ValidationError
 from lms.extensions import db
 from lms.org.models import KIND_LABELS
 from lms.org.queries import list_subtree
-from lms.trainings import queries, services
+from lms.trainings import paperwork, present, queries, services
 from lms.trainings.api import can_view, checkin_url, code_payload, load_training, parse_period
 from lms.trainings.codes import normalise_code
-from lms.trainings.forms import ActionForm, CheckinForm, TrainingForm
+from lms.trainings.forms import ActionForm, CheckinForm, MaterialFileForm, MaterialLessonForm, TrainingForm
 from lms.trainings.models import METHOD_LABELS
 from lms.trainings.qr import qr_svg as render_qr_svg
 from lms.web import offline_capable, page_number
@@ -53,6 +53,10 @@ def index():
     now = utcnow()
     return render_template("trainings/list.html", rows=[_row(t, now) for t in items], page=page, has_next=has_next,
                            can_create=has_permission(current_user, Permission.RUN_TRAININGS),
+                           can_export=has_permission(current_user, Permission.RUN_TRAININGS)
+                           or has_permission(current_user, Permission.EXPORT),
+                           can_results=has_permission(current_user, Permission.RUN_TRAININGS)
+                           or has_permission(current_user, Permission.VIEW_STATS),
                            period={"from": request.args.get("from", ""), "to": request.args.get("to", "")})
 
 
@@ -94,7 +98,12 @@ def create():
 @bp.get("/trainings/<int:training_id>")
 @login_required
 def detail(training_id):
-    training = load_training(training_id)
+    return render_detail(load_training(training_id))
+
+
+def render_detail(training, *, status: int = 200, material_error: str | None = None, file_form=None,
+                  lesson_form=None):
+    """The session page: facts, check-in, materials, evaluation; the roll and paperwork for its trainers."""
     if not can_view(current_user, training):
         raise Forbidden("没有权限查看该培训")
     manages = can(current_user, Permission.RUN_TRAININGS, training.org)
@@ -106,10 +115,17 @@ def detail(training_id):
                          "how": METHOD_LABELS[attendance.method] if attendance else "",
                          "at": local(attendance.recorded_at).strftime("%H:%M") if attendance else ""})
     mine = queries.get_attendance(training, current_user)
+    extras = present.paperwork_context(current_user, training)
+    if manages:
+        file_form = file_form or MaterialFileForm()
+        lesson_form = lesson_form or MaterialLessonForm()
+        # the picker: lessons grouped by course title (optgroups), the only ones the attendees may open
+        extras["lesson_groups"] = paperwork.lesson_choices(training)
     return render_template("trainings/detail.html", t=_row(training, utcnow()), manages=manages, roll=roll,
                            present_count=sum(r["present"] for r in roll) if manages else None,
                            attends=current_user.org.is_within(training.org), checked_in=mine is not None,
-                           form=ActionForm())
+                           form=ActionForm(), file_form=file_form, lesson_form=lesson_form,
+                           material_error=material_error, **extras), status
 
 
 @bp.post("/trainings/<int:training_id>/roll")
@@ -226,6 +242,10 @@ def home_section(user) -> dict | None:
     for training in queries.open_trainings_for(user, utcnow(), services.CHECKIN_OPENS_BEFORE):
         tiles.append({"label": f"签到：{training.title}", "url": url_for("trainings.checkin_page", training_id=training.id),
                       "description": f"{local(training.starts_at):%H:%M} 开始 · {training.place} · {training.hours.normalize():f} 学时"})
+    for training in paperwork.pending_evaluations(user, utcnow()):
+        tiles.append({"label": f"评价：{training.title}",
+                      "url": url_for("trainings.evaluation", training_id=training.id),
+                      "description": f"{local(training.starts_at):%m-%d} 的培训已签到，请填写满意度评价（约 1 分钟）"})
     if has_permission(user, Permission.RUN_TRAININGS):
         tiles.append({"label": "组织线下培训", "url": url_for("trainings.create"),
                       "description": "县训、乡培、村练：建场次、点名、扫码签到"})
