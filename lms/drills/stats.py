@@ -17,7 +17,11 @@ Conventions:
 * the period is half-open ``[start, end)`` on aware datetimes; weeks and months
   are those of Asia/Shanghai;
 * with ``user`` given, only reports made in units where that user holds
-  ``perm`` are read (``permissions.scope_clause``), on top of ``org``'s subtree.
+  ``perm`` are read (``permissions.scope_clause``), on top of ``org``'s subtree;
+* precision by rule (how far trainers agree with a rule): of the reports that
+  failed the rule and that a trainer reviewed, those the trainer accepted
+  overturned it; precision = upheld / reviewed. A report the checks passed
+  but a trainer returned is a miss of the checker (``missed``), no rule's.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from lms.accounts.models import User
 from lms.accounts.permissions import Permission, scope_clause
 from lms.db import SHANGHAI
 from lms.drills.content import RULE_NAMES
-from lms.drills.models import Drill, DrillReport, Verdict
+from lms.drills.models import Drill, DrillReport, DrillReview, Verdict
 from lms.extensions import db
 from lms.org.models import OrgKind, OrgUnit, subtree_clause
 
@@ -57,12 +61,23 @@ class Tally:
     first_returned: int = 0
     failed: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     first_failed: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    #: reviewed by a trainer, per failed rule; of those, accepted by the trainer (the rule overturned)
+    reviewed: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    overturned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    #: every check passed, yet a trainer returned it
+    missed: int = 0
 
-    def add(self, returned: bool, first: bool, rules: Iterable[str]) -> None:
+    def add(self, returned: bool, first: bool, rules: Iterable[str], reviewed: bool = False) -> None:
         rules = list(rules)
         self.reports += 1
         self.returned += returned
         self.failed.update(rules)
+        if reviewed:
+            self.reviewed.update(rules)
+            if not returned:
+                self.overturned.update(rules)
+            elif not rules:
+                self.missed += 1
         if first:
             self.first_reports += 1
             self.first_returned += returned
@@ -95,6 +110,7 @@ class Row:
     drill_code: str
     drill_title: str
     user_id: int
+    reviewed: bool = False  # a trainer reviewed it (its verdict may be the trainer's)
 
 
 def failed_rules(checks) -> tuple[str, ...]:
@@ -132,8 +148,9 @@ def _split_rules(text, _known: dict = {}) -> tuple[str, ...]:  # noqa: B006 - a 
 
 
 def _base(org: OrgUnit, start, end, user, perm, checks_column):
+    reviewed = sa.exists().where(DrillReview.report_id == DrillReport.id)
     query = (sa.select(DrillReport.verdict, DrillReport.attempt, checks_column, DrillReport.created_at,
-                       OrgUnit.path, Drill.code, Drill.title, DrillReport.user_id)
+                       OrgUnit.path, Drill.code, Drill.title, DrillReport.user_id, reviewed)
              .join(OrgUnit, OrgUnit.id == DrillReport.org_id).join(Drill, Drill.id == DrillReport.drill_id)
              .where(subtree_clause(OrgUnit.path, org.path)))
     if user is not None:
@@ -165,8 +182,9 @@ def report_rows(org: OrgUnit, start=None, end=None, *, user=None, perm: Permissi
             if (c_start, c_end, c_user, c_perm) == key[1:] and org.path.startswith(path):
                 return rows if path == org.path else [r for r in rows if r.path.startswith(org.path)]
     column, read = _checks_column()
-    rows = [Row(verdict == Verdict.returned, attempt == 1, read(checks), created_at, path, code, title, user_id)
-            for verdict, attempt, checks, created_at, path, code, title, user_id
+    rows = [Row(verdict == Verdict.returned, attempt == 1, read(checks), created_at, path, code, title, user_id,
+                bool(reviewed))
+            for verdict, attempt, checks, created_at, path, code, title, user_id, reviewed
             in db.session.execute(_base(org, start, end, user, perm, column))]
     if cache is not None:
         cache[key] = rows
@@ -176,7 +194,7 @@ def report_rows(org: OrgUnit, start=None, end=None, *, user=None, perm: Permissi
 def tally(rows: Iterable[Row]) -> Tally:
     total = Tally()
     for row in rows:
-        total.add(row.returned, row.first, row.rules)
+        total.add(row.returned, row.first, row.rules, row.reviewed)
     return total
 
 
@@ -186,11 +204,20 @@ def summary(org: OrgUnit, start=None, end=None, *, user=None, perm: Permission =
 
 
 def by_rule(rows: Iterable[Row]) -> list[dict]:
-    """One row per rule in API order: reports failing it and its share, over all and over first attempts."""
-    figures = tally(rows).figures()
+    """One row per rule in API order: reports failing it and its share, over all and over first attempts;
+    of those a trainer reviewed, how many the trainer overturned, and the rule's precision (None: none reviewed)."""
+    counts = tally(rows)
+    figures = counts.figures()
     return [{"rule": rule, "failed": figures["by_rule"][rule], "rate": figures["by_rule_rate"][rule],
-             "first_failed": figures["first_by_rule"][rule], "first_rate": figures["first_by_rule_rate"][rule]}
+             "first_failed": figures["first_by_rule"][rule], "first_rate": figures["first_by_rule_rate"][rule],
+             "reviewed": counts.reviewed[rule], "overturned": counts.overturned[rule],
+             "precision": _rate(counts.reviewed[rule] - counts.overturned[rule], counts.reviewed[rule])}
             for rule in RULE_NAMES]
+
+
+def checker_missed(rows: Iterable[Row]) -> int:
+    """Reports every check passed that a trainer returned: what no rule caught."""
+    return tally(rows).missed
 
 
 def unit_rows(org: OrgUnit) -> list[OrgUnit]:
@@ -312,7 +339,8 @@ def breakdown(org: OrgUnit, start=None, end=None, *, user=None, perm: Permission
               periods: Iterable[str] = PERIODS) -> dict:
     """Everything of the stats page from one read: total, by rule, by unit, per period, per drill, per worker."""
     rows = report_rows(org, start, end, user=user, perm=perm)
-    out = {"total": tally(rows).figures(), "by_rule": by_rule(rows), "by_unit": by_unit(org, rows),
+    out = {"total": tally(rows).figures(), "by_rule": by_rule(rows), "missed": checker_missed(rows),
+           "by_unit": by_unit(org, rows),
            "by_drill": by_drill(rows), "by_worker": by_worker(rows)}
     for period in periods:
         out[f"by_{period}"] = over_time(rows, period, start, end)

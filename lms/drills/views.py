@@ -464,7 +464,7 @@ def stats():
     exports = [(label, url_for("drills.stats_export", fmt=fmt, **selected, view=view))
                for view, label in EXPORT_VIEW_LABELS.items() for fmt in ("xlsx", "csv")]
     return render_template(
-        "drills/stats.html", org=org, units=[(u.code, u.name) for u in units], total=data["total"],
+        "drills/stats.html", org=org, units=[(u.code, u.name) for u in units], total=data["total"], missed=data["missed"],
         rules=[row | {"label": RULE_LABELS[row["rule"]]} for row in data["by_rule"]],
         tables=[("按乡镇（街道）、村（社区）：填报时所在单位", "unit", data["by_unit"]),
                 (("按月" if period == "month" else "按周（ISO 周）"), "period", data[f"by_{period}"]),
@@ -494,9 +494,11 @@ def export_table(view: str, data: dict, period: str, phones: dict[str, str] | No
     """(header, rows) of one statistics view; ``phones`` maps 工号 to the phone as the viewer may see it."""
     rule_headings = [f"未通过：{RULE_LABELS[r]}" for r in RULE_NAMES]
     if view == "rule":
-        header = ["规则", "规则名称", "未通过份数", "占上报份数(%)", "首次上报未通过份数", "占首次上报份数(%)"]
+        header = ["规则", "规则名称", "未通过份数", "占上报份数(%)", "首次上报未通过份数", "占首次上报份数(%)",
+                  "其中培训老师复核份数", "复核后改判通过份数", "准确率(%)"]
         return header, [[r["rule"], RULE_LABELS[r["rule"]], r["failed"], _pct(r["rate"]), r["first_failed"],
-                         _pct(r["first_rate"])] for r in data["by_rule"]]
+                         _pct(r["first_rate"]), r["reviewed"], r["overturned"], _pct(r["precision"])]
+                        for r in data["by_rule"]]
     if view == "unit":
         header = ["单位编码", "单位", "类型", "上级单位编码", *_COUNT_HEADINGS, *rule_headings]
         return header, [[r["key"], r["label"], "乡镇（街道）" if r["kind"] == "township" else "村（社区）", r["parent"],

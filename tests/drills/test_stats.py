@@ -155,7 +155,7 @@ def test_a_report_counts_for_the_unit_at_the_time_after_a_transfer(tree, reports
 
 def test_breakdown_holds_every_view_from_one_read(tree, reports):
     data = stats.breakdown(tree["county"])
-    assert set(data) == {"total", "by_rule", "by_unit", "by_drill", "by_worker", "by_month", "by_week"}
+    assert set(data) == {"total", "by_rule", "missed", "by_unit", "by_drill", "by_worker", "by_month", "by_week"}
     assert set(stats.detail(tree["county"])) == {"by_unit", "by_month", "by_week", "by_drill", "by_worker"}
 
 
@@ -177,3 +177,23 @@ def test_the_database_reads_failed_rules_like_python_even_from_odd_checks(tree, 
     for made in reports.values():
         if made is not report:
             assert rows[(made.drill.code, made.user_id, made.created_at)] == stats.failed_rules(made.checks)
+
+
+def test_precision_by_rule_counts_what_trainers_upheld_and_overturned(tree, reports):
+    trainer = make_user("tr", "trainer", tree["county"])
+    # a_noise_1 and b_noise_1 fail the same rules (POOR); a trainer accepts one and upholds the other.
+    review_report(trainer, reports["a_noise_1"], "accepted", 70, "说法不同，但意思写到了")
+    review_report(trainer, reports["b_noise_1"], "returned", 20, "")
+    # a report every check passed, returned by the trainer: a miss of the checker, no rule's
+    review_report(trainer, reports["b_gas_1"], "returned", 60, "诉求要写是谁提的")
+    db.session.commit()
+    failed = _failed(reports["a_noise_1"])
+    assert failed == _failed(reports["b_noise_1"]) and "department" in failed
+    rows = {row["rule"]: row for row in stats.by_rule(stats.report_rows(tree["county"]))}
+    for rule in failed:
+        assert (rows[rule]["reviewed"], rows[rule]["overturned"], rows[rule]["precision"]) == (2, 1, 0.5), rule
+    # a_gas_1 failed its rules too, but nobody reviewed it: no precision figure from it
+    for rule in set(RULE_NAMES) - failed - _failed(reports["a_gas_1"]):
+        assert (rows[rule]["reviewed"], rows[rule]["precision"]) == (0, None), rule
+    assert stats.checker_missed(stats.report_rows(tree["county"])) == 1
+    assert stats.breakdown(tree["county"])["missed"] == 1

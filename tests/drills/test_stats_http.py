@@ -137,3 +137,26 @@ def test_stats_api_carries_the_drill_breakdown_without_changing_old_keys(api, da
     schema = api.get("/api/openapi.json").get_json()["paths"]["/api/v1/stats"]["get"]
     props = schema["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["drills"]["properties"]
     assert {"first_return_rate", "by_rule_rate", "by_unit", "by_week", "by_worker"} <= set(props)
+
+
+def test_stats_page_and_rule_export_show_precision(api, data, tree):
+    from lms.drills.services import review_report
+    from lms.drills.models import DrillReport
+    from tests.factories import make_user as _make_user
+
+    trainer = _make_user("tr-prec", "trainer", tree["county"])
+    returned = db.session.scalars(sa.select(DrillReport).where(DrillReport.verdict == "returned")
+                                  .order_by(DrillReport.id)).first()
+    review_report(trainer, returned, "accepted", 80, "")
+    db.session.commit()
+    failed = {c["rule"] for c in returned.checks if not c["passed"]}
+    api.login("hr")
+    page = api.get("/drills/stats?org=HX").get_data(as_text=True)
+    assert "data-precision-note" in page and "复核后改判通过" in page
+    rule = sorted(failed)[0]
+    row = page.split(f'data-rule="{rule}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td data-reviewed>1</td>" in row and "<td data-overturned>1</td>" in row and "0.0%" in row
+    rows = _csv(api.get("/drills/stats.csv?org=HX&view=rule"))
+    assert rows[0][-3:] == ["其中培训老师复核份数", "复核后改判通过份数", "准确率(%)"]
+    exported = next(r for r in rows[1:] if r[0] == rule)
+    assert exported[-3:] == ["1", "1", "0.0"]
