@@ -91,7 +91,7 @@ def test_trainer_sees_a_sanitised_live_preview(courses_loaded, tablet):
     page.get_by_role("button", name="创建课程").click()
     page.wait_for_url("**/author/courses/qs-e2e-course")
     page.get_by_role("link", name="新增课时").click()
-    page.get_by_label("课时短名（英文，用于网址）").fill("first")
+    page.get_by_label("课时短名").fill("first")
     page.get_by_label("课时标题").fill("第一课")
     page.get_by_label("预计学习分钟数").fill("5")
     page.get_by_label("正文（Markdown）").fill("## 预览标题\n\n<img src=x onerror=\"document.title='pwned'\">**加粗**")

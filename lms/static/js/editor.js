@@ -27,9 +27,10 @@
     changed(area);
   }
 
-  // Insert a block on lines of its own, a blank line before and after.
+  // Insert a block on lines of its own, after the line the cursor is on, a blank line before and after.
   function insertBlock(area, block, selectFrom, selectLength) {
-    var text = area.value, at = area.selectionEnd;
+    var text = area.value, at = text.indexOf("\n", area.selectionEnd);
+    if (at < 0) { at = text.length; }
     var before = text.slice(0, at), after = text.slice(at);
     var lead = before === "" || /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
     var tail = after === "" || /^\n\n/.test(after) ? "" : (/^\n/.test(after) ? "\n" : "\n\n");
@@ -55,7 +56,7 @@
     numbered: function (area) { prefixLines(area, function (i) { return (i + 1) + ". "; }); },
     table: function (area) {
       var block = "| 项目 | 说明 |\n| --- | --- |\n| 内容 | 内容 |";
-      insertBlock(area, block, 2, 2);
+      insertBlock(area, block, block.length, 0);
     },
     tip: function (area) { insertBlock(area, "> **提示：** 这里写提示内容", 10, 6); },
     warning: function (area) { insertBlock(area, "> **注意：** 这里写注意事项", 10, 6); }
