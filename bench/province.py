@@ -10,10 +10,11 @@ shipped content (`content import`) reaches its townships — and bulk-loads peop
 (COPY on PostgreSQL, executemany of Core inserts elsewhere; every account shares ONE password hash): lesson
 progress and enrollments over the county courses, graded quiz attempts (status, score, graded_at — what the
 statistics read; no stored answers and an empty paper, which a real attempt keeps out of line in TOAST), drill
-reports with their checks, certificates, township trainings with attendance, and mentoring pairings.
+reports with their checks, certificates, township trainings with attendance, mentoring pairings, and a year of
+the grid platform's events (issue #19: a full year for HX's workers, a thinner one elsewhere).
 
-Then it measures SERVER time, median and p99 after a warm-up, of the township dashboard (an HR of one
-township of HX) and the worker home (a worker of that township): in-process through the Flask test
+Then it measures SERVER time, median and p99 after a warm-up, of the township dashboard and the township's
+现场上报质量 page (an HR of one township of HX) and the worker home (a worker of that township): in-process through the Flask test
 client, and through a live gunicorn (deploy/gunicorn.conf.py), whose access log gives each request's own
 time (%(D)s µs). It prints one table with the targets, and the slowest SQL statements of each page.
 --scale 0.01 is a quick run (2,000 users).
@@ -67,6 +68,10 @@ class Shape:
     attendance_share: float = 0.3
     #: one mentor (with two mentees) per this many workers
     workers_per_pairing: int = 50
+    #: grid-platform events (issue #19) a worker of the measured county HX reports in the year: a full year
+    field_events_hx: int = 250
+    #: the same for every other worker of the province (a thinner year: the table's size, not each county's)
+    field_events_other: int = 20
 
     @classmethod
     def at(cls, scale: float) -> Shape:
@@ -496,6 +501,11 @@ def generate(shape: Shape, seed: int = 7, log=lambda message: None, *, trusted: 
     db.session.commit()
     phase(f"{loader.counts['attendances']:,} attendances, {loader.counts['pairings']:,} pairings")
 
+    _field_events(loader, shape, people, grid_of, levels, now, rng)
+    loader.sync_sequences()
+    db.session.commit()
+    phase(f"{loader.counts['field_events']:,} field events")
+
     if loader.copy:
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
@@ -503,6 +513,49 @@ def generate(shape: Shape, seed: int = 7, log=lambda message: None, *, trusted: 
     counts = {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
               for table in db.metadata.sorted_tables}
     return {"counts": counts, "seconds": seconds, "picks": picks()}
+
+
+def _field_events(loader: Loader, shape: Shape, people, grid_of: dict, levels: dict, now: dt.datetime,
+                  rng: random.Random) -> None:
+    """A year of the grid platform's events (issue #19): each worker a personal profile (lms.field.generate);
+    HX's workers a full year, the others a thinner one. One import run row owns them all."""
+    from lms.field.generate import EVENT_TYPES, RETURN_REASONS, make_profile
+    from lms.field.models import FieldEvent, FieldImport
+    from lms.org.models import OrgKind
+
+    hx = next(c for c in levels[OrgKind.county] if c["code"] == "HX")
+    (run_id,) = loader.ids(FieldImport.__table__, 1)
+    loader.load(FieldImport.__table__, ["id", "filename", "source", "created_at", "result"],
+                [(run_id, "province-year.csv", "cli", now, {})])
+    types_, type_weights = zip(*EVENT_TYPES, strict=True)
+    counts = [shape.field_events_hx if grid_of[org_id]["path"].startswith(hx["path"]) else shape.field_events_other
+              for _, org_id in people]
+    ids = iter(loader.ids(FieldEvent.__table__, sum(counts)))
+    year = 365 * 24 * 3600
+
+    def events():
+        serial = 0
+        for (uid, org_id), k in zip(people, counts):
+            profile = make_profile(rng)
+            for _ in range(k):
+                serial += 1
+                draw = rng.random()
+                reason, satisfaction = None, None
+                if draw < profile.duplicate_rate:
+                    result = "重复"
+                elif draw < profile.duplicate_rate + profile.return_rate:
+                    result, reason = "退回", rng.choices(RETURN_REASONS, profile.reason_weights)[0]
+                elif draw < profile.duplicate_rate + profile.return_rate + profile.overdue_rate:
+                    result = "超时"
+                else:
+                    result = "办结"
+                    if rng.random() < 0.6:
+                        satisfaction = max(1, min(5, round(rng.gauss(profile.satisfaction, 0.7))))
+                yield (next(ids), f"PV{serial:09d}", uid, org_id, now - dt.timedelta(seconds=rng.randrange(year)),
+                       rng.choices(types_, type_weights)[0], result, reason, satisfaction, run_id, now)
+
+    loader.load(FieldEvent.__table__, ["id", "number", "user_id", "org_id", "reported_at", "event_type", "result",
+                                       "return_reason", "satisfaction", "import_id", "created_at"], events())
 
 
 def picks() -> dict:
@@ -724,6 +777,8 @@ def main() -> None:
         pages = [("township dashboard", f"/stats/dashboard?org={picks_['township']}", picks_["hr"],
                   DASHBOARD_TARGET_MS),
                  ("worker home", "/", picks_["worker"], HOME_TARGET_MS),
+                 ("township field quality", f"/field/quality?org={picks_['township']}", picks_["hr"],
+                  DASHBOARD_TARGET_MS),
                  ("county dashboard (no target)", f"/stats/dashboard?org={picks_['county']}", picks_["county_hr"],
                   None)]
         rounds = {name: (args.warmup, args.requests) if target else (1, args.county_requests)
@@ -778,7 +833,8 @@ def main() -> None:
              f"Data: {counts['users']:,} users, {counts['org_units']:,} org units, "
              f"{counts['lesson_progress']:,} lesson-progress rows, {counts['course_enrollments']:,} enrollments, "
              f"{counts['quiz_attempts']:,} quiz attempts, {counts['drill_reports']:,} drill reports, "
-             f"{counts['certificates']:,} certificates, {counts['attendances']:,} attendances ({size}); {generated}",
+             f"{counts['certificates']:,} certificates, {counts['attendances']:,} attendances, "
+             f"{counts.get('field_events', 0):,} field events ({size}); {generated}",
              "", "| page | as | in-process median / p99 ms | gunicorn server median / p99 ms | client median ms "
              "| target |",
              "| --- | --- | ---: | ---: | ---: | --- |"]

@@ -399,7 +399,7 @@ def bench_logins(base: str, usernames: list[str], password: str, seconds: float 
 
 
 #: the rows after the wrk rows, in the order they run; the long ones are left out by --skip-long
-EXTRA_ROWS = ("quiz submit", "logins", "progress export", "exam peak", "certificate export", "import")
+EXTRA_ROWS = ("quiz submit", "logins", "progress export", "exam peak", "certificate export", "import", "field import")
 LONG_ROWS = ("exam peak", "certificate export")
 
 
@@ -450,7 +450,7 @@ def main() -> None:
         print(line, flush=True)
 
     db_kind = "PostgreSQL" if args.database_url else "SQLite"
-    results, logins, submits, exam, exports, imports = [], None, None, None, None, None
+    results, logins, submits, exam, exports, imports, field = [], None, None, None, None, None, None
     progress = None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -538,6 +538,19 @@ def main() -> None:
         if "import" in extra:
             imports = bench_import(folder, env)
             imports["load"] = os.getloadavg()[0]
+        if "field import" in extra:
+            # issue #19: a county's year of grid-platform events, its own fresh database (SQLite, or --pg's server)
+            from bench import field_import
+            field_folder = folder / "field"
+            field_folder.mkdir()
+            field_url = None
+            if args.database_url:
+                from bench.province import _admin
+                with _admin(args.admin_url).connect() as conn:
+                    conn.exec_driver_sql('DROP DATABASE IF EXISTS "lms_bench_field" WITH (FORCE)')
+                    conn.exec_driver_sql('CREATE DATABASE "lms_bench_field"')
+                field_url = args.admin_url.rsplit("/", 1)[0] + "/lms_bench_field"
+            field = field_import.run(field_folder, database_url=field_url, log=log)
     lines = [f"Machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
              f"{db_kind} · {gunicorn_shape(args.gunicorn_workers, args.gunicorn_threads)} · "
              f"wrk {args.connections} connections × {args.duration} s (GET rows after {args.warmup} s unmeasured) · "
@@ -594,6 +607,9 @@ def main() -> None:
         lines.append(f"| import 1,000 lessons + 10,000 questions (CLI, fresh database) | {imports['first']:.1f} s "
                      f"| | ≤ 10 s | | | | {imports['load']:.2f} |")
         lines.append(f"| unchanged re-import | {imports['again']:.1f} s | | ≤ 3 s | | | | |")
+    if field:
+        from bench.field_import import table_lines as field_lines
+        lines.extend(field_lines(field))
     lines.append("")
     if args.bare_each_row:
         lines.append("Each ratio divides by a bare /healthz run made just before that row (--bare-each-row).")

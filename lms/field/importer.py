@@ -45,7 +45,15 @@ class EventRow:
 
 def parse_time(text: str) -> dt.datetime | None:
     """上报时间 in Beijing time ("2026-03-01 08:30", "2026/3/1 8:30:05", "2026-03-01") → aware UTC; None if unreadable."""
-    match = _STAMP.match(text.strip())
+    text = text.strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":  # the export's own shape: the C parser first
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return (value if value.tzinfo else value.replace(tzinfo=SHANGHAI)).astimezone(dt.timezone.utc)
+    match = _STAMP.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
@@ -119,7 +127,7 @@ def _numbered(raw_rows: Iterator, *, max_rows: int) -> Iterator[tuple[int, dict[
             if any(_cell_text(c) for c in raw):
                 raise TabularError(too_many_rows(max_rows))
             continue
-        cells = [_cell_text(c) for c in raw]
+        cells = [c.strip() if type(c) is str else _cell_text(c) for c in raw]
         if not any(cells):
             continue
         yield number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}

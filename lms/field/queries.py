@@ -23,30 +23,34 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI))
 
 
-def _aggregates():
-    returned = sa.func.count().filter(FieldEvent.result == "退回")
-    return [sa.func.count().label("events"),
-            returned.label("returned"),
-            sa.func.count().filter(FieldEvent.result == "超时").label("overdue"),
-            sa.func.count().filter(FieldEvent.result == "重复").label("duplicates"),
-            sa.func.count(FieldEvent.satisfaction).label("rated"),
-            sa.func.sum(FieldEvent.satisfaction).label("satisfaction_sum")]
+#: the counters a set of events adds up to (figures_from turns them into the figures)
+_COUNTERS = ("events", "returned", "overdue", "duplicates", "rated", "satisfaction_sum", "r_other",
+             *(f"r{i}" for i in range(len(RETURN_REASONS))))
+_REASON_KEY = {reason: f"r{i}" for i, reason in enumerate(RETURN_REASONS)}
+_RESULT_KEY = {"退回": "returned", "超时": "overdue", "重复": "duplicates"}
 
 
-def _reason_aggregates():
-    return [sa.func.count().filter(FieldEvent.return_reason == reason).label(f"r{i}")
-            for i, reason in enumerate(RETURN_REASONS)] + \
-        [sa.func.count().filter(FieldEvent.result == "退回", FieldEvent.return_reason.not_in(RETURN_REASONS))
-         .label("r_other")]
+def _tally(total: dict, result: str, reason: str | None, count: int, rated: int, satisfaction_sum) -> None:
+    """Add one grouped row (result, reason → count, rated count, satisfaction sum) to a counter dict."""
+    total["events"] = total.get("events", 0) + count
+    if key := _RESULT_KEY.get(result):
+        total[key] = total.get(key, 0) + count
+    if result == "退回":
+        key = _REASON_KEY.get(reason, "r_other")
+        total[key] = total.get(key, 0) + count
+    total["rated"] = total.get("rated", 0) + rated
+    total["satisfaction_sum"] = total.get("satisfaction_sum", 0) + int(satisfaction_sum or 0)
 
 
 def empty_figures() -> dict:
     return figures_from({})
 
 
-def figures_from(row) -> dict:
-    """The figures dict from one aggregate row (a mapping of the labels above)."""
-    get = (lambda key: int(row.get(key) or 0)) if isinstance(row, dict) else (lambda key: int(getattr(row, key) or 0))
+def figures_from(counters: dict) -> dict:
+    """The figures of a counter dict (see _tally)."""
+    def get(key: str) -> int:
+        return int(counters.get(key) or 0)
+
     events = get("events")
     by_reason = {reason: get(f"r{i}") for i, reason in enumerate(RETURN_REASONS)}
     if other := get("r_other"):
@@ -63,58 +67,71 @@ def figures_from(row) -> dict:
             "rated": rated, "satisfaction": round(get("satisfaction_sum") / rated, 2) if rated else None}
 
 
-def _add(total: dict, row) -> None:
-    for key in ("events", "returned", "overdue", "duplicates", "rated", "satisfaction_sum", "r_other",
-                *(f"r{i}" for i in range(len(RETURN_REASONS)))):
-        total[key] = total.get(key, 0) + int(getattr(row, key) or 0)
-
-
-def _period(query, start: dt.date, end: dt.date):
+def _grouped(*keys, where, start: dt.date, end: dt.date, join_org: bool = False):
+    """One scan of the period's events: rows of (*keys, result, reason, count, rated, satisfaction sum)."""
     since, until = period_bounds(start, end)
-    return query.where(FieldEvent.reported_at >= since, FieldEvent.reported_at < until)
+    query = sa.select(*keys, FieldEvent.result, FieldEvent.return_reason, sa.func.count(),
+                      sa.func.count(FieldEvent.satisfaction), sa.func.sum(FieldEvent.satisfaction))
+    if join_org:
+        query = query.join(OrgUnit, OrgUnit.id == FieldEvent.org_id)
+    query = query.where(*where, FieldEvent.reported_at >= since, FieldEvent.reported_at < until) \
+        .group_by(*keys, FieldEvent.result, FieldEvent.return_reason)
+    return db.session.execute(query).all()
 
 
 def person_quality(user, start: dt.date, end: dt.date) -> dict:
     """One worker's field figures for [start, end] (local days, inclusive)."""
-    query = _period(sa.select(*_aggregates(), *_reason_aggregates()).where(FieldEvent.user_id == user.id), start, end)
-    return figures_from(db.session.execute(query).one())
+    total: dict = {}
+    for result, reason, count, rated, satisfaction in _grouped(where=[FieldEvent.user_id == user.id],
+                                                               start=start, end=end):
+        _tally(total, result, reason, count, rated, satisfaction)
+    return figures_from(total)
 
 
-def _in_org(query, org: OrgUnit):
-    return query.join(OrgUnit, OrgUnit.id == FieldEvent.org_id).where(subtree_clause(OrgUnit.path, org.path))
+def unit_quality(org: OrgUnit, start: dt.date, end: dt.date, *, people: bool = True
+                 ) -> tuple[dict, list[dict], list[dict] | None]:
+    """org's figures, each direct child's (code order) and, when asked, each worker's (most returned first):
+    all from one grouped scan of the events filed under org's subtree in [start, end]."""
+    children = sorted(org.children, key=lambda c: c.code)
+    keys = (OrgUnit.path, FieldEvent.user_id) if people else (OrgUnit.path,)
+    total: dict = {}
+    per_child: dict[int, dict] = {c.id: {} for c in children}
+    per_user: dict[int, dict] = {}
+    last_path, last_child = None, None
+    for row in _grouped(*keys, where=[subtree_clause(OrgUnit.path, org.path)], start=start, end=end, join_org=True):
+        path, *rest = row
+        user_id = rest.pop(0) if people else None
+        result, reason, count, rated, satisfaction = rest
+        _tally(total, result, reason, count, rated, satisfaction)
+        if path != last_path:
+            last_path, last_child = path, next((c for c in children if path.startswith(c.path)), None)
+        if last_child is not None:
+            _tally(per_child[last_child.id], result, reason, count, rated, satisfaction)
+        if people:
+            _tally(per_user.setdefault(user_id, {}), result, reason, count, rated, satisfaction)
+    child_figures = [{"org": unit_json(child), **figures_from(per_child[child.id])} for child in children]
+    if not people:
+        return figures_from(total), child_figures, None
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(per_user))))}
+    people_figures = [{"username": users[uid].username, "name": users[uid].name, **figures_from(counters)}
+                      for uid, counters in per_user.items()]
+    people_figures.sort(key=lambda p: (-(p["return_rate"] or 0), p["username"]))
+    return figures_from(total), child_figures, people_figures
 
 
 def org_quality(org: OrgUnit, start: dt.date, end: dt.date) -> dict:
     """The figures of every event filed under org's subtree in [start, end]."""
-    query = _in_org(sa.select(*_aggregates(), *_reason_aggregates()), org)
-    return figures_from(db.session.execute(_period(query, start, end)).one())
+    return unit_quality(org, start, end, people=False)[0]
 
 
 def children_quality(org: OrgUnit, start: dt.date, end: dt.date) -> list[dict]:
-    """Each direct child unit of org (code order) with its figures: one grouped query, rolled up by path."""
-    children = sorted(org.children, key=lambda c: c.code)
-    query = _in_org(sa.select(OrgUnit.path, *_aggregates(), *_reason_aggregates()), org).group_by(OrgUnit.path)
-    totals: dict[int, dict] = {c.id: {} for c in children}
-    for row in db.session.execute(_period(query, start, end)):
-        for child in children:
-            if row.path.startswith(child.path):
-                _add(totals[child.id], row)
-                break
-    return [{"org": unit_json(child), **figures_from(totals[child.id])} for child in children]
+    """Each direct child unit of org (code order) with its figures."""
+    return unit_quality(org, start, end, people=False)[1]
 
 
 def people_quality(org: OrgUnit, start: dt.date, end: dt.date) -> list[dict]:
     """Each worker with events filed under org's subtree in [start, end], most returned first."""
-    query = _in_org(sa.select(FieldEvent.user_id, *_aggregates(), *_reason_aggregates()), org) \
-        .group_by(FieldEvent.user_id)
-    rows = db.session.execute(_period(query, start, end)).all()
-    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([r.user_id for r in rows])))}
-    people = []
-    for row in rows:
-        user = users[row.user_id]
-        people.append({"username": user.username, "name": user.name, **figures_from(row)})
-    people.sort(key=lambda p: (-(p["return_rate"] or 0), p["username"]))
-    return people
+    return unit_quality(org, start, end)[2]
 
 
 def unit_json(org: OrgUnit) -> dict:

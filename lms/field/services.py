@@ -127,7 +127,8 @@ class _Batch:
                             "return_reason": row.return_reason, "satisfaction": row.satisfaction,
                             "import_id": self.import_id, "created_at": now})
         if inserts:
-            db.session.execute(sa.insert(FieldEvent), inserts)
+            # Core executemany on the table: the ORM's bulk insert would split the batch wherever a None moves.
+            db.session.execute(sa.insert(FieldEvent.__table__), inserts)
             self.report.added += len(inserts)
 
 

@@ -70,10 +70,9 @@ def quality_org(user, code: str | None):
 
 def quality_result(org, start: dt.date, end: dt.date) -> dict:
     """The unit's figures, each direct child's, and (townships and below) each person's: API and page share it."""
-    result = {"org": queries.unit_json(org), "from": start.isoformat(), "to": end.isoformat(),
-              **queries.org_quality(org, start, end), "children": queries.children_quality(org, start, end)}
-    result["people"] = queries.people_quality(org, start, end) if org.kind in PEOPLE_KINDS else None
-    return result
+    total, children, people = queries.unit_quality(org, start, end, people=org.kind in PEOPLE_KINDS)
+    return {"org": queries.unit_json(org), "from": start.isoformat(), "to": end.isoformat(), **total,
+            "children": children, "people": people}
 
 
 # --- charts (the dashboard's SVG bars) --------------------------------------------------------------------------
