@@ -39,6 +39,8 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "audit:view"
     #: import the grid platform's event outcomes (现场上报结果)
     IMPORT_FIELD = "field:import"
+    #: propose and send remediation (补训) for field problems
+    REMEDIATE = "field:remediate"
 
 
 P = Permission
@@ -49,10 +51,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.grid_leader: frozenset({P.LEARN, P.VIEW_TEAM, P.VIEW_PROGRESS, P.RESET_PASSWORD}),
     Role.mentor: frozenset({P.LEARN, P.LOG_MENTORING}),
     Role.trainer: frozenset({P.LEARN, P.VIEW_TEAM, P.VIEW_PROGRESS, P.VIEW_USERS, P.AUTHOR_CONTENT, P.ASSIGN,
-                             P.RUN_TRAININGS, P.REVIEW_DRILLS, P.VIEW_STATS}),
+                             P.RUN_TRAININGS, P.REVIEW_DRILLS, P.VIEW_STATS, P.REMEDIATE}),
     Role.hr: frozenset({P.VIEW_TEAM, P.VIEW_PROGRESS, P.VIEW_USERS, P.RESET_PASSWORD, P.MANAGE_USERS,
                         P.MANAGE_PAIRINGS, P.MANAGE_CERTIFICATES, P.EXPORT, P.VIEW_STATS, P.VIEW_AUDIT,
-                        P.IMPORT_FIELD}),
+                        P.IMPORT_FIELD, P.REMEDIATE}),
     # admin: everything but unmasked personal data, which only `pii` grants.
     Role.admin: frozenset(p for p in Permission if p is not P.VIEW_PII),
     Role.pii: frozenset({P.VIEW_PII}),

@@ -481,3 +481,21 @@ def _training_attendance(e, n):
 def _field_import(e, n):
     counts = _counts(e, n, (("added", "新增"), ("unchanged", "未变"), ("errors", "错误")))
     return f"{n.actor(e)} 导入了现场上报结果“{e.d.get('file') or e.target or '事件导出'}”" + (f"：{counts}" if counts else "")
+
+
+# --- field: remediation, field points, outcome export (lms.field) ---------------------------------------------
+
+@sentence("field.remediation", "发送补训任务", group="现场上报")
+def _field_remediation(e, n):
+    period = f"{e.d.get('from', '')}至{e.d.get('to', '')}" if e.d.get("from") else ""
+    return (f"{n.actor(e)} 按 {n.org(e.d.get('org') or e.target)} {period}的现场上报结果，向 "
+            f"{n.count(e.d.get('people'))} 人发送了补训任务（共 {n.count(e.d.get('items'))} 项，"
+            f"{e.d.get('due', '')}截止）")
+
+
+@sentence("field.points", "按现场上报结果记积分", group="现场上报")
+def _field_points(e, n):
+    return f"{n.actor(e)} 按现场上报结果记入积分 {n.count(e.d.get('entries'))} 条（涉及 {n.count(e.d.get('people'))} 人）"
+
+
+sentence("export.field_outcomes", "导出培训成效（现场）", group="导出")(_export("的培训成效（现场上报退回率）"))

@@ -23,7 +23,9 @@ REQUIRES_KEYS = (
 #: in it; hours: courses completed and sessions attended in it; mentoring: activities dated in it).
 #: Courses, certificates and points (积分 accumulate) are not windowed.
 COUNTED_FACTS = ("quizzes", "drills_accepted", "training_hours", "mentoring_activities")
-POINT_KEYS = ("lesson_complete", "quiz_pass", "drill_accepted", "training_hour", "mentoring_activity")
+POINT_KEYS = ("lesson_complete", "quiz_pass", "drill_accepted", "training_hour", "mentoring_activity",
+              # field results (lms.field.points): per 办结 event, deducted per 退回 event, per event rated 4–5
+              "field_closed", "field_returned", "field_satisfaction")
 
 # Chinese names used in messages so a trainer recognises the field.
 _FIELD_ZH = {
@@ -40,6 +42,9 @@ _FIELD_ZH = {
     "drill_accepted": "一次模拟上报被采纳的积分",
     "training_hour": "每培训学时的积分",
     "mentoring_activity": "一次已确认老带新活动的积分",
+    "field_closed": "现场上报一件事件办结的积分",
+    "field_returned": "现场上报一件事件被退回扣的积分",
+    "field_satisfaction": "一件事件群众评价满意（4–5 分）的积分",
     "within_months": "计数时间窗（月）",
 }
 
@@ -86,6 +91,10 @@ class PointRules:
     drill_accepted: int = 0
     training_hour: int = 0
     mentoring_activity: int = 0
+    field_closed: int = 0
+    #: deducted: a returned event's entry is minus this
+    field_returned: int = 0
+    field_satisfaction: int = 0
 
     def award(self, kind: str, quantity: float = 1) -> int:
         """Points for ``quantity`` events of ``kind`` (a POINT_KEYS name); fractions round down."""

@@ -160,7 +160,26 @@ def load_content(courses_dir: Path, questions_dir: Path) -> Content:
                     content.certifications_lines = load_yaml(text, shown)[1]
                 except ContentErrors as exc:
                     _reject(content, exc)
+    _field_needs(questions_dir, content)
     return content
+
+
+def _field_needs(questions_dir: Path, content: Content) -> None:
+    """question_bank/field_needs.yaml against the drills and courses just parsed (lms.field.needs)."""
+    from lms.field.needs import FILENAME, consultation_codes, parse_field_needs  # noqa: PLC0415
+
+    path = questions_dir / FILENAME
+    if not path.exists():
+        return
+    shown = _rel(path, questions_dir)
+    text = _read(path, shown, content)
+    if text is None:
+        return
+    try:
+        parse_field_needs(text, shown, known_drills=set(content.drills), known_courses=set(content.courses),
+                          known_consultations=consultation_codes(questions_dir))
+    except ContentErrors as exc:
+        _reject(content, exc)
 
 
 def _taxonomy(questions_dir: Path, content: Content) -> Taxonomy | None:

@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms import codes
@@ -151,6 +151,7 @@ def index():
         rows.append({"code": drill.code, "title": drill.title, "url": url_for("drills.show", code=drill.code),
                      "last": {"verdict": last.verdict.value, "label": VERDICT_LABELS[last.verdict], "score": last.score,
                               "attempt": last.attempt} if last else None})
+    rows.sort(key=current_app.extensions.get("drill_order_key", lambda user: lambda row: 0)(current_user))  # lms.field
     return render_template("drills/index.html", rows=rows)
 
 

@@ -19,6 +19,10 @@ class PointKind(enum.StrEnum):
     consultation_accepted = "consultation_accepted"
     training_hour = "training_hour"
     mentoring_activity = "mentoring_activity"
+    #: field results imported from the grid platform (lms.field.points), one entry per 事件编号
+    field_closed = "field_closed"
+    field_returned = "field_returned"
+    field_satisfaction = "field_satisfaction"
 
 
 KIND_LABELS = {
@@ -28,6 +32,9 @@ KIND_LABELS = {
     PointKind.consultation_accepted: "政策答询回答通过",
     PointKind.training_hour: "培训学时",
     PointKind.mentoring_activity: "老带新活动",
+    PointKind.field_closed: "现场事件办结",
+    PointKind.field_returned: "现场事件被退回",
+    PointKind.field_satisfaction: "群众评价满意",
 }
 
 

@@ -222,7 +222,9 @@ def dashboard_page():
     org, start, end, error, status = _page_request()
     result = stats_figures(org, start, end) if org else None
     headings, rows = dashboard.table(result) if result else ([], [])
+    outcome_tile = _provider(Source("field_outcomes", "lms.field.training_views", "dashboard_tile"))  # lms.field
     return render_template("reports/dashboard.html", org=org, charts=dashboard.charts(result) if result else [],
+                           outcome_tile=outcome_tile(org) if outcome_tile and org else None,
                            due_later=_due_later(org, result, start, end),
                            headings=headings, rows=rows, error=error, choices=_org_choices(current_user),
                            start=start.isoformat(), end=end.isoformat(),

@@ -6,7 +6,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BANKS = ROOT / "question_bank"
-NOT_BANKS = {"taxonomy.yaml"}
+NOT_BANKS = {"taxonomy.yaml", "field_needs.yaml"}  # as lms.quizzes.sync.NOT_BANKS
 # Schemes merged away: 新农保/城居保 into 城乡居民基本养老保险 (2014), 城镇居民医保/新农合 into 城乡居民基本医疗保险 (2016).
 MERGED = ("新农保", "城居保", "新型农村社会养老保险", "城镇居民社会养老保险", "城镇居民基本医疗保险", "新型农村合作医疗", "新农合")
 

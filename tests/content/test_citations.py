@@ -13,7 +13,7 @@ BANKS = ROOT / "question_bank"
 RULES = BANKS / "rules"
 DRILLS = BANKS / "drills"
 # Files in question_bank/ that are not question banks (see API.md).
-NOT_BANKS = {"taxonomy.yaml"}
+NOT_BANKS = {"taxonomy.yaml", "field_needs.yaml"}  # as lms.quizzes.sync.NOT_BANKS
 # Repealed laws that must never be cited as a source (names as people write them).
 REPEALED = {
     "信访条例",
