@@ -319,6 +319,12 @@ def _drill_publish(e, n):
     return f"{n.actor(e)} 发布了演练{n.drill(e.target)}（第 {n.count(e.d.get('version'))} 版）"
 
 
+@sentence("drill.add_synonym", "给演练加同义说法", group="演练")
+def _drill_add_synonym(e, n):
+    return (f"{n.actor(e)} 把“{n.text(e.d.get('words'))}”加为演练{n.drill(e.target)}中关键事实"
+            f"“{n.text(e.d.get('fact'))}”的说法（第 {n.count(e.d.get('version'))} 版）")
+
+
 @sentence("drill.review", "复核演练报告", group="演练")
 def _drill_review(e, n):
     after = e.d.get("after") if isinstance(e.d.get("after"), list) else []

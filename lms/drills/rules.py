@@ -346,6 +346,13 @@ class PartiesNamed(Rule):
 _FACT_FIELDS = ("occurred_at", "location", "parties", "description", "demand", "measures")
 
 
+def missing_facts(report: Mapping[str, str], drill: Drill) -> list:
+    """The drill's facts that no synonym of states in the report's free-text fields (normalised report)."""
+    # Fields are folded one by one and joined by a newline, so no synonym matches across two fields.
+    text = "\n".join(_fold(report.get(f, "")) for f in _FACT_FIELDS)
+    return [f for f in drill.facts if not any(_fold(word) in text for word in f.any if _fold(word))]
+
+
 @register
 class KeyFacts(Rule):
     """Each key fact of the scenario appears (any synonym) in one of the free-text fields."""
@@ -354,9 +361,7 @@ class KeyFacts(Rule):
     field = "description"
 
     def check(self, report, drill):
-        # Fields are folded one by one and joined by a newline, so no synonym matches across two fields.
-        text = "\n".join(_fold(report.get(f, "")) for f in _FACT_FIELDS)
-        missing = [f.name for f in drill.facts if not any(_fold(word) in text for word in f.any if _fold(word))]
+        missing = [f.name for f in missing_facts(report, drill)]
         if not missing:
             return self.ok("关键事实都写到了")
         names = "、".join(f"“{name}”" for name in missing)

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit.services import record
+from lms.contentfile import ContentErrors
 from lms.courses.render import render_markdown
 from lms.db import utcnow
 from lms.drills import content, queries
-from lms.drills.definition import from_definition, to_definition
+from lms.drills.definition import from_definition, to_definition, to_yaml
 from lms.drills.models import (
     Drill, DrillOrigin, DrillReport, DrillReview, DrillVersion, TaxonomyItem, TaxonomyKind, Verdict,
 )
 from lms.drills.rules import MAX_FIELD_CHARS, evaluate
+from lms.drills.synonyms import check_synonym
 from lms.errors import Conflict, Forbidden, ValidationError
 from lms.extensions import db
 from lms.signals import drill_accepted
@@ -224,3 +227,46 @@ def review_report(actor, report: DrillReport, verdict, score, comment, *, client
                     "after": [verdict, score], "comment": comment.strip()[:200]})
     _notify_review(report, before[0], verdict, before[1] != score, comment.strip(), now)
     return review
+
+
+def can_add_synonyms(drill: Drill) -> bool:
+    """One-click synonyms only for drills the browser owns (written there, or a file drill since edited there)."""
+    return drill.origin == DrillOrigin.web or drill.is_detached
+
+
+def add_synonym(actor, drill: Drill, fact_name: str, words, *, report: DrillReport | None = None,
+                client_addr: str = "", now=None) -> Drill:
+    """Add words to a fact's synonyms as a new version of a browser-owned drill (audited); the caller authorizes."""
+    now = now or utcnow()
+    if not can_add_synonyms(drill):
+        raise Conflict("这个演练来自题库文件：请把说法加进文件（复制下面的 YAML），由内容导入更新",
+                       code="drill_from_file")
+    try:
+        words = check_synonym(words)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_synonym") from None
+    data = {**drill.definition, "facts": [dict(f) for f in drill.definition.get("facts") or ()]}
+    fact = next((f for f in data["facts"] if f.get("name") == fact_name), None)
+    if fact is None:
+        raise ValidationError(f"演练中没有“{str(fact_name)[:40]}”这个关键事实（可能已被修改），请刷新后再试",
+                              code="unknown_fact")
+    if any(content_fold(words) == content_fold(w) for w in fact.get("any") or ()):
+        raise ValidationError(f"“{words}”已经是“{fact_name}”的说法了", code="synonym_exists")
+    fact["any"] = [*fact.get("any", []), words]
+    try:
+        parsed = content.parse_drill(to_yaml(data), drill.source_path or "网页表单", queries.get_taxonomy_or_empty())
+    except ContentErrors as exc:
+        raise ValidationError("；".join(e.message for e in exc.errors)[:500], code="invalid_drill") from None
+    drill.version += 1
+    _add_version(drill, parsed, actor, now)
+    db.session.flush()
+    record("drill.add_synonym", actor=actor, target_type="drill", target=drill.code, org=drill.org,
+           client_addr=client_addr, now=now,
+           details={"fact": fact_name, "words": words, "version": drill.version,
+                    "report": report.id if report is not None else None})
+    return drill
+
+
+def content_fold(text: str) -> str:
+    """Matching form of a synonym (full-width to half-width, case and spaces ignored), as the rules match."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).lower().split())

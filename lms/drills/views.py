@@ -26,6 +26,7 @@ from lms.drills.content import (  # noqa: F401  (RULE_LABELS: importers of views
 )
 from lms.drills.compare import accepted_alternatives, compare_reports, model_unlocked
 from lms.drills.definition import from_definition, to_yaml
+from lms.drills.synonyms import propose
 from lms.drills.forms import (
     NUMBER_FIELDS, RESERVED_CODES, definition_from_form, editor_values, form_from_definition,
 )
@@ -199,8 +200,23 @@ def report_detail(report_id):
     return _render_report(report)
 
 
+def synonym_proposals(report: DrillReport) -> dict | None:
+    """For a trainer's accepting override of a report key_facts returned: the worker's words per missed fact."""
+    if report.verdict != Verdict.accepted or not report.reviews or not any(
+            c.get("rule") == "key_facts" and not c.get("passed") for c in report.checks):
+        return None
+    drill = report.drill
+    proposals = propose(report.fields, from_definition(drill.definition, drill.code))
+    if not proposals:
+        return None
+    return {"proposals": proposals, "one_click": services.can_add_synonyms(drill)
+            and can(current_user, Permission.AUTHOR_CONTENT, drill.org),
+            "from_file": not services.can_add_synonyms(drill), "source_path": drill.source_path}
+
+
 def _render_report(report: DrillReport, *, error: str | None = None, values: dict | None = None, status: int = 200):
     version = next((v for v in report.drill.versions if v.version == report.drill_version), None)
+    reviewer = can(current_user, Permission.REVIEW_DRILLS, report.org)
     return render_template(
         "drills/report.html", report=report, feedback=feedback(report), error=error,
         review_values=values or {"verdict": report.verdict.value, "score": report.score, "comment": ""},
@@ -210,7 +226,8 @@ def _render_report(report: DrillReport, *, error: str | None = None, values: dic
                 for n in FORM_FIELDS],
         checks=[{"label": RULE_LABELS.get(c["rule"], c["rule"]), "passed": c["passed"], "message": c["message"]}
                 for c in report.checks],
-        reviewer=can(current_user, Permission.REVIEW_DRILLS, report.org), worker=report.user, org=report.org,
+        reviewer=reviewer, worker=report.user, org=report.org,
+        synonyms=synonym_proposals(report) if reviewer else None,
         drill_url=url_for("drills.show", code=report.drill.code) if report.user_id == current_user.id else None,
     ), status
 
@@ -232,6 +249,24 @@ def review(report_id):
     db.session.commit()
     flash("已保存复核结论，网格员可以看到您的评语。", "success")
     return redirect(url_for("drills.report_detail", report_id=report_id))
+
+
+@bp.post("/drill-reports/<int:report_id>/synonyms")
+@login_required
+def add_synonym(report_id):
+    report = _report_or_404(report_id)
+    authorize(current_user, Permission.REVIEW_DRILLS, report.org)
+    authorize(current_user, Permission.AUTHOR_CONTENT, report.drill.org)
+    try:
+        services.add_synonym(current_user, report.drill, request.form.get("fact", ""), request.form.get("words"),
+                             report=report, client_addr=client_addr())
+    except (ValidationError, Conflict) as exc:
+        db.session.rollback()
+        return _render_report(report, error=exc.message, status=exc.status)
+    db.session.commit()
+    flash(f"已把“{request.form.get('words', '').strip()}”加为“{request.form.get('fact', '')}”的说法"
+          f"（演练第 {report.drill.version} 版），以后的报告这样写就算写到了。", "success")
+    return redirect(url_for("drills.report_detail", report_id=report_id) + "#synonyms")
 
 
 def _scoped_units(perm: Permission) -> list[OrgUnit]:
