@@ -62,7 +62,12 @@ def add_material(training_id):
     training = load_training(training_id)
     if request.files or (request.mimetype or "").startswith("multipart/"):
         upload = request.files.get("file")
-        data = upload.stream.read(paperwork.MAX_MATERIAL_BYTES + 1) if upload else b""
+        data = b""
+        if upload:
+            try:
+                data = upload.stream.read(paperwork.MAX_MATERIAL_BYTES + 1)
+            finally:
+                upload.close()  # a large upload is spooled to a temporary file: let it go now
         material = paperwork.add_file(current_user, training, upload.filename if upload else "", data,
                                       request.form.get("title"))
     else:

@@ -52,7 +52,10 @@ def material_upload(training_id):
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         return render_detail(training, status=422, material_error="请选择要上传的文件", file_form=form)
-    data = upload.stream.read(paperwork.MAX_MATERIAL_BYTES + 1)
+    try:
+        data = upload.stream.read(paperwork.MAX_MATERIAL_BYTES + 1)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
     try:
         material = paperwork.add_file(current_user, training, upload.filename, data, form.title.data)
     except ValidationError as exc:
@@ -260,10 +263,9 @@ def evaluation(training_id):
             db.session.commit()
             flash("感谢您的评价！", "success")
             return redirect(url_for("trainings.detail", training_id=training.id))
-    elif state == "not_attended":
-        status = 403
-    if status == 200 and state != "open":
+    elif state != "open":
         errors.append(paperwork.STATE_MESSAGES[state])
+        status = 403 if state == "not_attended" else 200
     return render_template("trainings/evaluation.html", t=_row(training, utcnow()), form=form, state=state,
                            errors=errors, questions=EVALUATION_QUESTIONS, max_comment=paperwork.MAX_COMMENT), status
 
