@@ -88,25 +88,39 @@ def person_quality(user, start: dt.date, end: dt.date) -> dict:
     return figures_from(total)
 
 
+#: up to this many units in a subtree, its events are read through the (org_id, reported_at) index by their ids
+#: (the planner misjudges a path range joined to the events and scans them all); past it, through the join
+IN_LIST_UNITS = 5000
+
+
 def unit_quality(org: OrgUnit, start: dt.date, end: dt.date, *, people: bool = True
                  ) -> tuple[dict, list[dict], list[dict] | None]:
     """org's figures, each direct child's (code order) and, when asked, each worker's (most returned first):
     all from one grouped scan of the events filed under org's subtree in [start, end]."""
     children = sorted(org.children, key=lambda c: c.code)
-    keys = (OrgUnit.path, FieldEvent.user_id) if people else (OrgUnit.path,)
+    units = db.session.execute(sa.select(OrgUnit.id, OrgUnit.path).where(subtree_clause(OrgUnit.path, org.path))
+                               .limit(IN_LIST_UNITS + 1)).all()
+    if len(units) <= IN_LIST_UNITS:
+        unit_key, where, join_org = FieldEvent.org_id, [FieldEvent.org_id.in_([u.id for u in units])], False
+        path_of = {u.id: u.path for u in units}
+    else:
+        unit_key, where, join_org = OrgUnit.path, [subtree_clause(OrgUnit.path, org.path)], True
+        path_of = None
+    keys = (unit_key, FieldEvent.user_id) if people else (unit_key,)
     total: dict = {}
     per_child: dict[int, dict] = {c.id: {} for c in children}
     per_user: dict[int, dict] = {}
-    last_path, last_child = None, None
-    for row in _grouped(*keys, where=[subtree_clause(OrgUnit.path, org.path)], start=start, end=end, join_org=True):
-        path, *rest = row
+    child_of: dict = {}
+    for row in _grouped(*keys, where=where, start=start, end=end, join_org=join_org):
+        unit, *rest = row
         user_id = rest.pop(0) if people else None
         result, reason, count, rated, satisfaction = rest
         _tally(total, result, reason, count, rated, satisfaction)
-        if path != last_path:
-            last_path, last_child = path, next((c for c in children if path.startswith(c.path)), None)
-        if last_child is not None:
-            _tally(per_child[last_child.id], result, reason, count, rated, satisfaction)
+        if unit not in child_of:
+            path = path_of[unit] if path_of is not None else unit
+            child_of[unit] = next((c for c in children if path.startswith(c.path)), None)
+        if (child := child_of[unit]) is not None:
+            _tally(per_child[child.id], result, reason, count, rated, satisfaction)
         if people:
             _tally(per_user.setdefault(user_id, {}), result, reason, count, rated, satisfaction)
     child_figures = [{"org": unit_json(child), **figures_from(per_child[child.id])} for child in children]
