@@ -23,7 +23,8 @@ REQUIRES_KEYS = (
 #: in it; hours: courses completed and sessions attended in it; mentoring: activities dated in it).
 #: Courses, certificates and points (积分 accumulate) are not windowed.
 COUNTED_FACTS = ("quizzes", "drills_accepted", "training_hours", "mentoring_activities")
-POINT_KEYS = ("lesson_complete", "quiz_pass", "drill_accepted", "training_hour", "mentoring_activity",
+POINT_KEYS = ("lesson_complete", "quiz_pass", "drill_accepted", "consultation_accepted", "training_hour",
+              "mentoring_activity",
               # field results (lms.field.points): per 办结 event, deducted per 退回 event, per event rated 4–5
               "field_closed", "field_returned", "field_satisfaction")
 
@@ -40,6 +41,7 @@ _FIELD_ZH = {
     "lesson_complete": "完成一节课的积分",
     "quiz_pass": "通过一次测验的积分",
     "drill_accepted": "一次模拟上报被采纳的积分",
+    "consultation_accepted": "一道政策答询回答通过的积分",
     "training_hour": "每培训学时的积分",
     "mentoring_activity": "一次已确认老带新活动的积分",
     "field_closed": "现场上报一件事件办结的积分",
@@ -89,6 +91,8 @@ class PointRules:
     lesson_complete: int = 0
     quiz_pass: int = 0
     drill_accepted: int = 0
+    #: a consultation drill (政策答询) answered acceptably, once per consultation and person
+    consultation_accepted: int = 0
     training_hour: int = 0
     mentoring_activity: int = 0
     field_closed: int = 0

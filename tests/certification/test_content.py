@@ -106,7 +106,8 @@ def test_unknown_keys_are_reported_at_their_lines():
         "courses/certifications.yaml:6: requires 中有未知的键“course”（可用的键：courses、quizzes、drills_accepted、"
         "training_hours、mentoring_activities、points、certificates、within_months）",
         "courses/certifications.yaml:8: points 中有未知的键“lesson”（可用的键：lesson_complete、quiz_pass、"
-        "drill_accepted、training_hour、mentoring_activity、field_closed、field_returned、field_satisfaction）",
+        "drill_accepted、consultation_accepted、training_hour、mentoring_activity、field_closed、field_returned、"
+        "field_satisfaction）",
         "courses/certifications.yaml:9: 文件顶层中有未知的键“extra”（可用的键：programs、points）",
     ]
 
@@ -311,5 +312,6 @@ def test_shipped_certifications_parse_and_reference_existing_courses_and_quizzes
         assert (star.requires.mentoring_activities > 0) == (n >= 4)
         assert star.requires.within_months == 12  # 12-month stars renew on the last 12 months only
         previous = star
-    assert config.points == PointRules(lesson_complete=1, quiz_pass=5, drill_accepted=3, training_hour=2,
-                                       mentoring_activity=4, field_closed=1, field_returned=1, field_satisfaction=1)
+    assert config.points == PointRules(lesson_complete=1, quiz_pass=5, drill_accepted=3, consultation_accepted=3,
+                                       training_hour=2, mentoring_activity=4, field_closed=1, field_returned=1,
+                                       field_satisfaction=1)

@@ -12,6 +12,7 @@ from lms.consultations.rules import MAX_ANSWER_CHARS
 from lms.extensions import db
 from lms.inbox.models import Message
 from lms.points.models import PointEntry, PointKind
+from lms.points.services import set_point_rules
 from tests.consultations.factories import MODEL, PENSION, POOR
 from tests.factories import make_user
 
@@ -90,6 +91,7 @@ def test_unknown_consultation_404_and_other_county_branch_cannot_see_it(api, tre
 
 
 def test_model_answer_after_the_second_return_and_after_acceptance_points_once(api, worker, pension):
+    set_point_rules({"consultation_accepted": 3})  # courses/certifications.yaml's points: consultation_accepted
     api.login("w-qs")
     assert api.post(URL, json={"answer": POOR}).get_json()["model_answer"] is None
     second = api.post(URL, json={"answer": POOR}).get_json()
@@ -98,7 +100,7 @@ def test_model_answer_after_the_second_return_and_after_acceptance_points_once(a
     assert accepted["verdict"] == "accepted" and accepted["score"] == 100
     api.post(URL, json={"answer": MODEL})
     entries = db.session.scalars(sa.select(PointEntry).where(PointEntry.kind == PointKind.consultation_accepted)).all()
-    assert len(entries) == 1 and "养老保险交多少年才能领" in entries[0].reason
+    assert len(entries) == 1 and "养老保险交多少年才能领" in entries[0].reason and entries[0].points == 3
     assert _count(Message) == 0  # automatic verdicts stay on the page; the inbox hears only of trainers
 
 
