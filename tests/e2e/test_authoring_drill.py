@@ -7,10 +7,21 @@ import re
 import pytest
 import yaml
 
+from tests.e2e.a11y import AXE
 from tests.e2e.conftest import ROOT, login, shot
 from tests.e2e.test_drill import SELECTS, drills_imported  # noqa: F401  (fixture: taxonomy and drills)
 
 pytestmark = pytest.mark.e2e
+
+
+def main_violations(page) -> list[str]:
+    """axe's serious WCAG 2.1 A/AA findings inside <main> (the editor; the shared header is checked elsewhere)."""
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => await axe.run({include: [['#main']]}, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']}: {n['target']}" for v in result["violations"] if v["impact"] in ("serious", "critical")
+            for n in v["nodes"]]
 
 SOURCE = yaml.safe_load((ROOT / "question_bank" / "drills" / "night-construction-noise.yaml").read_text("utf-8"))
 TITLE = "夜间施工噪声（网页编写）"
@@ -114,5 +125,18 @@ def test_trainer_authors_a_drill_in_the_form_and_a_worker_passes_it(drills_impor
         assert page.locator("[data-score]").inner_text() == "100"
         shot(page, "authoring-drill-03-worker-accepted-1280x800")
         assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_drill_editor_passes_axe(drills_imported, browser):  # noqa: F811
+    # bypass_csp: our CSP forbids injected scripts, which is exactly what axe is.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, drills_imported, "trainer-county")
+        page.goto(drills_imported + "/drills/new")
+        page.locator(".chips").first.wait_for()
+        assert main_violations(page) == []
     finally:
         context.close()

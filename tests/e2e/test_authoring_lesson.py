@@ -8,9 +8,20 @@ import re
 import pytest
 from PIL import Image
 
+from tests.e2e.a11y import AXE
 from tests.e2e.conftest import login, shot
 
 pytestmark = pytest.mark.e2e
+
+
+def main_violations(page) -> list[str]:
+    """axe's serious WCAG 2.1 A/AA findings inside <main> (the editor; the shared header is checked elsewhere)."""
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => await axe.run({include: [['#main']]}, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']}: {n['target']}" for v in result["violations"] if v["impact"] in ("serious", "critical")
+            for n in v["nodes"]]
 
 
 def _png() -> bytes:
@@ -73,5 +84,16 @@ def test_trainer_writes_a_lesson_with_the_toolbar_and_an_uploaded_image(live_ser
         page.wait_for_url(re.compile(rf".*/author/courses/{code}/lessons/tjdbz-1$"))
         assert page.get_by_text("课时已保存（新版本）。").is_visible()
         assert errors == []
+    finally:
+        context.close()
+    # bypass_csp: our CSP forbids injected scripts, which is exactly what axe is.
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, base, "trainer-qs")
+        page.goto(f"{base}/author/courses/{code}/lessons/tjdbz-1")
+        page.get_by_role("toolbar", name="正文格式").wait_for()
+        page.locator("#preview img").wait_for()
+        assert main_violations(page) == []
     finally:
         context.close()
