@@ -1,8 +1,6 @@
 """Writes of the consultation drills: file sync, answers, trainers' reviews. Never commits."""
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from lms.audit.services import record
 from lms.consultations import content, queries
 from lms.consultations.content import from_definition
@@ -11,7 +9,7 @@ from lms.consultations.rules import MAX_ANSWER_CHARS, clean_answer, evaluate
 from lms.courses.render import render_markdown
 from lms.db import utcnow
 # Same idempotency-key rule, comment bound and file hashing as the report drills.
-from lms.drills.services import MAX_COMMENT, _check_client_id, content_hash
+from lms.drills.services import MAX_COMMENT, _check_client_id, add_once, content_hash
 from lms.errors import Forbidden, ValidationError
 from lms.extensions import db
 from lms.signals import consultation_accepted
@@ -63,16 +61,9 @@ def submit_answer(user, item: Consultation, answer, *, client_id=None, now=None)
                              checks=[{"rule": c.rule, "passed": c.passed, "message": c.message}
                                      for c in evaluation.checks],
                              client_id=client_id, attempt=queries.count_attempts(user, item) + 1, created_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:
-        # A concurrent retry with the same client_id won the race: answer with its row.
-        existing = queries.get_answer_by_client_id(user, client_id) if client_id else None
-        if existing is None:
-            raise
-        return existing, False
+    row, created = add_once(row, lambda: queries.get_answer_by_client_id(user, client_id) if client_id else None)
+    if not created:
+        return row, False
     if row.verdict == Verdict.accepted:
         consultation_accepted.send(user, answer=row, now=now)
     return row, True

@@ -16,7 +16,7 @@ from lms.consultations.models import VERDICT_LABELS, Consultation, ConsultationA
 from lms.consultations.rules import MAX_CHARS, MIN_CHARS
 from lms.courses.render import trusted
 # The statistics page reads the same org and date filters as the drill statistics.
-from lms.drills.views import _percent, _scoped_units, _stats_request
+from lms.drills.views import _percent, _stats_request
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
 from lms.web import client_addr, offline_capable

@@ -133,6 +133,21 @@ def _check_client_id(client_id) -> str | None:
     return client_id.strip()
 
 
+def add_once(row, find_existing) -> tuple[object, bool]:
+    """Add and flush a worker's attempt in a savepoint: (row, True). When its unique (user, client_id) key shows
+    that a concurrent retry won the race, (find_existing(), False); any other conflict is raised."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
 def submit_report(user, drill: Drill, data, *, client_id=None, now=None) -> tuple[DrillReport, bool]:
     """Grade a report and keep it; the same client_id again returns the first report (created=False)."""
     now = now or utcnow()
@@ -148,16 +163,9 @@ def submit_report(user, drill: Drill, data, *, client_id=None, now=None) -> tupl
                          fields=fields, verdict=Verdict(evaluation.verdict), score=evaluation.score,
                          checks=[c.to_dict() for c in evaluation.checks], client_id=client_id, attempt=attempt,
                          created_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        # A concurrent retry with the same client_id won the race: answer with its report.
-        existing = queries.get_report_by_client_id(user, client_id) if client_id else None
-        if existing is None:
-            raise
-        return existing, False
+    report, created = add_once(report, lambda: queries.get_report_by_client_id(user, client_id) if client_id else None)
+    if not created:
+        return report, False
     if report.verdict == Verdict.accepted:
         drill_accepted.send(user, report=report, now=now)
     # An automatic verdict stays on the drill page, where the worker already reads it: the inbox carries only
