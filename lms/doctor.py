@@ -92,6 +92,12 @@ def check_secret_key(app, now) -> Finding:
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.is_file():
         return Finding("secret_key", True, title, "会话密钥由 LMS_SECRET_KEY 提供，实例目录中没有密钥文件")
+    try:
+        in_use = key_file.read_text().strip() == str(app.config.get("SECRET_KEY") or "")
+    except (OSError, UnicodeDecodeError):
+        in_use = True  # unreadable to us: judge it by its mode all the same
+    if not in_use:
+        return Finding("secret_key", True, title, f"会话密钥由 LMS_SECRET_KEY 提供（{key_file} 未被使用）")
     mode = stat.S_IMODE(key_file.stat().st_mode)
     if _loose(key_file):
         return Finding("secret_key", False, title,

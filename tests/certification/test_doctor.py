@@ -29,7 +29,7 @@ def healthy(app, tmp_path):
     """A deployment with everything in place: keys 600, a fresh backup, tasks just run."""
     key_file = Path(app.instance_path) / "secret_key"  # as config.finish writes it when LMS_SECRET_KEY is unset
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text("0" * 64)
+    key_file.write_text(app.config["SECRET_KEY"])
     os.chmod(key_file, 0o600)
     credential.KeyRing(app.instance_path).current()
     backup = Path(app.config["BACKUP_DIR"]) / "lms-2026-06-03.sqlite3"
@@ -100,7 +100,9 @@ def test_a_secret_key_readable_by_others_is_missing(healthy):
     os.chmod(key_file, 0o644)
     finding = _by_key(healthy)["secret_key"]
     assert not finding.ok and "644" in finding.message and f"chmod 600 {key_file}" in finding.fix
-    key_file.unlink()  # the key given by LMS_SECRET_KEY instead
+    healthy.config["SECRET_KEY"] = "given-by-LMS_SECRET_KEY"  # the file is then not the key in use
+    assert _by_key(healthy)["secret_key"].ok and "未被使用" in _by_key(healthy)["secret_key"].message
+    key_file.unlink()
     assert _by_key(healthy)["secret_key"].ok
 
 
