@@ -14,21 +14,14 @@ from lms.consultations.content import RULE_NAMES, Consultation
 from lms.consultations.rules import evaluate
 from lms.contentfile import ContentError, ContentErrors, load_yaml
 # One agreement measure and report for both drill kinds.
-from lms.drills.agreement import SPLITS, VERDICTS, Agreement, LabelledReport, Outcome, RuleConfusion
+from lms.drills.agreement import SPLITS, Agreement, LabelledReport, Outcome, check_label
 from lms.drills.agreement import format_agreement  # noqa: F401  (re-exported: works on any Agreement)
 
 
 class ConsultationAgreement(Agreement):
     """Agreement on one split, its confusion over the consultation rules."""
 
-    def confusion(self) -> tuple[RuleConfusion, ...]:
-        rows = []
-        for rule in RULE_NAMES:
-            tp = sum(rule in o.failed and rule in o.case.failing for o in self.outcomes)
-            fp = sum(rule in o.failed and rule not in o.case.failing for o in self.outcomes)
-            fn = sum(rule not in o.failed and rule in o.case.failing for o in self.outcomes)
-            rows.append(RuleConfusion(rule, tp, fp, fn))
-        return tuple(rows)
+    rule_names = RULE_NAMES
 
 
 def parse_corpus_file(text: str, path: str) -> list[LabelledReport]:
@@ -47,18 +40,7 @@ def parse_corpus_file(text: str, path: str) -> list[LabelledReport]:
             bad(f"第{i + 1}个回答必须是映射")
             continue
         ident, split, verdict = item.get("id"), item.get("split"), item.get("verdict")
-        failing, answer = item.get("failing") or [], item.get("answer")
-        if not isinstance(ident, str) or not ident:
-            bad("缺少 id", "id")
-        if split not in SPLITS:
-            bad(f"split 只能是 {' 或 '.join(SPLITS)}", "split")
-        if verdict not in VERDICTS:
-            bad(f"verdict 只能是 {' 或 '.join(VERDICTS)}", "verdict")
-        if not isinstance(failing, list) or any(rule not in RULE_NAMES for rule in failing):
-            bad(f"failing 必须是规则名列表（可用：{'、'.join(RULE_NAMES)}）", "failing")
-            failing = []
-        if (verdict == "accepted") != (not failing):
-            bad("verdict 与 failing 不一致：通过的回答不能有不通过的规则，退回的回答至少列一条", "failing")
+        failing, answer = check_label(item, bad, RULE_NAMES, "回答"), item.get("answer")
         if answer is None:
             answer = ""
         if not isinstance(answer, str):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from typing import ClassVar
 from pathlib import Path
 
 from lms.contentfile import ContentError, ContentErrors, load_yaml
@@ -75,6 +76,8 @@ class Agreement:
 
     split: str
     outcomes: tuple[Outcome, ...]
+    #: the rules the confusion is counted over (the consultation drills' subclass has its own)
+    rule_names: ClassVar[tuple[str, ...]] = RULE_NAMES
 
     @property
     def total(self) -> int:
@@ -102,12 +105,30 @@ class Agreement:
 
     def confusion(self) -> tuple[RuleConfusion, ...]:
         rows = []
-        for rule in RULE_NAMES:
+        for rule in self.rule_names:
             tp = sum(rule in o.failed and rule in o.case.failing for o in self.outcomes)
             fp = sum(rule in o.failed and rule not in o.case.failing for o in self.outcomes)
             fn = sum(rule not in o.failed and rule in o.case.failing for o in self.outcomes)
             rows.append(RuleConfusion(rule, tp, fp, fn))
         return tuple(rows)
+
+
+def check_label(item: dict, bad, rule_names, what: str) -> list[str]:
+    """Check one labelled item's id, split, verdict and failing rules (each problem to ``bad(message, key)``);
+    returns the failing rules (empty when they are not a list of rule_names)."""
+    failing, verdict = item.get("failing") or [], item.get("verdict")
+    if not isinstance(item.get("id"), str) or not item.get("id"):
+        bad("缺少 id", "id")
+    if item.get("split") not in SPLITS:
+        bad(f"split 只能是 {' 或 '.join(SPLITS)}", "split")
+    if verdict not in VERDICTS:
+        bad(f"verdict 只能是 {' 或 '.join(VERDICTS)}", "verdict")
+    if not isinstance(failing, list) or any(rule not in rule_names for rule in failing):
+        bad(f"failing 必须是规则名列表（可用：{'、'.join(rule_names)}）", "failing")
+        failing = []
+    if (verdict == "accepted") != (not failing):
+        bad(f"verdict 与 failing 不一致：通过的{what}不能有不通过的规则，退回的{what}至少列一条", "failing")
+    return failing
 
 
 def parse_corpus_file(text: str, path: str) -> list[LabelledReport]:
@@ -126,18 +147,7 @@ def parse_corpus_file(text: str, path: str) -> list[LabelledReport]:
             bad(f"第{i + 1}份报告必须是映射")
             continue
         ident, split, verdict = item.get("id"), item.get("split"), item.get("verdict")
-        failing, report = item.get("failing") or [], item.get("report")
-        if not isinstance(ident, str) or not ident:
-            bad("缺少 id", "id")
-        if split not in SPLITS:
-            bad(f"split 只能是 {' 或 '.join(SPLITS)}", "split")
-        if verdict not in VERDICTS:
-            bad(f"verdict 只能是 {' 或 '.join(VERDICTS)}", "verdict")
-        if not isinstance(failing, list) or any(rule not in RULE_NAMES for rule in failing):
-            bad(f"failing 必须是规则名列表（可用：{'、'.join(RULE_NAMES)}）", "failing")
-            failing = []
-        if (verdict == "accepted") != (not failing):
-            bad("verdict 与 failing 不一致：通过的报告不能有不通过的规则，退回的报告至少列一条", "failing")
+        failing, report = check_label(item, bad, RULE_NAMES, "报告"), item.get("report")
         if not isinstance(report, dict) or any(key not in FORM_FIELDS for key in report):
             bad(f"report 必须是表单字段的映射（可用：{'、'.join(FORM_FIELDS)}）", "report")
             continue
