@@ -126,8 +126,9 @@ def unit_quality(org: OrgUnit, start: dt.date, end: dt.date, *, people: bool = T
     child_figures = [{"org": unit_json(child), **figures_from(per_child[child.id])} for child in children]
     if not people:
         return figures_from(total), child_figures, None
-    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(per_user))))}
-    people_figures = [{"username": users[uid].username, "name": users[uid].name, **figures_from(counters)}
+    users = {uid: (username, name) for uid, username, name in db.session.execute(
+        sa.select(User.id, User.username, User.name).where(User.id.in_(list(per_user))))}
+    people_figures = [{"username": users[uid][0], "name": users[uid][1], **figures_from(counters)}
                       for uid, counters in per_user.items()]
     people_figures.sort(key=lambda p: (-(p["return_rate"] or 0), p["username"]))
     return figures_from(total), child_figures, people_figures
