@@ -8,9 +8,9 @@ from lms.consultations.models import Consultation, ConsultationAnswer, Consultat
 from lms.consultations.rules import MAX_ANSWER_CHARS, clean_answer, evaluate
 from lms.courses.render import render_markdown
 from lms.db import utcnow
-# Same idempotency-key rule, comment bound and file hashing as the report drills.
-from lms.drills.services import MAX_COMMENT, _check_client_id, add_once, content_hash
-from lms.errors import Forbidden, ValidationError
+# Same idempotency-key rule, review checks, insert race handling and file hashing as the report drills.
+from lms.drills.services import _check_client_id, add_once, check_review, content_hash
+from lms.errors import Forbidden
 from lms.extensions import db
 from lms.signals import consultation_accepted
 
@@ -82,15 +82,7 @@ def review_answer(actor, row: ConsultationAnswer, verdict, score, comment, *, cl
     now = now or utcnow()
     if getattr(actor, "id", None) == row.user_id:
         raise Forbidden("不能复核自己的回答", code="self_review")
-    if verdict not in (Verdict.accepted.value, Verdict.returned.value):
-        raise ValidationError("结论（verdict）只能是 accepted（通过）或 returned（退回）", code="invalid_verdict")
-    if isinstance(score, str) and score.strip().isdigit():
-        score = int(score.strip())
-    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
-        raise ValidationError("分数（score）必须是 0 到 100 之间的整数", code="invalid_score")
-    comment = "" if comment is None else comment
-    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
-        raise ValidationError(f"评语（comment）必须是不超过 {MAX_COMMENT} 字的文字", code="invalid_comment")
+    score, comment = check_review(verdict, score, comment)
     comment = comment.strip()
     before = (row.verdict.value, row.score)
     review = ConsultationReview(answer_row=row, reviewer_id=getattr(actor, "id", None), verdict=Verdict(verdict),

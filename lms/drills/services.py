@@ -207,12 +207,8 @@ def _notify_review(report: DrillReport, before: str, verdict: str, score_changed
               body=comment or f"复核结论：通过，{report.score} 分")
 
 
-def review_report(actor, report: DrillReport, verdict, score, comment, *, client_addr: str = "",
-                  now=None) -> DrillReview:
-    """A trainer overrides verdict and score with a comment; audited; acceptance announced."""
-    now = now or utcnow()
-    if getattr(actor, "id", None) == report.user_id:
-        raise Forbidden("不能复核自己提交的演练报告", code="self_review")
+def check_review(verdict, score, comment) -> tuple[int, str]:
+    """A trainer's verdict, score and comment as typed (form text or JSON): (score, comment) or ValidationError."""
     if verdict not in (Verdict.accepted.value, Verdict.returned.value):
         raise ValidationError("结论（verdict）只能是 accepted（通过）或 returned（退回）", code="invalid_verdict")
     if isinstance(score, str) and score.strip().isdigit():
@@ -223,6 +219,16 @@ def review_report(actor, report: DrillReport, verdict, score, comment, *, client
         comment = ""
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise ValidationError(f"评语（comment）必须是不超过 {MAX_COMMENT} 字的文字", code="invalid_comment")
+    return score, comment
+
+
+def review_report(actor, report: DrillReport, verdict, score, comment, *, client_addr: str = "",
+                  now=None) -> DrillReview:
+    """A trainer overrides verdict and score with a comment; audited; acceptance announced."""
+    now = now or utcnow()
+    if getattr(actor, "id", None) == report.user_id:
+        raise Forbidden("不能复核自己提交的演练报告", code="self_review")
+    score, comment = check_review(verdict, score, comment)
     before = (report.verdict.value, report.score)
     review = DrillReview(report=report, reviewer_id=getattr(actor, "id", None), verdict=Verdict(verdict),
                          score=score, comment=comment.strip(), created_at=now)
