@@ -232,6 +232,36 @@ def test_cron_line_runs_the_periodic_tasks_as_written(deployment):
         assert conn.execute("SELECT COUNT(*) FROM verify_lookups").fetchone()[0] == 0
 
 
+def test_sqlite_backup_cron_line_as_written_satisfies_doctor(deployment, tmp_path):
+    lines = (DEPLOY / "crontab").read_text(encoding="utf-8").splitlines()
+    line = next(x for x in lines if x.startswith("# 30 2 ") and " backup " in x)[2:]  # the SQLite variant
+    fields = line.split(None, 6)
+    assert fields[:5] == ["30", "2", "*", "*", "*"] and fields[5] == "grid-lms"
+    backups, log = tmp_path / "backups", tmp_path / "backup.log"
+    backups.mkdir()
+    stale = backups / "lms-2020-01-01.sqlite3"
+    stale.write_bytes(b"old")
+    os.utime(stale, (time.time() - 40 * 86400,) * 2)
+    env_file = tmp_path / "lms.env"
+    env_file.write_text(deployment["env_file"].read_text(encoding="utf-8")
+                        .replace("LMS_BACKUP_DIR=/var/backups/grid-lms", f"LMS_BACKUP_DIR={backups}"), encoding="utf-8")
+    command = _replace(fields[6], {f"cd {SERVICE_ROOT} ": f"cd {shlex.quote(str(ROOT))} ",
+                                   ENV_FILE: str(env_file), "/var/log/grid-lms/backup.log": str(log),
+                                   ".venv/bin/flask": str(BIN / "flask"), "\\%": "%"})
+    done = subprocess.run(["/bin/sh", "-c", command], env={"PATH": "/usr/bin:/bin", "HOME": "/root"},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr + (log.read_text(encoding="utf-8") if log.exists() else "")
+    made = sorted(p.name for p in backups.iterdir())
+    assert len(made) == 1 and made[0].startswith("lms-20") and made[0].endswith(".sqlite3"), made  # old one pruned
+    with sqlite3.connect(backups / made[0]) as conn:  # a real copy of the env file's database
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'users'").fetchone()[0] == 1
+    env = {**deployment["env"], "LMS_BACKUP_DIR": str(backups)}
+    doctor = subprocess.run([str(BIN / "flask"), "--app", "lms", "doctor", "--json"], env=env, cwd=ROOT,
+                            capture_output=True, text=True)
+    findings = {f["key"]: f for f in json.loads(doctor.stdout)["findings"]}
+    assert findings["backups"]["ok"] is True, findings["backups"]
+
+
 # --- nginx in front of gunicorn ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
