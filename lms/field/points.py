@@ -37,9 +37,9 @@ def awards_for(result: str, satisfaction: int | None) -> list[tuple[PointKind, i
     return out
 
 
-def award_field_points(*, event_ids=None, now=None, actor=None) -> dict:
-    """Award what the field events (all, or ``event_ids``) earn and have not earned yet; returns
-    {"entries": n, "people": n}. Called after an import and by `flask --app lms field points` / `tasks run`.
+def award_field_points(*, event_ids=None, import_id: int | None = None, now=None, actor=None) -> dict:
+    """Award what the field events (all, ``event_ids`` or those of one import run) earn and have not earned yet;
+    returns {"entries": n, "people": n}. Called after an import and by `flask --app lms field points` / `tasks run`.
 
     Events are read in id order by batches and their entries inserted per batch with ON CONFLICT DO NOTHING
     (the ledger's unique key), so a year of a county (200,000 events) is a few hundred statements.
@@ -55,6 +55,8 @@ def award_field_points(*, event_ids=None, now=None, actor=None) -> dict:
             .order_by(FieldEvent.id).limit(_BATCH))
     if event_ids is not None:
         base = base.where(FieldEvent.id.in_(list(event_ids)))
+    if import_id is not None:
+        base = base.where(FieldEvent.import_id == import_id)
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PointEntry.__table__)
     insert = insert.on_conflict_do_nothing(index_elements=["user_id", "kind", "source_type", "source_id"])

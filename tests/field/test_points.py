@@ -67,3 +67,19 @@ def test_the_command_is_idempotent(app, runner, tree):
     second = runner.invoke(args=["field", "points"])
     assert "新记入 0 条，涉及 0 人" in second.output
     assert db.session.scalar(sa.select(sa.func.sum(PointEntry.points))) == 2 * 2 - 3
+
+
+def test_one_import_run_only(app, tree):
+    from lms.field.models import FieldImport
+
+    worker = make_user("w1", "worker", tree["g1"])
+    run = FieldImport(filename="a.csv", source="cli")
+    db.session.add(run)
+    db.session.commit()
+    mine = add_events(worker, [(2, "办结", None)])
+    for event in mine:
+        event.import_id = run.id
+    add_events(worker, [(3, "办结", None)])
+    db.session.commit()
+    assert award_field_points(import_id=run.id) == {"entries": 2, "people": 1}
+    assert award_field_points() == {"entries": 3, "people": 1}
