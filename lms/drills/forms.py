@@ -188,7 +188,10 @@ def reference_time_for_picker(value) -> str:
 def editor_values(form) -> dict:
     """What the editor shows again after a refused POST: every field as sent, rows included."""
     values = form.to_dict() if hasattr(form, "to_dict") else dict(form)
-    values |= {"answer_department": _list(form, "answer_department"), "required": _list(form, "required")}
+    values |= {"answer_department": _list(form, "answer_department"), "required": _list(form, "required"),
+               "answer_event_type": _list(form, "answer_event_type")}
+    if "notify_name" in form:
+        values["notify_rows"] = fact_rows(form, "notify")
     if "fact_name" in form:
         values["fact_rows"] = fact_rows(form, "fact")
     if "trap_name" in form:
@@ -224,7 +227,8 @@ def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
         "traps": parse_fact_rows(fact_rows(form, "trap"), "虚构陷阱", errors) if "trap_name" in form
         else parse_facts(_text(form, "traps"), "虚构陷阱", errors),
         "place_detail": _text(form, "place_detail").strip(),
-        "answer": {"event_type": _text(form, "answer_event_type").strip(),
+        # Several accepted event types where the county's categories overlap: one is stored as text, more as a list.
+        "answer": {"event_type": _event_types(form),
                    "department": [d for d in form.getlist("answer_department") if isinstance(d, str) and d.strip()]
                    if hasattr(form, "getlist") else [],
                    "urgency": _text(form, "answer_urgency").strip()},
@@ -232,7 +236,10 @@ def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
         "weights": weights or None,
         "model_report": {name: _text(form, f"model_{name}") for name in FORM_FIELDS if _text(form, f"model_{name}")},
         "source": _text(form, "source").strip() or None,
+        "must_notify": parse_fact_rows(fact_rows(form, "notify"), "必须打的电话", errors),
     }
+    if not data["must_notify"]:
+        data.pop("must_notify")
     if not data["numbers"]:
         data.pop("numbers")
     if not data["traps"]:
@@ -241,6 +248,11 @@ def definition_from_form(form, *, code: str) -> tuple[dict, list[str]]:
         if data[key] is None:
             data.pop(key)
     return data, errors
+
+
+def _event_types(form) -> str | list[str]:
+    types = list(dict.fromkeys(t.strip() for t in _list(form, "answer_event_type") if t.strip()))
+    return types if len(types) > 1 else (types[0] if types else "")
 
 
 def _number_text(value) -> str:
@@ -269,7 +281,10 @@ def form_from_definition(data: dict) -> dict:
         "trap_rows": [{"name": f["name"], "any": list(f["any"])} for f in data.get("traps") or ()],
         "number_rows": [{"name": n["name"], "value": _number_text(n["value"]), "unit": n["unit"],
                          "near": list(n["near"]), "field": n.get("field") or ""} for n in data.get("numbers") or ()],
-        "place_detail": data.get("place_detail", "building"), "answer_event_type": answer.get("event_type", ""),
+        "notify_rows": [{"name": f["name"], "any": list(f["any"])} for f in data.get("must_notify") or ()],
+        "place_detail": data.get("place_detail", "building"),
+        "answer_event_type": (list(answer["event_type"]) if isinstance(answer.get("event_type"), list)
+                              else [answer["event_type"]] if answer.get("event_type") else []),
         "answer_department": list(answer.get("department") or ()), "answer_urgency": answer.get("urgency", ""),
         "required": list(data.get("required") or FORM_FIELDS), "source": data.get("source") or "",
     }

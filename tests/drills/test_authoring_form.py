@@ -20,7 +20,7 @@ def _rows(noise, **changes) -> MultiDict:
     for key, value in values.items():
         if isinstance(value, str) and key not in ("facts", "numbers", "traps"):
             data[key] = value
-    for key in ("answer_department", "required"):
+    for key in ("answer_department", "required", "answer_event_type"):
         data.setlist(key, values[key])
     for prefix, rows in (("fact", values["fact_rows"]), ("trap", values["trap_rows"])):
         data.setlist(f"{prefix}_name", [r["name"] for r in rows] + ["", ""])
@@ -154,3 +154,37 @@ def test_the_older_one_line_per_fact_fields_still_read():
     data, errors = definition_from_form(MultiDict({"facts": "夜间施工：夜里施工、晚上施工", "reference_time": "2026-09-10T08:30"}),
                                         code="x")
     assert errors == [] and data["facts"] == [{"name": "夜间施工", "any": ["夜里施工", "晚上施工"]}]
+
+
+def test_overlapping_event_types_and_must_notify_rows_round_trip_through_the_editor(api, tree, tmp_path):
+    """A file drill with a type list and must_notify (issue 14) keeps both when opened and saved in the browser."""
+    from lms.extensions import db
+    from tests.drills.factories import copy_bank, run_importers
+
+    run_importers(copy_bank(tmp_path, "mental-disorder-risk"))
+    db.session.commit()
+    drill = queries.get_drill("mental-disorder-risk")
+    values = form_from_definition(drill.definition)
+    assert values["answer_event_type"] == ["治安隐患", "特殊人群帮扶"]
+    assert [r["name"] for r in values["notify_rows"]] == ["拨打110报警", "电话报告镇综治中心"]
+    data = MultiDict({k: v for k, v in values.items() if isinstance(v, str) and k not in ("facts", "numbers", "traps")})
+    for key in ("answer_department", "required", "answer_event_type"):
+        data.setlist(key, values[key])
+    for prefix, rows in (("fact", values["fact_rows"]), ("trap", values["trap_rows"]), ("notify", values["notify_rows"])):
+        data.setlist(f"{prefix}_name", [r["name"] for r in rows] + [""])
+        data.setlist(f"{prefix}_any", ["、".join(r["any"]) for r in rows] + [""])
+    numbers = values["number_rows"]
+    for column in ("name", "value", "unit", "field"):
+        data.setlist(f"number_{column}", [str(n[column]) for n in numbers])
+    data.setlist("number_near", ["、".join(n["near"]) for n in numbers])
+    definition, errors = definition_from_form(data, code=drill.code)
+    assert errors == []
+    assert definition["answer"]["event_type"] == ["治安隐患", "特殊人群帮扶"]
+    assert definition["must_notify"] == drill.definition["must_notify"]
+    one = MultiDict(data)
+    one.setlist("answer_event_type", ["治安隐患"])
+    one.setlist("notify_name", ["拨打110报警", ""])
+    one.setlist("notify_any", ["", ""])  # a half-filled row is refused by its number
+    single, errors = definition_from_form(one, code=drill.code)
+    assert single["answer"]["event_type"] == "治安隐患"
+    assert any("必须打的电话" in e and "第1" in e for e in errors), errors

@@ -116,6 +116,7 @@ def _editor_data(noise, **changes):
     data.update(changes)
     data["answer_department"] = values["answer_department"]
     data["required"] = values["required"]
+    data["answer_event_type"] = values["answer_event_type"]
     return data
 
 

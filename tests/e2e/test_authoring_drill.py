@@ -81,7 +81,7 @@ def test_trainer_authors_a_drill_in_the_form_and_a_worker_passes_it(drills_impor
         traps.locator(".chips-input").fill("、".join(trap["any"]))
         traps.locator(".chips-input").press("Enter")
 
-        page.locator("#e-etype").select_option(SOURCE["answer"]["event_type"])
+        page.locator(f'input[name="answer_event_type"][value="{SOURCE["answer"]["event_type"]}"]').check()
         page.locator("#e-urgency").select_option(SOURCE["answer"]["urgency"])
         for department in SOURCE["answer"]["department"]:
             page.get_by_label(department, exact=True).check()
