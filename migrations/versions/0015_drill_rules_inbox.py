@@ -1,4 +1,9 @@
-"""drills: event-type/demand/measures/notified rules, review read marks, synonym proposals
+"""drills: event-type/demand/measures/notified rules, review read marks, synonym proposals (no schema change)
+
+Issue #14 needed no new column or table: the new rules and ``must_notify`` live in the drills' JSON
+definitions, the inbox already keeps ``messages.read_at`` (its unread badge is a count over
+ix_messages_user_unread that rides on the session's statement), precision is computed from
+drill_reviews, and a synonym added in one click is a new drill version. The slot is left empty.
 
 Revision ID: 0015_drill_rules_inbox
 Revises: 0014_user_preferences
