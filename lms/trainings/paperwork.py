@@ -379,7 +379,8 @@ def trainer_results(viewer, *, start=None, end=None, org: OrgUnit | None = None,
     results = []
     for user_id, username, name, sessions, count, *avgs in rows:
         item = {"trainer": {"username": username, "name": name}, "sessions": int(sessions), "count": int(count),
-                "averages": {key: (round(float(v), 2) if v is not None else None) for key, v in zip(QUESTION_KEYS, avgs)}}
+                "averages": {key: (round(float(v), 2) if v is not None else None)
+                             for key, v in zip(QUESTION_KEYS, avgs)}}
         if trainer is not None:
             where = sa.and_(Training.id.in_(visible), Training.trainer_id == user_id)
             item["comments"] = _summary(where)["comments"]

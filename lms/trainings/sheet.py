@@ -123,11 +123,13 @@ def render_sheet_pdf(data: SheetData) -> bytes:
     fact_rows = [[Paragraph(f"{escape(k)}：{escape(v)}", meta)] for k, v in facts]
     qr_size = 30 * mm
     facts_table = Table(fact_rows, colWidths=[width - qr_size - 8 * mm])
-    facts_table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+    facts_table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                     ("TOPPADDING", (0, 0), (-1, -1), 1),
                                      ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     top = Table([[facts_table, _QrBox(data.checkin_url, qr_size, font)]],
                 colWidths=[width - qr_size - 6 * mm, qr_size + 6 * mm])
-    top.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    top.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 0),
                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
 
     widths = [11 * mm, 24 * mm, 48 * mm, 27 * mm, 24 * mm]
@@ -140,7 +142,8 @@ def render_sheet_pdf(data: SheetData) -> bytes:
     roll = Table(table_rows, colWidths=widths, repeatRows=1, rowHeights=[9 * mm] + [10 * mm] * len(data.rows))
     roll.setStyle(TableStyle([
         # a table's own font for string cells (the empty signature cells): Helvetica otherwise, never embedded
-        ("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.6, _INK), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.6, _INK),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]))
 
     story = [Paragraph(escape(data.heading), heading), Paragraph(escape(data.title), sub), top, Spacer(1, 4 * mm),

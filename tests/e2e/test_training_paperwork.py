@@ -103,6 +103,14 @@ def test_worker_evaluates_a_session_on_a_tablet(live_server, browser, session_id
         assert comment.inner_text() == "案例贴近实际，<b>希望</b>多安排分组演练"  # shown as typed, not as markup
         assert "worker" not in trainer.locator("main").inner_text()
         shot(trainer, "training-evaluation-04-results-1280x800")
+        # the session page of its trainer: materials with the upload and lesson picker, the paperwork buttons
+        trainer.goto(f"{base}/trainings/{session_id}")
+        assert trainer.get_by_role("link", name="调解流程图").is_visible()
+        assert trainer.get_by_role("combobox", name="关联课程章节").is_visible()
+        sheet = trainer.request.get(base + trainer.get_by_role("link", name="打印签到表（PDF）").get_attribute("href"))
+        assert sheet.status == 200 and sheet.headers["content-type"] == "application/pdf"
+        assert sheet.body().startswith(b"%PDF-")
+        shot(trainer, "training-paperwork-05-trainer-1280x800")
         assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
     finally:
         worker_ctx.close()

@@ -118,7 +118,8 @@ def test_the_evaluation_opens_near_the_end_and_closes_after_30_days(people, tree
 
 
 def test_attendance_invites_to_evaluate_in_the_inbox_and_on_the_home_page(api, people, tree):
-    training = make_training(tree["t1"], people["tt"], title="入户走访要点", starts_at=utcnow() - dt.timedelta(hours=2, minutes=40))
+    training = make_training(tree["t1"], people["tt"], title="入户走访要点",
+                             starts_at=utcnow() - dt.timedelta(hours=2, minutes=40))
     api.login("tt01")
     assert api.post(f"/api/v1/trainings/{training.id}/attendance", json={"usernames": ["w001"]}).status_code == 200
     api.post(f"/api/v1/trainings/{training.id}/attendance", json={"usernames": ["w001"]})
