@@ -31,7 +31,9 @@ ATTEMPT_SCHEMA = {"type": "object", "required": ["id", "now", "deadline", "statu
                           "type": "object", "properties": {"answer": {}, "seq": {"type": "integer"}}}}}}
 _RESULT = {"type": "object", "properties": {
     "qid": {"type": "string"}, "correct": {"type": "boolean"}, "your_answer": {}, "correct_answer": {},
-    "explanation": {"type": "string"}, "source": {"type": "string"}}}
+    "explanation": {"type": "string"}, "source": {"type": "string"},
+    "points": {"type": "integer", "description": "该题分值（固定试卷按出卷设定，随机抽题每题 1 分）"},
+    "earned": {"type": "integer", "description": "该题得分"}}}
 SUBMIT_SCHEMA = {"type": "object", "required": ["score", "passed", "results"], "properties": {
     "id": {"type": "integer"}, "status": {"type": "string"}, "score": {"type": "number"},
     "passed": {"type": "boolean"}, "results": {"type": "array", "items": _RESULT}}}

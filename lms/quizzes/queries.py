@@ -417,16 +417,20 @@ def has_passed(user, quiz: Quiz) -> bool:
 
 
 def practice_bank_ids(user) -> list[int]:
-    """Banks the learner may practise from: those the quizzes they may sit draw on (own units' and assigned)."""
-    codes = set()
+    """Banks the learner may practise from: those the quizzes they may sit draw on (own units' and assigned),
+    and the banks of a fixed paper's questions."""
+    codes, qids = set(), set()
     quizzes = quizzes_for(user) + [q for code in assigned_quiz_codes(user) if (q := get_quiz(code))]
     for quiz in quizzes:
         if not quiz.is_retired:
             codes.update(d["bank"] for d in quiz.draws)
-    if not codes:
+            qids.update(entry["qid"] for entry in quiz.fixed_paper or ())
+    if not codes and not qids:
         return []
-    return list(db.session.scalars(sa.select(Bank.id).where(Bank.code.in_(sorted(codes)),
-                                                            Bank.is_retired.is_(False))))
+    owning = sa.select(Question.bank_id).where(Question.qid.in_(sorted(qids))) if qids else sa.select(Bank.id).where(
+        sa.false())
+    return list(db.session.scalars(sa.select(Bank.id).where(
+        sa.or_(Bank.code.in_(sorted(codes)), Bank.id.in_(owning)), Bank.is_retired.is_(False)).order_by(Bank.id)))
 
 
 def practice_topics(bank_ids: list[int]) -> dict[str, int]:

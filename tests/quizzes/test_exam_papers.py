@@ -206,7 +206,7 @@ def test_builder_adds_reorders_sets_marks_and_removes(setup, client):
     page = client.get("/quizzes/exam/paper?q=判断题&difficulty=2")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "总分 <span id=\"paper-total\">10</span> 分" in text
-    assert "编号 t-extra-1<" in text and "编号 t-extra-2<" not in text  # difficulty 2 only
+    assert "编号 <code>t-extra-1<" in text and "编号 <code>t-extra-2<" not in text  # difficulty 2 only
     paper = [("t-single", 5), ("t-judge", 3), ("t-fill", 2)]
     added = client.post("/quizzes/exam/paper", data=_paper_form(token, paper, "add:t-extra-1", s_q="判断题"))
     assert added.status_code == 303 and added.headers["Location"].endswith("/quizzes/exam/paper?q=%E5%88%A4%E6%96%AD%E9%A2%98")
@@ -468,3 +468,14 @@ def test_item_statistics_count_the_option_text_a_worker_chose_and_mark_the_key(s
     _login(client, "tc")
     page = client.get("/quizzes/exam/stats").get_data(as_text=True)
     assert "仅政府：1 人（100%）" in page and "✓ 正确答案" in page
+
+
+def test_topic_practice_offers_the_banks_of_a_fixed_papers_questions(setup):
+    from lms.accounts.queries import get_user
+    from lms.quizzes import queries
+    from lms.quizzes.models import Bank
+    worker = get_user("w1")
+    other = db.session.execute(sa.select(Bank.id).where(Bank.code == "other-bank")).scalar_one()
+    assert other not in queries.practice_bank_ids(worker)
+    make_fixed_quiz("exam-2", paper=(("o-1", 2),))
+    assert other in queries.practice_bank_ids(worker)
