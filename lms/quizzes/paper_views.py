@@ -102,7 +102,7 @@ def _apply(entries: list[dict], op: str) -> list[dict]:
         return entries
     if verb == "save":
         return entries
-    raise papers._bad("无法识别的操作，请刷新页面后重试", "invalid_action")
+    raise papers.bad_input("无法识别的操作，请刷新页面后重试", "invalid_action")
 
 
 @bp.post("/quizzes/<code>/paper")
@@ -186,7 +186,7 @@ def questions_bulk():
     raw = request.form.getlist("qid")[:papers.MAX_SELECTION + 1]
     try:
         if action not in BULK_ACTIONS:
-            raise papers._bad("请选择要做的操作", "invalid_action")
+            raise papers.bad_input("请选择要做的操作", "invalid_action")
         rows = bulk(action, papers.clean_qids(raw), tag=request.form.get("tag"), bank=request.form.get("bank_to"))
         if action.startswith("export_"):
             fmt = action.removeprefix("export_")
@@ -216,7 +216,7 @@ def bulk(action: str, qids: list[str], *, tag=None, bank=None):
     if action == "move":
         target = queries.get_bank((bank or "").strip()[:64]) if bank else None
         if target is None or target.is_retired:
-            raise papers._bad("请选择要移入的题库", "bank_required")
+            raise papers.bad_input("请选择要移入的题库", "bank_required")
         authorize(current_user, Permission.AUTHOR_CONTENT, target)
         return papers.move_questions(current_user, rows, target, now=now)
     if action in ("retire", "restore"):

@@ -64,34 +64,34 @@ def parse_search(args) -> Search:
     def text(key: str, limit: int, label: str) -> str:
         value = args.get(key) or ""
         if not isinstance(value, str):
-            raise _bad(f"{label}必须是文字", code="invalid_search")
+            raise bad_input(f"{label}必须是文字", code="invalid_search")
         value = value.strip()
         if len(value) > limit:
-            raise _bad(f"{label}不能超过 {limit} 个字", code="invalid_search")
+            raise bad_input(f"{label}不能超过 {limit} 个字", code="invalid_search")
         if any(ord(c) < 32 for c in value):
-            raise _bad(f"{label}含有控制字符", code="invalid_search")
+            raise bad_input(f"{label}含有控制字符", code="invalid_search")
         return value
 
     qtype = text("type", 16, "题型")
     if qtype and qtype not in TYPES:
-        raise _bad("题型只能是单选、多选、判断或填空", code="invalid_search")
+        raise bad_input("题型只能是单选、多选、判断或填空", code="invalid_search")
     difficulty = None
     raw = text("difficulty", 8, "难度")
     if raw:
         if not raw.isdigit() or not 1 <= int(raw) <= 5:
-            raise _bad("难度只能是 1–5 的整数", code="invalid_search")
+            raise bad_input("难度只能是 1–5 的整数", code="invalid_search")
         difficulty = int(raw)
     status = text("status", 16, "状态") or "live"
     if status not in STATUSES:
-        raise _bad("状态只能是使用中、已停用或全部", code="invalid_search")
+        raise bad_input("状态只能是使用中、已停用或全部", code="invalid_search")
     raw_page = text("page", 8, "页码") or "1"
     if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-        raise _bad(f"页码必须是 1–{MAX_PAGE} 的整数", code="invalid_search")
+        raise bad_input(f"页码必须是 1–{MAX_PAGE} 的整数", code="invalid_search")
     return Search(text=text("q", MAX_TEXT, "搜索文字"), tag=text("tag", MAX_TAG, "标签"), type=qtype,
                   difficulty=difficulty, bank=text("bank", 64, "题库"), status=status, page=int(raw_page))
 
 
-def _bad(message: str, code: str) -> ValidationError:
+def bad_input(message: str, code: str) -> ValidationError:
     """Bad input of these forms and routes: 400 with a Chinese message naming what is wrong."""
     return ValidationError(message, code=code, status=400)
 
@@ -133,12 +133,12 @@ def search_questions(search: Search, scope_sql=None, *, per_page: int = PER_PAGE
 def clean_qids(raw) -> list[str]:
     """A selection of question ids from a form or JSON: strings, no blanks, at most MAX_SELECTION, order kept."""
     if not isinstance(raw, list) or not all(isinstance(q, str) for q in raw):
-        raise _bad("所选题目必须是题目编号的列表", code="invalid_selection")
+        raise bad_input("所选题目必须是题目编号的列表", code="invalid_selection")
     qids = list(dict.fromkeys(q.strip() for q in raw if q.strip()))
     if not qids:
-        raise _bad("请先勾选题目", code="empty_selection")
+        raise bad_input("请先勾选题目", code="empty_selection")
     if len(qids) > MAX_SELECTION:
-        raise _bad(f"一次最多处理 {MAX_SELECTION} 道题", code="invalid_selection")
+        raise bad_input(f"一次最多处理 {MAX_SELECTION} 道题", code="invalid_selection")
     return qids
 
 
@@ -147,7 +147,7 @@ def selected_rows(qids: list[str]) -> list[Question]:
     rows = {row.qid: row for row in db.session.scalars(sa.select(Question).where(Question.qid.in_(qids)))}
     missing = [q for q in qids if q not in rows]
     if missing:
-        raise _bad(f"题目 {'、'.join(missing[:5])} 不存在", code="unknown_question")
+        raise bad_input(f"题目 {'、'.join(missing[:5])} 不存在", code="unknown_question")
     return [rows[q] for q in qids]
 
 
@@ -170,9 +170,9 @@ def bulk_tag(actor, rows: list[Question], tag, *, remove: bool = False, now: dt.
     now = now or utcnow()
     tag = tag.strip() if isinstance(tag, str) else ""
     if not tag:
-        raise _bad("请填写标签", code="tag_required")
+        raise bad_input("请填写标签", code="tag_required")
     if len(tag) > MAX_TAG or any(c in tag for c in ",，、;；") or any(ord(c) < 32 for c in tag):
-        raise _bad(f"标签不能超过 {MAX_TAG} 个字，也不能含逗号、顿号或分号", code="invalid_tag")
+        raise bad_input(f"标签不能超过 {MAX_TAG} 个字，也不能含逗号、顿号或分号", code="invalid_tag")
     changed = 0
     for row in rows:
         tags = list(row.tags or [])
@@ -196,7 +196,7 @@ def move_questions(actor, rows: list[Question], target: Bank, *, now: dt.datetim
     """Move the selected questions to another bank (draws of the old bank no longer pick them); audited once."""
     now = now or utcnow()
     if target.is_retired:
-        raise _bad(f"题库《{target.title}》已停用", code="bank_retired")
+        raise bad_input(f"题库《{target.title}》已停用", code="bank_retired")
     moved = 0
     sources = sorted({row.bank.code for row in rows if row.bank_id != target.id})
     for row in rows:
@@ -234,7 +234,7 @@ def retire_questions(actor, rows: list[Question], retired: bool, *, now: dt.date
 def export_selection(actor, rows: list[Question], fmt: str, *, now: dt.datetime | None = None) -> bytes:
     """The selected questions as GIFT or Excel (the bank export's formats, so import reads them back); audited."""
     if fmt not in EXPORT_FORMATS:
-        raise _bad("导出格式只能是 GIFT 或 Excel", code="invalid_format")
+        raise bad_input("导出格式只能是 GIFT 或 Excel", code="invalid_format")
     data = export_questions([services.question_value(row) for row in rows], fmt)
     record("quizzes.questions_exported", actor=actor, target_type="question", target=rows[0].qid if rows else "",
            org=rows[0].bank.org if rows else None, details={"format": fmt, **_summary(rows)}, now=now or utcnow())
@@ -266,7 +266,7 @@ def _marks(value, number: int) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MARKS:
-        raise _bad(f"第 {number} 题的分值必须是 1–{MAX_MARKS} 的整数", code="invalid_marks")
+        raise bad_input(f"第 {number} 题的分值必须是 1–{MAX_MARKS} 的整数", code="invalid_marks")
     return value
 
 
@@ -274,32 +274,32 @@ def clean_paper(entries, current: list | None = None) -> list[dict]:
     """The submitted paper ``[{qid, marks}]`` checked: not empty, no question twice, marks 1–100, every
     question existing and (unless already on the paper) not retired. ValidationError (400) otherwise."""
     if not isinstance(entries, list):
-        raise _bad("试卷必须是题目列表 [{qid, marks}]", code="invalid_paper")
+        raise bad_input("试卷必须是题目列表 [{qid, marks}]", code="invalid_paper")
     if not entries:
-        raise _bad("试卷至少要有一道题", code="empty_paper")
+        raise bad_input("试卷至少要有一道题", code="empty_paper")
     if len(entries) > MAX_PAPER_QUESTIONS:
-        raise _bad(f"一份试卷最多 {MAX_PAPER_QUESTIONS} 题", code="invalid_paper")
+        raise bad_input(f"一份试卷最多 {MAX_PAPER_QUESTIONS} 题", code="invalid_paper")
     paper, seen = [], {}
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            raise _bad(f"第 {number} 题必须写成 {{qid, marks}}", code="invalid_paper")
+            raise bad_input(f"第 {number} 题必须写成 {{qid, marks}}", code="invalid_paper")
         qid = entry.get("qid", entry.get("id"))
         if not isinstance(qid, str) or not qid.strip() or len(qid) > 64:
-            raise _bad(f"第 {number} 题缺少题目编号", code="invalid_paper")
+            raise bad_input(f"第 {number} 题缺少题目编号", code="invalid_paper")
         qid = qid.strip()
         if qid in seen:
-            raise _bad(f"题目 {qid} 在试卷中重复（第 {seen[qid]} 题和第 {number} 题）",
+            raise bad_input(f"题目 {qid} 在试卷中重复（第 {seen[qid]} 题和第 {number} 题）",
                                   code="duplicate_question")
         seen[qid] = number
         paper.append({"qid": qid, "marks": _marks(entry.get("marks", 1), number)})
     rows = {row.qid: row for row in db.session.scalars(sa.select(Question).where(Question.qid.in_(list(seen))))}
     missing = [q for q in seen if q not in rows]
     if missing:
-        raise _bad(f"题目 {'、'.join(missing[:5])} 不存在", code="unknown_question")
+        raise bad_input(f"题目 {'、'.join(missing[:5])} 不存在", code="unknown_question")
     already = {entry["qid"] for entry in current or []}
     retired = [q for q in seen if rows[q].is_retired and q not in already]
     if retired:
-        raise _bad(f"题目 {'、'.join(retired[:5])} 已停用，不能加入新试卷", code="question_retired")
+        raise bad_input(f"题目 {'、'.join(retired[:5])} 已停用，不能加入新试卷", code="question_retired")
     return paper
 
 

@@ -105,7 +105,7 @@ def bulk_questions():
     body = json_body()
     action = body.get("action")
     if action not in ("tag", "untag", "move", "retire", "restore"):
-        raise papers._bad("action 只能是 tag、untag、move、retire 或 restore", "invalid_action")
+        raise papers.bad_input("action 只能是 tag、untag、move、retire 或 restore", "invalid_action")
     changed = bulk(action, papers.clean_qids(body.get("qids")), tag=body.get("tag"),
                    bank=body.get("bank") if isinstance(body.get("bank"), str) else None)
     db.session.commit()

@@ -88,7 +88,8 @@ pass_score: 60
 
 def test_quiz_file_with_a_fixed_paper_parses_in_order_with_marks():
     spec = parse_quiz(QUIZ_FILE, "question_bank/quizzes/exam.yaml")
-    assert [(q.id, q.marks, q.line) for q in spec.questions] == [("t-single", 5, 4), ("t-judge", 3, 5), ("t-fill", 1, 7)]
+    assert [(q.id, q.marks, q.line) for q in spec.questions] == [("t-single", 5, 4), ("t-judge", 3, 5),
+                                                                 ("t-fill", 1, 7)]
     assert spec.draws == () and spec.question_count == 3
 
 
@@ -209,7 +210,8 @@ def test_builder_adds_reorders_sets_marks_and_removes(setup, client):
     assert "编号 <code>t-extra-1<" in text and "编号 <code>t-extra-2<" not in text  # difficulty 2 only
     paper = [("t-single", 5), ("t-judge", 3), ("t-fill", 2)]
     added = client.post("/quizzes/exam/paper", data=_paper_form(token, paper, "add:t-extra-1", s_q="判断题"))
-    assert added.status_code == 303 and added.headers["Location"].endswith("/quizzes/exam/paper?q=%E5%88%A4%E6%96%AD%E9%A2%98")
+    assert added.status_code == 303
+    assert added.headers["Location"].endswith("/quizzes/exam/paper?q=%E5%88%A4%E6%96%AD%E9%A2%98")  # search kept
     assert _quiz().fixed_paper[-1] == {"qid": "t-extra-1", "marks": 1}
     paper = [("t-single", 5), ("t-judge", 3), ("t-fill", 2), ("t-extra-1", 4)]
     assert client.post("/quizzes/exam/paper", data=_paper_form(token, paper, "up:4")).status_code == 303
