@@ -95,7 +95,6 @@ def detect_type(data: bytes, filename: str) -> tuple[str, str]:
         extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         if extension in _OLE:
             return _OLE[extension], extension
-        return "application/msword", "doc"
     raise ValidationError(f"不支持该文件类型：只能上传 {ALLOWED_TYPES_TEXT}（按文件内容检查，不看扩展名）",
                           code="unsupported_type")
 
@@ -290,15 +289,15 @@ def submit_evaluation(user, training: Training, ratings: dict, comment=None,
                       now: dt.datetime | None = None) -> TrainingEvaluation:
     """Record user's evaluation: attendees only, once, within the window; every rating 1–5, comment ≤ 500."""
     now = now or utcnow()
-    if not isinstance(ratings, dict):
-        raise ValidationError("ratings 必须是对象，例如 {\"content\": 5, …}", code="invalid_rating")
-    values = {key: parse_rating(ratings.get(key), label) for key, label in EVALUATION_QUESTIONS}
-    text = parse_comment(comment)
     state = evaluation_state(user, training, now)
     if state == "not_attended":
         raise Forbidden(STATE_MESSAGES[state], code="not_attended")
     if state != "open":
         raise Conflict(STATE_MESSAGES[state], code="already_evaluated" if state == "done" else "evaluation_closed")
+    if not isinstance(ratings, dict):
+        raise ValidationError("ratings 必须是对象，例如 {\"content\": 5, …}", code="invalid_rating")
+    values = {key: parse_rating(ratings.get(key), label) for key, label in EVALUATION_QUESTIONS}
+    text = parse_comment(comment)
     evaluation = TrainingEvaluation(training_id=training.id, user_id=user.id, org_id=user.org_id, comment=text,
                                     submitted_at=now, **values)
     try:

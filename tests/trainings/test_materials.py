@@ -66,6 +66,14 @@ def test_trainer_uploads_a_pdf_and_an_attendee_downloads_it(api, people, session
     assert "UTF-8''" in download.headers["Content-Disposition"]
 
 
+def test_old_office_files_take_their_kind_from_the_name(api, people, session):
+    api.login("tt01")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64
+    assert _upload(api, session, ole, "名单.xls").status_code == 302
+    [material] = _materials(session)
+    assert (material.filename, material.content_type) == ("名单.xls", "application/vnd.ms-excel")
+
+
 def test_office_files_are_recognised_by_content_and_offered_as_downloads(api, people, session):
     api.login("tt01")
     assert _upload(api, session, _docx(), "讲义.docx", title="调解讲义").status_code == 302
@@ -81,6 +89,7 @@ def test_office_files_are_recognised_by_content_and_offered_as_downloads(api, pe
     (b"just text, not a pdf", "假的.pdf", 422, "不支持该文件类型"),
     (b"MZ\x90\x00executable", "setup.exe", 422, "不支持该文件类型"),
     (b"PK\x03\x04not really a zip", "坏的.docx", 422, "不支持该文件类型"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "邮件.msg", 422, "不支持该文件类型"),
 ])
 def test_bad_uploads_are_refused_in_chinese_and_save_nothing(api, people, session, data, filename, status, message):
     api.login("tt01")
