@@ -86,6 +86,7 @@ def test_build_a_fixed_paper_of_three_questions_and_preview_it(browser, paper_se
         page.get_by_label("第 1 题分值").fill("30")
         page.get_by_label("第 2 题分值").fill("30")
         page.get_by_label("第 3 题分值").fill("40")
+        assert page.locator("#paper-total").inner_text() == "100"  # follows the typing before any save
         _submit(page, page.get_by_role("button", name="保存分值"))
         assert page.locator("#paper-total").inner_text() == "100"
         _submit(page, page.get_by_role("button", name="第 3 题上移"))
