@@ -86,7 +86,7 @@ class _Batch:
         wanted = {r.username for _, r in rows if r.username not in self.users}
         if wanted:
             found = {name: (uid, oid) for name, uid, oid in db.session.execute(
-                sa.select(User.username, User.id, User.org_id).where(User.username.in_(wanted)))}
+                sa.select(User.username, User.id, User.org_id).where(_among(User.username, wanted)))}
             for name in wanted:
                 self.users[name] = found.get(name)
         numbers = {r.number for _, r in rows}
@@ -94,7 +94,7 @@ class _Batch:
                   for e in db.session.execute(sa.select(
                       FieldEvent.number, FieldEvent.user_id, FieldEvent.reported_at, FieldEvent.event_type,
                       FieldEvent.result, FieldEvent.return_reason, FieldEvent.satisfaction)
-                      .where(FieldEvent.number.in_(numbers)))}
+                      .where(_among(FieldEvent.number, numbers)))}
         stored = {k: _normalise(v) for k, v in stored.items()}
         #: number → (row, content) of rows of this batch about to be inserted
         pending: dict[str, tuple[int, tuple]] = {}
@@ -127,9 +127,39 @@ class _Batch:
                             "return_reason": row.return_reason, "satisfaction": row.satisfaction,
                             "import_id": self.import_id, "created_at": now})
         if inserts:
-            # Core executemany on the table: the ORM's bulk insert would split the batch wherever a None moves.
-            db.session.execute(sa.insert(FieldEvent.__table__), inserts)
+            _insert(inserts)
             self.report.added += len(inserts)
+
+
+def _among(column, values) -> sa.ColumnElement:
+    """column IN values; on PostgreSQL as = ANY(one array parameter): a batch's 2,000 placeholders cost more to
+    send and parse than the lookup itself."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=sa.ARRAY(sa.String(64))))
+    return column.in_(values)
+
+
+_COPY_COLUMNS = ("number", "user_id", "org_id", "reported_at", "event_type", "result", "return_reason",
+                 "satisfaction", "import_id", "created_at")
+
+
+def _insert(rows: list[dict]) -> None:
+    """Insert a batch: COPY on PostgreSQL (a tenth of the server's work of INSERTs), else a Core executemany
+    on the table (the ORM's bulk insert would split the batch wherever a None moves)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(FieldEvent.__table__), rows)
+        return
+    utc = dt.timezone.utc
+    with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(
+            f"COPY field_events ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            # UTCDateTime stores naive UTC: the same conversion its bind processor makes
+            copy.write_row([row["number"], row["user_id"], row["org_id"],
+                            row["reported_at"].astimezone(utc).replace(tzinfo=None), row["event_type"],
+                            row["result"], row["return_reason"], row["satisfaction"], row["import_id"],
+                            row["created_at"].astimezone(utc).replace(tzinfo=None)])
 
 
 def _normalise(content: tuple) -> tuple:
