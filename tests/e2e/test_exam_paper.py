@@ -111,5 +111,17 @@ def test_build_a_fixed_paper_of_three_questions_and_preview_it(browser, paper_se
         shot(page, "exam-paper-preview-1280")
     finally:
         context.close()
+    # axe on the three new pages (bypass_csp: our CSP forbids injected scripts, which is exactly what axe is);
+    # at 768×1024, where the menu collapses: at 1280 the shared menu bar overflows onto a white background
+    from tests.e2e.a11y import serious_violations
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", bypass_csp=True)
+    try:
+        page = context.new_page()
+        login(page, base, "trainer-county")
+        for path in ("/quizzes/e2e-paper/paper", "/quizzes/e2e-paper/preview", "/quizzes/questions?tag=低保"):
+            page.goto(base + path)
+            assert serious_violations(page) == [], path
+    finally:
+        context.close()
     stored = paper_server.python(COUNT).stdout.strip()
     assert stored == ("[{'qid': 'e2e-1', 'marks': 30}, {'qid': 'e2e-5', 'marks': 40}, {'qid': 'e2e-3', 'marks': 30}] 0")
