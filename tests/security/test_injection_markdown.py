@@ -88,7 +88,8 @@ def test_the_drill_editor_keeps_the_form_and_says_why(api, tree, tmp_path):
     values = form_from_definition(queries.get_drill("night-construction-noise").definition)
     data = {k: v for k, v in values.items() if not isinstance(v, list)}
     data.update(code="qs-deep", org="HX01", action="save", scenario="*a " * 2_000 + "b" + " c*" * 2_000,
-                answer_department=values["answer_department"], required=values["required"])
+                answer_department=values["answer_department"], required=values["required"],
+                answer_event_type=values["answer_event_type"])  # a list since the editor's event-type checkboxes
     response = api.client.post("/drills/new", data=data | {"csrf_token": api.csrf})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
