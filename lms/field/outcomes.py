@@ -12,12 +12,14 @@ thousand resamples need no numpy).
 """
 from __future__ import annotations
 
-import bisect
 import collections
 import dataclasses
 import datetime as dt
+import heapq
+import itertools
 import random
 import statistics
+import time
 
 import sqlalchemy as sa
 
@@ -48,19 +50,43 @@ CLAIMS = {
 
 
 class Timeline:
-    """One person's events in date order with running counts, for O(log n) window counts."""
+    """One person's events as running counts per day (index 0 = the day before their first event), so that any
+    window's (events, flagged) is two subtractions: the matching reads every candidate's windows for every
+    treated person."""
+
+    __slots__ = ("base", "events", "flagged")
 
     def __init__(self, rows):
-        rows = sorted(rows)
-        self.days = [d for d, _ in rows]
-        self.flagged = [0]
-        for _, flag in rows:
-            self.flagged.append(self.flagged[-1] + (1 if flag else 0))
+        rows = [(d if isinstance(d, int) else d.toordinal(), 1 if f else 0) for d, f in rows]
+        self.base = min((d for d, _ in rows), default=0)
+        span = max((d for d, _ in rows), default=self.base) - self.base + 1
+        events, flagged = [0] * (span + 1), [0] * (span + 1)
+        for day, flag in rows:
+            events[day - self.base + 1] += 1
+            flagged[day - self.base + 1] += flag
+        self.events = list(itertools.accumulate(events))
+        self.flagged = list(itertools.accumulate(flagged))
+
+    def index(self, day: int) -> int:
+        """Position of the running counts before ``day`` (an ordinal), clamped to the timeline."""
+        return min(max(day - self.base, 0), len(self.events) - 1)
+
+    def aligned(self, origin: int, length: int) -> tuple[list[int], list[int]]:
+        """The running counts before each day origin + x, x = 0…length (ordinals): no clamping needed."""
+        out = []
+        for counts in (self.events, self.flagged):
+            last = len(counts) - 1
+            offset = origin - self.base
+            part = [0] * min(max(-offset, 0), length + 1) + counts[max(offset, 0):max(offset, 0) + length + 1]
+            if len(part) > length + 1:
+                part = part[:length + 1]
+            out.append(part + [counts[last]] * (length + 1 - len(part)))
+        return out[0], out[1]
 
     def window(self, low: dt.date, high: dt.date) -> tuple[int, int]:
         """(events, flagged) with low <= day < high."""
-        i, j = bisect.bisect_left(self.days, low), bisect.bisect_left(self.days, high)
-        return j - i, self.flagged[j] - self.flagged[i]
+        i, j = self.index(low.toordinal()), self.index(high.toordinal())
+        return self.events[j] - self.events[i], self.flagged[j] - self.flagged[i]
 
 
 @dataclasses.dataclass
@@ -118,36 +144,43 @@ def estimate(starts: dict[int, dt.date], timelines: dict[int, Timeline], levels:
     """
     all_starts = starts if all_starts is None else all_starts
     width = dt.timedelta(days=window_days)
-    by_level: dict[str, list[int]] = collections.defaultdict(list)
-    for uid in sorted(timelines):
-        by_level[levels.get(uid, "")].append(uid)
+    usable = {uid: day for uid, day in starts.items() if uid in timelines and day + width <= today}
     rows: list[PersonRow] = []
-    left_out = 0
+    left_out = len(starts) - len(usable)
     used_controls: set[int] = set()
-    for uid, start in sorted(starts.items()):
-        timeline = timelines.get(uid)
-        if timeline is None or start + width > today:
-            left_out += 1
-            continue
+    if not usable:
+        return Result(window_days, 0, 0, left_out)
+    # Every timeline's running counts over one common day range, so that a window is two list reads.
+    origin = (min(usable.values()) - width).toordinal()
+    length = (max(usable.values()) + width).toordinal() - origin
+    pools: dict[str, list] = collections.defaultdict(list)
+    for uid in sorted(timelines):
+        other_start = all_starts.get(uid)
+        events, flagged = timelines[uid].aligned(origin, length)
+        pools[levels.get(uid, "")].append((uid, other_start.toordinal() if other_start else None, events, flagged))
+    for uid, start in sorted(usable.items()):
+        timeline = timelines[uid]
         before_w, after_w = timeline.window(start - width, start), timeline.window(start, start + width)
         if before_w[0] < min_events or after_w[0] < min_events:
             left_out += 1
             continue
         before, after = _rate(before_w), _rate(after_w)
+        i, j, m = ((start - width).toordinal() - origin, start.toordinal() - origin,
+                   (start + width).toordinal() - origin)
+        end_ordinal = (start + width).toordinal()
         candidates = []
-        for other in by_level[levels.get(uid, "")]:
-            other_start = all_starts.get(other)
-            if other == uid or (other_start is not None and other_start < start + width):
+        for other, other_start, events, flagged in pools[levels.get(uid, "")]:
+            if other == uid or (other_start is not None and other_start < end_ordinal):
                 continue
-            line = timelines[other]
-            ob, oa = line.window(start - width, start), line.window(start, start + width)
-            if ob[0] < min_events or oa[0] < min_events:
+            before_n, after_n = events[j] - events[i], events[m] - events[j]
+            if before_n < min_events or after_n < min_events:
                 continue
-            candidates.append((abs(_rate(ob) - before), other, _rate(ob), _rate(oa)))
+            other_before = (flagged[j] - flagged[i]) / before_n
+            candidates.append((abs(other_before - before), other, other_before, (flagged[m] - flagged[j]) / after_n))
         if not candidates:
             left_out += 1
             continue
-        chosen = sorted(candidates)[:k]
+        chosen = heapq.nsmallest(k, candidates)
         used_controls.update(c[1] for c in chosen)
         rows.append(PersonRow(uid, start, before, after, statistics.fmean(c[2] for c in chosen),
                               statistics.fmean(c[3] for c in chosen), [c[1] for c in chosen]))
@@ -228,39 +261,88 @@ def treatment_starts(key: str, app_course: str = APP_COURSE) -> dict[int, dt.dat
     return starts
 
 
-def load_timelines(org: OrgUnit, low: dt.date, high: dt.date, flag_result: str):
-    """(timelines, levels) of everyone with events under org between low and high (Beijing dates)."""
+_EIGHT_HOURS = dt.timedelta(hours=8)  # Beijing time has no daylight saving: a fixed offset gives the local day
+
+
+def load_events(org: OrgUnit, low: dt.date, high: dt.date):
+    """({user: [(local day ordinal, 结果)]}, {user: org level}) of the events under org between low and high.
+
+    The subtree's unit ids first, then the events through the (org_id, reported_at) index (as the quality pages)."""
+    units = {unit_id: kind for unit_id, kind in db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.kind).where(subtree_clause(OrgUnit.path, org.path)))}
     lo = dt.datetime.combine(low, dt.time.min, SHANGHAI)
     hi = dt.datetime.combine(high, dt.time.min, SHANGHAI)
     rows: dict[int, list] = collections.defaultdict(list)
     levels: dict[int, str] = {}
-    unit = sa.orm.aliased(OrgUnit)
-    query = (sa.select(FieldEvent.user_id, FieldEvent.reported_at, FieldEvent.result, unit.kind)
-             .join(unit, unit.id == FieldEvent.org_id)
-             .where(subtree_clause(unit.path, org.path), FieldEvent.reported_at >= lo, FieldEvent.reported_at < hi))
-    for uid, at, result, kind in db.session.execute(query):
-        rows[uid].append((_local_day(at), result == flag_result))
-        levels[uid] = str(kind)
-    return {uid: Timeline(r) for uid, r in rows.items()}, levels
+    ids = list(units)
+    for chunk in range(0, len(ids), 1000):
+        part = ids[chunk:chunk + 1000]
+        query = (sa.select(FieldEvent.user_id, FieldEvent.reported_at, FieldEvent.result, FieldEvent.org_id)
+                 .where(FieldEvent.org_id.in_(part), FieldEvent.reported_at >= lo, FieldEvent.reported_at < hi))
+        for uid, at, result, unit_id in db.session.execute(query):
+            rows[uid].append(((at.astimezone(dt.timezone.utc).replace(tzinfo=None) + _EIGHT_HOURS).toordinal(),
+                              result))
+            levels[uid] = str(units[unit_id])
+    return rows, levels
+
+
+#: results kept per process: (key) -> (monotonic expiry, results); a county's year takes seconds to analyse
+_CACHE: dict[tuple, tuple[float, list]] = {}
+CACHE_SECONDS = 600
+
+
+def _fingerprint() -> tuple:
+    """What the analyses read, summarised cheaply: any import, remediation, pairing or course completion changes it."""
+    from lms.courses.models import CourseEnrollment  # noqa: PLC0415
+    from lms.field.remediation_models import Remediation  # noqa: PLC0415
+    from lms.mentoring.models import Pairing, PairingMentee  # noqa: PLC0415
+
+    parts = []
+    for column in (FieldEvent.id, Remediation.id, PairingMentee.id, Pairing.id):
+        parts.extend(db.session.execute(sa.select(sa.func.max(column), sa.func.count(column))).one())
+    parts.extend(db.session.execute(sa.select(sa.func.max(CourseEnrollment.completed_at),
+                                              sa.func.count(CourseEnrollment.completed_at))).one())
+    parts.append(db.session.scalar(sa.select(sa.func.max(Pairing.start_on))))
+    return tuple(parts)
 
 
 def analyses(org: OrgUnit, *, window_days: int = WINDOW_DAYS, app_course: str = APP_COURSE, now=None,
              n_boot: int = BOOTSTRAP) -> list[tuple[Analysis, Result]]:
-    """Every analysis for the people whose events lie under org."""
+    """Every analysis for the people whose events lie under org; kept for CACHE_SECONDS while the data's
+    fingerprint is unchanged (the page, the API, the export and the dashboard card share it)."""
     today = (now or utcnow()).astimezone(SHANGHAI).date()
+    key = (str(db.session.get_bind().url), org.id, org.path, window_days, app_course, n_boot, today, _fingerprint())
+    clock = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    found = _analyses(org, window_days=window_days, app_course=app_course, today=today, n_boot=n_boot)
+    for stale in [k for k, (expires, _) in _CACHE.items() if expires <= clock]:
+        _CACHE.pop(stale, None)
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = (clock + CACHE_SECONDS, found)
+    return found
+
+
+def _analyses(org: OrgUnit, *, window_days: int, app_course: str, today: dt.date,
+              n_boot: int) -> list[tuple[Analysis, Result]]:
+    """Every analysis for the people whose events lie under org (events read once for all three)."""
     width = dt.timedelta(days=window_days)
+    starts_by_key = {analysis.key: treatment_starts(analysis.key, app_course) for analysis in ANALYSES}
+    every = [day for starts in starts_by_key.values() for day in starts.values()]
+    events, levels = (load_events(org, min(every) - width, max(every) + width) if every else ({}, {}))
+    timelines_by_result: dict[str, dict[int, Timeline]] = {}
     out = []
-    cache: dict[str, tuple] = {}
     for analysis in ANALYSES:
-        all_starts = treatment_starts(analysis.key, app_course)
+        all_starts = starts_by_key[analysis.key]
         if not all_starts:
             out.append((analysis, Result(window_days, 0, 0, 0)))
             continue
-        low, high = min(all_starts.values()) - width, max(all_starts.values()) + width
-        cache_key = (analysis.result, low, high)
-        if cache_key not in cache:
-            cache[cache_key] = load_timelines(org, low, high, analysis.result)
-        timelines, levels = cache[cache_key]
+        if analysis.result not in timelines_by_result:
+            timelines_by_result[analysis.result] = {
+                uid: Timeline((day, result == analysis.result) for day, result in rows) for uid, rows in events.items()}
+        timelines = timelines_by_result[analysis.result]
         starts = {uid: day for uid, day in all_starts.items() if uid in timelines}
         out.append((analysis, estimate(starts, timelines, levels, all_starts=all_starts, window_days=window_days,
                                        n_boot=n_boot, today=today)))

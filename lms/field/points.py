@@ -23,6 +23,7 @@ SOURCE = "field_event"
 #: satisfaction at or above this earns field_satisfaction
 SATISFIED = 4
 _BATCH = 2000
+FIELD_KINDS = (PointKind.field_closed, PointKind.field_returned, PointKind.field_satisfaction)
 
 
 def awards_for(result: str, satisfaction: int | None) -> list[tuple[PointKind, int, str]]:
@@ -47,8 +48,9 @@ def award_field_points(*, event_ids=None, import_id: int | None = None, now=None
     now = now or utcnow()
     values = {kind: points.point_value(kind) for kind in
               (PointKind.field_closed, PointKind.field_returned, PointKind.field_satisfaction)}
-    counted = sa.exists().where(PointEntry.source_type == SOURCE, PointEntry.source_id == FieldEvent.number,
-                                PointEntry.user_id == FieldEvent.user_id)
+    # the whole ledger key (user, kind, source type, source id): the unique index answers each probe
+    counted = sa.exists().where(PointEntry.user_id == FieldEvent.user_id, PointEntry.kind.in_(FIELD_KINDS),
+                                PointEntry.source_type == SOURCE, PointEntry.source_id == FieldEvent.number)
     base = (sa.select(FieldEvent.id, FieldEvent.number, FieldEvent.user_id, FieldEvent.org_id, FieldEvent.result,
                       FieldEvent.satisfaction)
             .where(~counted, sa.or_(FieldEvent.result.in_(("办结", "退回")), FieldEvent.satisfaction >= SATISFIED))

@@ -41,6 +41,23 @@ def synthetic(*, effect: float, seed: int, treated: int = 60, untreated: int = 2
     return starts, timelines, levels
 
 
+def test_window_counts_match_counting_by_hand():
+    rng = random.Random(11)
+    rows = [(YEAR_START + dt.timedelta(days=rng.randint(0, 60)), rng.random() < 0.3) for _ in range(80)]
+    line = Timeline(rows)
+    origin = YEAR_START.toordinal() - 20
+    events, flagged = line.aligned(origin, 100)
+    for _ in range(300):
+        low = YEAR_START + dt.timedelta(days=rng.randint(-20, 70))
+        high = low + dt.timedelta(days=rng.randint(0, 30))
+        expected = (sum(1 for d, _ in rows if low <= d < high), sum(1 for d, f in rows if low <= d < high and f))
+        assert line.window(low, high) == expected
+        i, j = low.toordinal() - origin, min(high.toordinal() - origin, 100)
+        if high.toordinal() - origin <= 100:
+            assert (events[j] - events[i], flagged[j] - flagged[i]) == expected
+    assert Timeline([]).window(YEAR_START, TODAY) == (0, 0)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_known_effect_lies_inside_the_interval(seed):
     starts, timelines, levels = synthetic(effect=-0.08, seed=seed)
