@@ -335,6 +335,49 @@ def _drill_review(e, n):
     return f"{n.actor(e)} 复核了 {n.user(e.d.get('worker'))} 在演练{n.drill(e.d.get('drill'))}中的报告{result}{comment}"
 
 
+# --- consultation drills (政策答询) ------------------------------------------------------------------------------
+
+@sentence("consultation.review", "复核政策答询回答", group="演练")
+def _consultation_review(e, n):
+    after = e.d.get("after") if isinstance(e.d.get("after"), list) else []
+    verdict = STATUS_WORDS.get(str(after[0]), "") if after else ""
+    score = f"，{after[1]} 分" if len(after) > 1 and after[1] is not None else ""
+    comment = f"，评语：{n.text(e.d.get('comment'))}" if e.d.get("comment") else ""
+    result = f"：改判为{verdict}{score}" if verdict else ""
+    title = f"《{n.text(e.d.get('title'))}》" if e.d.get("title") else n.text(e.d.get("consultation"))
+    return f"{n.actor(e)} 复核了 {n.user(e.d.get('worker'))} 对政策答询{title}的回答{result}{comment}"
+
+
+def _consultation_title(e, n) -> str:
+    return f"《{n.text(e.d.get('title'))}》" if e.d.get("title") else n.text(e.target)
+
+
+@sentence("consultation.create", "新建政策答询", group="演练")
+def _consultation_create(e, n):
+    return f"{n.actor(e)} 新建了政策答询{_consultation_title(e, n)}（草稿）"
+
+
+@sentence("consultation.edit", "修改政策答询", group="演练")
+def _consultation_edit(e, n):
+    return f"{n.actor(e)} 修改了政策答询{_consultation_title(e, n)}（第 {n.count(e.d.get('version'))} 版，未发布）"
+
+
+@sentence("consultation.publish", "发布政策答询", group="演练")
+def _consultation_publish(e, n):
+    return f"{n.actor(e)} 发布了政策答询{_consultation_title(e, n)}（第 {n.count(e.d.get('version'))} 版）"
+
+
+@sentence("consultation.retire", "停用政策答询", group="演练")
+def _consultation_retire(e, n):
+    return f"{n.actor(e)} 停用了政策答询{_consultation_title(e, n)}"
+
+
+@sentence("consultation.add_synonym", "给政策答询加同义讲法", group="演练")
+def _consultation_add_synonym(e, n):
+    return (f"{n.actor(e)} 把“{n.text(e.d.get('words'))}”加为政策答询{_consultation_title(e, n)}中要点"
+            f"“{n.text(e.d.get('point'))}”的讲法（第 {n.count(e.d.get('version'))} 版）")
+
+
 # --- mentoring -----------------------------------------------------------------------------------------------
 
 @sentence("mentoring.pairing_create", "建立结对", group="老带新")
@@ -442,6 +485,7 @@ sentence("export.team_gaps", "导出网格队伍缺口", group="导出")(_export
 sentence("export.trainings", "导出培训统计", group="导出")(_export("的培训统计"))
 sentence("export.pairings", "导出结对成效", group="导出")(_export("结对成效"))
 sentence("export.drill_stats", "导出演练统计", group="导出")(_export("的演练退回率统计"))
+sentence("export.consultation_stats", "导出政策答询统计", group="导出")(_export("的政策答询统计"))
 sentence("export.progress", "导出学习进度", group="导出")(_export("学习进度"))
 label("export.quiz_results", "导出测验成绩", group="导出")
 

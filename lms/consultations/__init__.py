@@ -29,6 +29,9 @@ def init_app(app):
         if has_permission(user, Permission.VIEW_STATS):
             tiles.append({"label": "答询统计", "url": url_for("consultations.stats"),
                           "description": "按题目和检查规则看退回率与改判"})
+        if has_permission(user, Permission.AUTHOR_CONTENT):
+            tiles.append({"label": "编写政策答询", "url": url_for("consultations.manage"),
+                          "description": "在网页上出题：群众的问题、要点、示范回答，先检查范文再发布"})
         return {"title": "政策答询", "tiles": tiles} if tiles else None
 
     register_section(41, section)

@@ -35,7 +35,7 @@ KEYS = ("code", "title", "org", "asker", "question", "points", "wrong", "refer",
 MANDATORY = ("code", "title", "asker", "question", "points", "refer", "model_answer", "sources")
 MAX_CODE = 80
 #: codes whose page address is taken by another page
-RESERVED_CODES = ("review", "stats")
+RESERVED_CODES = ("review", "stats", "new", "manage", "preview")
 MAX_TITLE = 200
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lms.consultations import services
+from lms.consultations.authoring import browser_owned, meta
 from lms.consultations.content import load_consultation
 from lms.consultations.models import Consultation
 from lms.contentfile import ContentError, ContentErrors
@@ -34,11 +35,17 @@ def import_consultations(ctx: SyncContext, report: SyncReport) -> None:
         except ContentErrors as exc:
             report.reject(exc)
             continue
+        existing = db.session.scalar(sa.select(Consultation).where(Consultation.code == parsed.code))
+        if existing is not None and browser_owned(existing.definition):
+            how = "在网页中创建的" if meta(existing.definition)["origin"] == "web" else "已在网页中编辑、与文件脱钩的"
+            report.notes.append(f"政策答询 {parsed.code} 是{how}，{rel} 未导入（网页内容不被文件覆盖）")
+            report.count(KIND, "skipped")
+            continue
         with db.session.begin_nested():
             outcome = services.sync_file_consultation(parsed, org, text, rel[:300], now=ctx.now)
         report.count(KIND, outcome)
     current = db.session.scalars(sa.select(Consultation).where(Consultation.is_retired.is_(False))).all()
     for item in current:
-        if item.code not in seen:
+        if item.code not in seen and not browser_owned(item.definition):
             services.retire_consultation(item, now=ctx.now)
             report.count(KIND, "retired")

@@ -149,3 +149,11 @@ def statistics(org: OrgUnit, start=None, end=None) -> dict:
                      "overturned": overturned[rule],
                      "precision": _rate(failed[rule] - overturned[rule], failed[rule])} for rule in RULE_NAMES],
     }
+
+
+def list_authored(user) -> list[Consultation]:
+    """Every consultation the user may edit (AUTHOR_CONTENT over its unit), drafts and retired ones included."""
+    return list(db.session.scalars(
+        sa.select(Consultation).join(OrgUnit, OrgUnit.id == Consultation.org_id)
+        .where(scope_clause(user, Permission.AUTHOR_CONTENT, OrgUnit.path))
+        .order_by(Consultation.title, Consultation.code)))

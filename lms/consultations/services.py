@@ -10,11 +10,12 @@ from lms.courses.render import render_markdown
 from lms.db import utcnow
 # Same idempotency-key rule, review checks, insert race handling and file hashing as the report drills.
 from lms.drills.services import _check_client_id, add_once, check_review, content_hash
-from lms.errors import Forbidden
+from lms.errors import Conflict, Forbidden, ValidationError
 from lms.extensions import db
 from lms.signals import consultation_accepted
 
-__all__ = ["MAX_ANSWER_CHARS", "sync_file_consultation", "retire_consultation", "submit_answer", "review_answer"]
+__all__ = ["MAX_ANSWER_CHARS", "sync_file_consultation", "retire_consultation", "submit_answer", "review_answer",
+           "save_authored_consultation", "retire_authored", "add_synonym"]
 
 
 def sync_file_consultation(parsed: content.Consultation, org, text: str, source_path: str, *, now=None) -> str:
@@ -102,3 +103,93 @@ def review_answer(actor, row: ConsultationAnswer, verdict, score, comment, *, cl
     _post(row.user, row, now, title=f"培训老师复核了你的政策答询：{row.consultation.title}（第{row.attempt}次）",
           body=comment or f"复核结论：{changed}{label}，{score} 分")
     return review
+
+
+# ------------------------------------------------------------------ browser authoring
+
+def _with_meta(definition: dict, *, origin: str, detached: bool, state: str) -> dict:
+    from lms.consultations.authoring import META
+    return {**definition, META: {"origin": origin, "detached": detached, "state": state}}
+
+
+def save_authored_consultation(actor, item: Consultation | None, parsed: content.Consultation, org, *,
+                               publish: bool, client_addr: str = "", now=None) -> Consultation:
+    """Save a consultation written in the browser (a new version); the caller has checked its model answer.
+
+    A file consultation edited here is detached: the importer no longer overwrites or retires it.
+    """
+    from lms.consultations.authoring import meta
+
+    now = now or utcnow()
+    definition = content.to_definition(parsed)
+    html = str(render_markdown(parsed.question))
+    if item is None:
+        if queries.get_consultation(parsed.code) is not None:
+            raise Conflict(f"代码“{parsed.code}”已被其他政策答询使用，请换一个", code="consultation_code_taken")
+        state = "published" if publish else "draft"
+        item = Consultation(code=parsed.code, title=parsed.title, org=org, question_html=html, content_hash="",
+                            source_path="", version=1, is_retired=not publish, created_at=now, updated_at=now,
+                            definition=_with_meta(definition, origin="web", detached=False, state=state))
+        db.session.add(item)
+        action = "consultation.publish" if publish else "consultation.create"
+    else:
+        before = meta(item.definition)
+        state = "published" if publish else ("draft" if before["state"] == "draft" else before["state"])
+        item.version += 1
+        item.title, item.org, item.question_html, item.updated_at = parsed.title, org, html, now
+        item.definition = _with_meta(definition, origin=before["origin"],
+                                     detached=before["origin"] == "file", state=state)
+        item.is_retired = state != "published"
+        action = "consultation.publish" if publish else "consultation.edit"
+    db.session.flush()
+    record(action, actor=actor, target_type="consultation", target=item.code, org=org, client_addr=client_addr,
+           now=now, details={"title": item.title, "version": item.version, "published": state == "published"})
+    return item
+
+
+def retire_authored(actor, item: Consultation, *, client_addr: str = "", now=None) -> None:
+    """A trainer retires a consultation: no new answers; its answers stay. Publishing again reopens it."""
+    from lms.consultations.authoring import meta
+
+    now = now or utcnow()
+    m = meta(item.definition)
+    item.definition = _with_meta(item.definition, origin=m["origin"], detached=m["origin"] == "file",
+                                 state="retired")
+    item.is_retired, item.updated_at = True, now
+    db.session.flush()
+    record("consultation.retire", actor=actor, target_type="consultation", target=item.code, org=item.org,
+           client_addr=client_addr, now=now, details={"title": item.title, "version": item.version})
+
+
+def add_synonym(actor, item: Consultation, point_name: str, words, *, answer: ConsultationAnswer | None = None,
+                client_addr: str = "", now=None) -> Consultation:
+    """Add words to a point's phrasings as a new version of a browser-owned consultation (audited)."""
+    from lms.consultations.authoring import browser_owned
+    from lms.drills.services import content_fold
+    from lms.drills.synonyms import check_synonym
+
+    now = now or utcnow()
+    if not browser_owned(item.definition):
+        raise Conflict("这个政策答询来自题库文件：请把说法加进文件（复制下面的 YAML），由内容导入更新",
+                       code="consultation_from_file")
+    try:
+        words = check_synonym(words)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_synonym") from None
+    points = [dict(p) for p in item.definition.get("points") or ()]
+    point = next((p for p in points if p.get("name") == point_name), None)
+    if point is None:
+        raise ValidationError(f"政策答询中没有“{str(point_name)[:40]}”这个要点（可能已被修改），请刷新后再试",
+                              code="unknown_point")
+    if any(content_fold(words) == content_fold(w) for w in point.get("any") or ()):
+        raise ValidationError(f"“{words}”已经是“{point_name}”的讲法了", code="synonym_exists")
+    point["any"] = [*point.get("any", []), words]
+    item.definition = {**item.definition, "points": points}
+    item.version += 1
+    item.updated_at = now
+    db.session.flush()
+    record("consultation.add_synonym", actor=actor, target_type="consultation", target=item.code, org=item.org,
+           client_addr=client_addr, now=now,
+           details={"title": item.title, "point": point_name, "words": words, "version": item.version,
+                    "answer": answer.id if answer is not None else None})
+    return item
