@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from lms import codes
 from lms.accounts.models import ROLE_LABELS, Role
 from lms.accounts.permissions import Permission, has_permission, require, scope_clause, scope_orgs
 from lms.courses import queries, services
@@ -167,6 +168,12 @@ def _author_org_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def _suggest(kind: str, title_id: str, **extra) -> dict:
+    """Attributes for a code field whose placeholder shows the code its title will give (editor_codes.js)."""
+    return {"data-code-kind": kind, "data-code-from": title_id, "data-code-url": url_for("courses.author_code_suggestion"),
+            **{f"data-code-{k}": v for k, v in extra.items()}}
+
+
 @bp.get("/author/courses")
 @login_required
 @require(Permission.AUTHOR_CONTENT)
@@ -186,6 +193,7 @@ def author_new():
     form.level.choices = [(lv.value, LEVEL_LABELS[lv]) for lv in services.author_levels(current_user)]
     form.org.choices = _author_org_choices()
     form.quiz_code.choices = [("", "（不设结业测验）")] + queries.quiz_choices(form.quiz_code.data or None)
+    form.code.render_kw = _suggest("course", form.title.id)
     status = 200
     if form.validate_on_submit():
         try:
@@ -246,6 +254,7 @@ def author_lesson(code, slug):
         if lesson is None:
             raise NotFound("找不到该课时")
     form = LessonForm()
+    form.slug.render_kw = _suggest("lesson", form.title.id, course=course.code)
     if request.method == "GET" and lesson is not None:
         version = queries.current_version(lesson)
         form.slug.data, form.title.data, form.minutes.data = lesson.slug, lesson.title, lesson.minutes
@@ -334,6 +343,31 @@ def author_image(code):
     markdown = f"![{alt}]({item.filename})" if item.content_type.startswith("image/") \
         else f"[{alt}]({services.asset_base(course.code)}{item.filename})"
     return jsonify(filename=item.filename, markdown=markdown, url=services.asset_base(course.code) + item.filename)
+
+
+#: kind -> (table, longest code, stem when the title gives none): as each kind's form generates its code
+_CODE_KINDS = {"course": ("courses", 64, "kc"), "quiz": ("quizzes", 64, "cy"), "bank": ("quiz_banks", 64, "tk"),
+               "drill": ("drills", 80, "yl")}
+
+
+@bp.get("/author/code-suggestion")
+@login_required
+@require(Permission.AUTHOR_CONTENT)
+def author_code_suggestion():
+    """The code a blank code field will get for this title (shown as the field's placeholder while typing)."""
+    kind, title = request.args.get("kind", ""), request.args.get("title", "")[:200]
+    if kind == "lesson":
+        course = _authored_course_or_404(request.args.get("course", ""))
+        code = codes.generate(title, lambda s: queries.get_lesson(course, s) is not None, max_len=100, fallback="ks")
+        return jsonify(code=code)
+    if kind not in _CODE_KINDS:
+        return jsonify(error={"code": "bad_request", "message": "kind 只能是 course、lesson、quiz、bank 或 drill"}), 400
+    name, longest, fallback = _CODE_KINDS[kind]
+    table = db.metadata.tables.get(name)
+    def taken(candidate: str) -> bool:
+        return table is not None and db.session.scalar(sa.select(table.c.code).where(table.c.code == candidate)) \
+            is not None
+    return jsonify(code=codes.generate(title, taken, max_len=longest, fallback=fallback))
 
 
 @bp.post("/author/preview")

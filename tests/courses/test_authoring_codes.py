@@ -93,3 +93,25 @@ def test_lesson_file_error_lines_count_the_front_matter():
     errors = []
     parse_lesson("---\ntitle: 课时\nminutes: [3\n---\n正文\n", "courses/c/01-a.md", "01-a.md", errors)
     assert errors and errors[0].line == 3
+
+
+def test_the_code_a_title_will_give_is_suggested_while_typing(api, world):  # noqa: F811
+    api.login("tq")
+    html = page(api, "/author/courses/new")
+    assert 'data-code-kind="course"' in html and 'data-code-from="title"' in html and "js/editor_codes.js" in html
+    suggested = api.get("/author/code-suggestion?kind=course&title=矛盾纠纷调解").get_json()
+    assert suggested == {"code": "mdjftj-1"}
+    form_post(api, "/author/courses/new", {**NEW, "code": "", "title": "矛盾纠纷调解"})
+    assert get_course("mdjftj-1") is not None
+    assert api.get("/author/code-suggestion?kind=course&title=矛盾纠纷调解").get_json() == {"code": "mdjftj-2"}
+    assert api.get("/author/code-suggestion?kind=lesson&course=t1-c&title=入户走访").get_json() == {"code": "rhzf-1"}
+    for kind, code in (("quiz", "xjtk-1"), ("bank", "xjtk-1"), ("drill", "xjtk-1")):
+        assert api.get(f"/author/code-suggestion?kind={kind}&title=县级统考").get_json() == {"code": code}
+    assert api.get("/author/code-suggestion?kind=course&title=").get_json() == {"code": "kc-1"}
+    bad = api.get("/author/code-suggestion?kind=secret&title=x")
+    assert bad.status_code == 400 and "kind 只能是" in bad.get_json()["error"]["message"]
+    assert api.get("/author/code-suggestion?kind=lesson&course=county-c&title=x").status_code == 403
+    assert api.get("/author/code-suggestion?kind=lesson&course=nope&title=x").status_code == 404
+    api.client.delete("/api/v1/session", headers={"X-CSRFToken": api.csrf})
+    api.login("w1")
+    assert api.get("/author/code-suggestion?kind=course&title=x").status_code == 403

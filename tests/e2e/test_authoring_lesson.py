@@ -41,12 +41,27 @@ def test_trainer_writes_a_lesson_with_the_toolbar_and_an_uploaded_image(live_ser
         login(page, base, "trainer-qs")
         page.goto(base + "/author/courses/new")
         page.get_by_label("课程标题").fill("矛盾纠纷调解")
+        # The blank code field shows the code the title will give; nothing has to be typed there.
+        code_field = page.get_by_label("课程编码")
+        # (CSP forbids wait_for_function's eval: poll the attribute instead)
+        for _ in range(50):
+            if (code_field.get_attribute("placeholder") or "").startswith("留空将生成 mdjftj-"):
+                break
+            page.wait_for_timeout(100)
+        assert re.fullmatch(r"留空将生成 mdjftj-\d+", code_field.get_attribute("placeholder") or "")
+        assert code_field.input_value() == ""
         page.get_by_label("学时").fill("1")
         page.get_by_role("button", name="创建课程").click()
         page.wait_for_url(re.compile(r".*/author/courses/mdjftj-\d+$"))
         code = page.url.rsplit("/", 1)[-1]
         page.get_by_role("link", name="新增课时").click()
         page.get_by_label("课时标题").fill("调解的步骤")
+        slug = page.get_by_label("课时短名")
+        for _ in range(50):
+            if slug.get_attribute("placeholder"):
+                break
+            page.wait_for_timeout(100)
+        assert slug.get_attribute("placeholder") == "留空将生成 tjdbz-1"
         page.get_by_label("预计学习分钟数").fill("5")
         editor = page.get_by_label("正文（Markdown）")
         toolbar = page.get_by_role("toolbar", name="正文格式")
