@@ -204,3 +204,20 @@ def test_drills_failed_in_the_field_come_first(app, cast):
     assert [r["code"] for r in ordered] == ["night-construction-noise", "neighbor-water-leak", "road-collapse",
                                             "gas-leak-smell", "street-vending"]
     assert sorted(rows, key=drill_order_key(cast["w3"])) == rows  # no problems: unchanged
+
+
+def test_the_drill_list_page_puts_field_problems_first(client, tree, runner):
+    from lms.config import REPO_ROOT
+
+    result = runner.invoke(args=["content", "import", "--questions", str(REPO_ROOT / "question_bank")])
+    assert "演练：新增" in result.output, result.output
+    seed_needs()
+    worker = make_user("w1", "worker", tree["g1"], name="张小明")
+    _login(client, "w1")
+    before = re.findall(r'href="/drills/([a-z0-9-]+)"', client.get("/drills").get_data(as_text=True))
+    assert "unpaid-wages" in before and "road-collapse" in before
+    add_events(worker, [(5, "办结", None), (4, "退回", "部门错误"), (2, "超时", None)])
+    after = re.findall(r'href="/drills/([a-z0-9-]+)"', client.get("/drills").get_data(as_text=True))
+    # 部门错误 (4) → unpaid-wages, then 超时 (2) → road-collapse; the others keep their order
+    assert after[:2] == ["unpaid-wages", "road-collapse"]
+    assert [c for c in after[2:]] == [c for c in before if c not in ("unpaid-wages", "road-collapse")]
