@@ -113,9 +113,9 @@ def test_the_model_is_hidden_after_one_return_and_shown_beside_the_report_after_
     assert _compare_fields(page) == ["event_type", "occurred_at", "location", "parties", "description", "demand",
                                      "measures", "department", "urgency"]
     assert model["measures"] in page  # the model's own words, unmarked where nothing matches… or marked
-    assert 'data-compare-field="event_type" data-status="same"' in page
-    assert 'data-compare-field="measures" data-status="missing"' in page
-    assert 'data-compare-field="department" data-status="different"' in page
+    assert 'data-compare-field="event_type" data-compare-status="same"' in page
+    assert 'data-compare-field="measures" data-compare-status="missing"' in page
+    assert 'data-compare-field="department" data-compare-status="different"' in page
     assert '<mark class="compare-mark">' in page
     # the first report, opened again, is compared too: the unlock is per worker and drill
     assert "data-model-compare" in api.get(f"{PAGE}?report={first['id']}").get_data(as_text=True)
@@ -128,8 +128,8 @@ def test_an_accepted_report_shows_the_comparison_at_once(api, worker, noise):
     assert (result["verdict"], result["model_unlocked"]) == ("accepted", True)
     page = api.get(PAGE).get_data(as_text=True)  # no ?report=: the latest report
     assert "你在这个演练中已有报告通过" in page
-    assert 'data-compare-field="measures" data-status="different"' in page
-    assert 'data-compare-field="description" data-status="same"' in page
+    assert 'data-compare-field="measures" data-compare-status="different"' in page
+    assert 'data-compare-field="description" data-compare-status="same"' in page
     assert "共 9 栏，1 栏与示范报告写法不同。" in page
 
 

@@ -54,8 +54,8 @@ def test_the_model_report_appears_beside_the_workers_after_the_second_return(dri
         compare = page.locator("[data-model-compare]")
         compare.wait_for()
         assert compare.locator("[data-compare-field]").count() == 9
-        assert compare.locator('[data-compare-field="event_type"]').get_attribute("data-status") == "different"
-        assert compare.locator('[data-compare-field="department"]').get_attribute("data-status") == "same"
+        assert compare.locator('[data-compare-field="event_type"]').get_attribute("data-compare-status") == "different"
+        assert compare.locator('[data-compare-field="department"]').get_attribute("data-compare-status") == "same"
         assert compare.locator("mark.compare-mark").count() > 5
         assert "占道经营" in compare.locator('[data-compare-field="event_type"] .compare-model').inner_text()
         assert "群众诉求太笼统" in compare.locator('[data-compare-field="demand"]').inner_text()

@@ -78,7 +78,7 @@ def test_the_menu_shows_the_unread_count_on_every_page_and_it_falls_as_messages_
     for url in ("/", "/inbox", "/drills"):
         html = client.get(url).get_data(as_text=True)
         assert _badge(html) == "3", url
-        assert "data-nav-badge-toggler>3<" in html  # also on the collapsed menu's button (phones)
+        assert "data-nav-badge-toggler>3<" in html and "展开菜单，3 条未读消息" in html  # the phone menu button
     first = db.session.scalar(sa.select(Message.id).where(Message.user_id == me.id).order_by(Message.id))
     api.post("/api/v1/inbox/read", json={"ids": [first]})
     assert _badge(client.get("/").get_data(as_text=True)) == "2"
