@@ -36,6 +36,7 @@ Judgement calls, kept here so trainers can read them:
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import ClassVar
@@ -43,6 +44,7 @@ from typing import ClassVar
 from lms.consultations.content import RULE_NAMES, Consultation
 # One result shape, one copy measure and one negation vocabulary for both drill kinds.
 from lms.drills.rules import _NEGATION, Evaluation, Result, _as_text, _phrase_before, copy_overlap
+from lms.consultations.wording import content_words, fold_dialect
 from lms.drills.timeparse import cn_to_int
 
 MAX_ANSWER_CHARS = 10_000
@@ -57,6 +59,13 @@ GENERIC_OVERPROMISE = ("保证能批", "保证批", "保证能办", "保证给�
                        "打包票", "肯定能批", "肯定批", "一定能批", "一定给你批", "百分之百能", "我说了算", "我给你批",
                        "我帮你搞定", "保准能", "我保证", "保证让", "保证他", "保证你", "帮你说话", "帮你说情",
                        "帮你打招呼", "帮你打个招呼", "帮你找关系")
+
+#: The same promises in other words (clause form, dialect folded): "我保你"、"保准"、a guessed sum ("少说还剩三四万",
+#: "至少领一千多"), putting in a word ("帮你递个话"), vouching for what others will do ("我让他们…"、"绝对不敢").
+_PROMISE_PATTERNS = tuple(re.compile(p) for p in (
+    r"(?<![社医确担环参投])保你(?!们)", r"保准", r"保证能好", r"我让他们", r"绝对不敢", r"绝对不会让",
+    r"(?:帮你|给你|替你)(?:去)?(?:递|带|说)个话", r"帮你去说", r"少说(?:还剩|也有|能拿|能领)", r"至少(?:能)?(?:领|拿)\d",
+    r"估计能(?:拿|领)\d", r"全部给你免"))
 
 
 class Rule:
@@ -100,15 +109,27 @@ def _numbers(text: str) -> str:
 
 def fold(text: str) -> str:
     """Form for matching: NFKC, lower case, Chinese numerals as digits, no spaces or punctuation."""
-    return _PUNCT.sub("", _numbers(unicodedata.normalize("NFKC", text or "").lower()))
+    return _PUNCT.sub("", _numbers(fold_dialect(unicodedata.normalize("NFKC", text or "").lower())))
 
 
 def fold_clauses(text: str) -> str:
     """Like ``fold`` but keeps clause marks (，。；？！ as ``，``/``。``) for negation and correction windows."""
-    text = _numbers(unicodedata.normalize("NFKC", text or "").lower())
+    text = _numbers(fold_dialect(unicodedata.normalize("NFKC", text or "").lower()))
     text = re.sub(r"[,，、]", "，", text)
     text = re.sub(r"[。.;；!！?？\n]", "。", text)
     return re.sub(r"[\s\u3000\"'“”‘’（）()《》〈〉【】\[\]…—\-~～:：]+", "", text)
+
+
+@functools.lru_cache(maxsize=8192)
+def key_fold(phrase: str) -> str:
+    """``fold`` of a phrase of a consultation's key (kept: the same few hundred phrases are folded for every answer)."""
+    return fold(phrase)
+
+
+@functools.lru_cache(maxsize=8192)
+def key_clauses(phrase: str) -> str:
+    """``fold_clauses`` of a phrase of a consultation's key, kept like ``key_fold``."""
+    return fold_clauses(phrase)
 
 
 _PARTICLES = re.compile(r"[了的地得着过呢啊呀吧嘛哦]")
@@ -120,6 +141,8 @@ def loose(folded: str) -> str:
 
 
 GAP_CHARS = 4
+_loose_key = functools.lru_cache(maxsize=8192)(loose)
+_loose_answer = functools.lru_cache(maxsize=32)(loose)  # one answer is matched against every phrase of its key
 
 
 def _gapped(text: str, word: str) -> bool:
@@ -138,10 +161,11 @@ def _gapped(text: str, word: str) -> bool:
 def says(folded: str, phrase: str, clauses: str | None = None) -> bool:
     """The folded answer contains the phrase, as written, without particles, or (given the answer's
     ``fold_clauses`` form) with a short gap inside one clause."""
-    word = fold(phrase)
+    word = key_fold(phrase)
     if not word:
         return False
-    return (word in folded or (len(loose(word)) >= 2 and loose(word) in loose(folded))
+    bare = _loose_key(word)
+    return (word in folded or (len(bare) >= 2 and bare in _loose_answer(folded))
             or (clauses is not None and _gapped(clauses, word)))
 
 
@@ -171,23 +195,58 @@ def _denied(before: str) -> bool:
     return bool(_NEGATION.search(_NOT_NEGATING.sub("", before)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _gap_pattern(word: str):
+    units = re.findall(r"\d+|.", word)
+    if len(word) < 3 or len(units) < 2:
+        return None
+    parts = []
+    for i, unit in enumerate(units):
+        piece = (r"(?<!\d)" if unit.isdigit() else "") + re.escape(unit) + (r"(?!\d)" if unit.isdigit() else "")
+        if i >= 2 or (i == 1 and len(units[0]) > 1):
+            piece = f"[^，。]{{0,{GAP_CHARS}}}?" + piece
+        parts.append(piece)
+    return re.compile("".join(parts))
+
+
+def _gapped_occurrences(clauses: str, word: str):
+    """(start, end) of word in the clause-form text with up to GAP_CHARS other characters inside it, in one clause:
+    "新农合是还在" says "新农合还在", "以后我们就不来了" says "以后不来了". Numbers stay whole ("20年" is not in
+    "2030年"); only for words of three characters or more whose first two characters stay together."""
+    pattern = _gap_pattern(word)
+    if pattern is None:
+        return
+    negated = _denied(word)
+    for match in pattern.finditer(clauses):
+        # a negation inside the gap turns the claim round ("医保也不用你自己交" does not say "医保自己交"), a
+        # time word sets it in the past ("新农合以前是还在的")
+        found = match.group(0)
+        if len(found) <= len(word) + GAP_CHARS and (negated or not _denied(found)) and not _REPORTED.search(found):
+            yield match.start(), match.end()
+
+
 def _stated(clauses: str, word: str) -> bool:
-    """True when word occurs in the (fold_clauses) text as the speaker's own plain claim."""
+    """True when word occurs in the (fold_clauses) text, as written or with a short gap inside one clause, as the
+    speaker's own plain claim."""
+    found = []
     start = clauses.find(word)
     while start != -1:
+        found.append((start, start + len(word)))
+        start = clauses.find(word, start + 1)
+    found.extend(_gapped_occurrences(clauses, word))
+    for start, end in found:
         before = _phrase_before(clauses, start, 8)
         sentence_start = clauses.rfind("。", 0, start) + 1
         sentence = clauses[sentence_start:start]
-        after = clauses[start + len(word):]
+        after = clauses[end:]
         if not (_denied(before) or _REPORTED.search(sentence) or _CORRECTED.search(after)):
             return True
-        start = clauses.find(word, start + 1)
     return False
 
 
 def _aliases(office: str) -> set[str]:
     """An office's name and its shorter spoken forms (县医保局 -> 医保局)."""
-    name = fold(office)
+    name = key_fold(office)
     out = {name}
     short = re.sub(r"^(?:[\u4e00-\u9fff]{1,4}?[县区市])", "", name)
     short = re.sub(r"^(?:乡镇|镇|乡|街道|村|社区)(?=[\u4e00-\u9fff]{2,})", "", short)
@@ -218,16 +277,54 @@ def _affirmed(clauses: str, word: str) -> bool:
     return False
 
 
+#: share of a point phrase's content words one sentence of the answer must hold to say the point in other words
+OVERLAP = 0.6
+#: and at least this many of them
+OVERLAP_MIN_WORDS = 2
+
+
+def _point_words(point) -> tuple[frozenset[str], ...]:
+    """The content words of the point's name and of each of its phrases (those with at least two)."""
+    return _phrase_words((point.name, *point.any))
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    out = []
+    for phrase in phrases:
+        words = content_words(key_clauses(phrase))
+        if len(words) >= OVERLAP_MIN_WORDS:
+            out.append(frozenset(words))
+    return tuple(out)
+
+
+def _said_in_other_words(sentences: list[set[str]], point) -> bool:
+    """Some sentence holds OVERLAP of the content words of the point's name or of one of its phrases, and every
+    number among them ("满15年" is not said by "满10年")."""
+    for words in _point_words(point):
+        need = max(OVERLAP_MIN_WORDS, OVERLAP * len(words))
+        numbers = {w for w in words if w[0].isdigit()}  # the figures are the point: all of them must be said
+        if any(len(words & sentence) >= need and numbers <= sentence for sentence in sentences):
+            return True
+    return False
+
+
+def _said(point, folded: str, clauses: str, sentences: list[set[str]]) -> bool:
+    if any(says(folded, w, clauses) and _affirmed(clauses, key_clauses(w)) for w in point.any):
+        return True
+    return _said_in_other_words(sentences, point)
+
+
 @register
 class KeyPoints(Rule):
-    """Each point is said (any of its phrases)."""
+    """Each point is said (any of its phrases, or most of the words of its name or of one phrase)."""
 
     name = "key_points"
 
     def check(self, answer, folded, item):
         clauses = fold_clauses(answer)
-        missing = [p for p in item.points
-                   if not any(says(folded, w, clauses) and _affirmed(clauses, fold_clauses(w)) for w in p.any)]
+        sentences = [content_words(s) for s in clauses.split("。") if s]
+        missing = [p for p in item.points if not _said(p, folded, clauses, sentences)]
         if not missing:
             return self.ok("该讲的要点都讲到了")
         parts = "；".join(f"“{p.name}”（例如说到“{p.any[0]}”）" for p in missing[:4])
@@ -245,7 +342,7 @@ class NoWrongClaims(Rule):
         clauses = fold_clauses(answer)
         said = []
         for wrong in item.wrong:
-            word = next((w for w in wrong.any if fold(w) and _stated(clauses, fold_clauses(w))), None)
+            word = next((w for w in wrong.any if key_fold(w) and _stated(clauses, key_clauses(w))), None)
             if word:
                 said.append((wrong.name, word))
         if not said:
@@ -281,7 +378,7 @@ class NoOverpromise(Rule):
         phrases = list(dict.fromkeys(item.overpromise + GENERIC_OVERPROMISE))
         said = []
         for phrase in phrases:
-            word = fold_clauses(phrase)
+            word = key_clauses(phrase)
             if not word:
                 continue
             start = clauses.find(word)
@@ -290,6 +387,11 @@ class NoOverpromise(Rule):
                     said.append(phrase)
                     break
                 start = clauses.find(word, start + 1)
+        for pattern in _PROMISE_PATTERNS:
+            for match in pattern.finditer(clauses):
+                if not _denied(_phrase_before(clauses, match.start(), 6)):
+                    said.append(match.group(0))
+                    break
         if not said:
             return self.ok("没有替部门打包票")
         words = "、".join(f"“{w}”" for w in said[:3])
@@ -304,6 +406,11 @@ _LEGAL_MARKERS = ("本法", "本条例", "本办法", "本规定", "前款", "�
 # Statute register inside one sentence: conditionals "…的，", "的个人", "或者", "依照/按照…规定", "应当"….
 _LEGAL_TOKENS = re.compile(r"的，|的个人|的人员|或者|依照|依法|按照[^，。]{0,12}规定|应当|予以|不得|相应的|累计|之日起|所需|有关部门")
 LEGAL_TOKENS_PER_SENTENCE = 3
+#: the law read out: LEGAL_SENTENCES_MIN statute-register sentences, or one making LEGAL_SHARE of the answer
+#: (characters); a summary in official words with one such sentence among the worker's own ("按照现行规定，…的，…")
+#: is not
+LEGAL_SENTENCES_MIN = 2
+LEGAL_SHARE = 0.5
 
 
 def legal_sentences(text: str) -> list[str]:
@@ -315,12 +422,14 @@ def legal_sentences(text: str) -> list[str]:
 # Reading the law out: a citation followed by a colon and the article's words ("《社会保险法》第十六条规定：…").
 _QUOTED_LAW = re.compile(r"《[^》]{2,40}》\s*第[零〇一二两三四五六七八九十百千\d]+条(?:[、和及]第[零〇一二两三四五六七八九十百千\d]+条)*"
                          r"(?:第[零〇一二两三四五六七八九十\d]+款)?\s*(?:规定|明确|写着|写的|讲)?\s*[:：]")
+# or an answer that opens with the citation and the article's words after a space ("《…条例》第十九条　对被征收…").
+_LEADING_LAW = re.compile(r"\s*《[^》]{2,40}》\s*第[零〇一二两三四五六七八九十百千\d]+条[\s\u3000]+(?=\S)")
 
 
 def legal_markers(text: str) -> list[str]:
     """The statute-only phrases found in text (folded)."""
     clauses = fold_clauses(text)
-    return [m for m in _LEGAL_MARKERS if fold_clauses(m) in clauses]
+    return [m for m in _LEGAL_MARKERS if key_clauses(m) in clauses]
 
 
 @register
@@ -340,10 +449,12 @@ class PlainLanguage(Rule):
         ratio, run = copy_overlap(answer, item.question)
         if ratio >= COPY_RATIO or run >= COPY_RUN_CHARS:
             return self.fail("不要把居民的问题原样说回去：直接回答他问的事，例如先说“能”或“不能”，再说为什么、怎么办")
-        quoted = _QUOTED_LAW.search(unicodedata.normalize("NFKC", answer))
+        quoted = _QUOTED_LAW.search(unicodedata.normalize("NFKC", answer)) or _LEADING_LAW.match(answer)
         markers = legal_markers(answer)
         sentences = legal_sentences(answer)
-        if quoted or len(markers) >= LEGAL_MARKERS_MAX or sentences:
+        legal_share = sum(len(x) for x in sentences) / max(1, len(fold_clauses(answer)))
+        if quoted or len(markers) >= LEGAL_MARKERS_MAX or len(sentences) >= LEGAL_SENTENCES_MIN \
+                or legal_share >= LEGAL_SHARE:
             if quoted:
                 shown = f"“{quoted.group(0).strip()}……”"
             elif sentences:

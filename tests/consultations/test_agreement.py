@@ -13,6 +13,14 @@ The issue's goal of 90 % verdict agreement on the holdout fifth is NOT met (87.5
 are answers the reviewer accepted for wording outside a point's ``any`` list (the corpus README names them);
 adding such wordings to the files is the content's remedy, not the engine's.
 The thresholds below sit at or a little under the recorded figures, so a change that costs agreement fails here.
+
+Generalisation (H14e, tuned on the tune split only, holdout not run): a third tune batch (80 answers, -021…-025,
+written in fresh words by a session that never saw the checker) stood at 56/80 verdict (70.0 %), 39/80 exact.
+The engine now folds dialect and official names, accepts a point said in its own words within one sentence
+(OVERLAP of its content words, numbers included), finds wrong claims with a short gap inside, promises said other
+ways and the law read out after a bare citation. Engine alone (key files unchanged): old 192 tune 192/192 verdict,
+186/192 exact; new 80 72/80 verdict, 61/80 exact. With the wordings of the tune disagreements added to the files:
+tune 272/272 verdict (100 %), 267/272 exact (98.2 %): old 192 192/192 and 187/192, new 80 80/80 and 80/80.
 """
 from __future__ import annotations
 
@@ -28,8 +36,8 @@ from tests.consultations.factories import run_importer
 from tests.factories import make_user
 
 #: what each split must keep (the issue's goal on the holdout fifth is 0.90 verdict agreement: not reached)
-TUNE_VERDICT = 0.95
-TUNE_EXACT = 0.92
+TUNE_VERDICT = 0.99
+TUNE_EXACT = 0.97
 HOLDOUT_VERDICT = 0.85
 HOLDOUT_EXACT = 0.80
 
