@@ -98,6 +98,9 @@ def test_a_new_consultation_is_saved_with_a_generated_code_as_a_draft_then_publi
     ({"source": ["", "社会保险法第十六条"]}, "依据第2行“社会保险法第十六条”不是法规条文的引用"),
     ({"source": [""]}, "至少写一条依据"),
     ({"refer": ""}, "至少写一个可以指引群众去的部门"),
+    ({"refer": "县社保局、" + "局" * 41}, "可以指引去的部门中的“局局局"),
+    ({"point_name": ["最低缴费年限"], "point_any": ["年" * 41]}, "必须讲到的要点第1行的说法"),
+    ({"source": ["《社会保险法》第十六条" + "条" * 200]}, "依据第1行太长"),
     ({"model_answer": POOR}, "示范回答未通过“要点齐全”"),
 ])
 def test_bad_input_is_refused_with_a_chinese_message_and_nothing_saved(api, county_trainer, changes, message):

@@ -94,3 +94,18 @@ def test_trainer_authors_a_consultation_and_a_worker_passes_it(live_server, brow
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_consultation_editor_passes_axe(live_server, browser):
+    from tests.e2e.test_authoring_drill import main_violations
+
+    # bypass_csp: our CSP forbids injected scripts, which is exactly what axe is.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, live_server, "trainer-county")
+        page.goto(live_server + "/consultations/new")
+        page.locator(".chips").first.wait_for()
+        assert main_violations(page) == []
+    finally:
+        context.close()
