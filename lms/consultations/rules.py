@@ -10,27 +10,42 @@ Judgement calls, kept here so trainers can read them:
 
 * Matching folds the text (NFKC, lower case, no spaces or punctuation) and
   writes numbers one way: ``十五年``, ``15年`` and ``１５年`` are the same words.
+  Dialect and official names are written the common way on both sides
+  (``lms.consultations.wording``: ``莫得`` → ``没有``, ``屋头`` → ``家里``,
+  ``社会保险事业中心`` → ``社保中心``, ``缴`` → ``交``…).
   Points and offices also match without particles (``满了一年`` says ``满一年``);
   a point's phrase of three characters or more also matches with up to
   ``GAP_CHARS`` characters inside it in one clause (``政府每个人补`` says ``政府补``).
 * ``key_points``: each point is said when one of its ``any`` phrases occurs and
-  is not denied right after in its clause (``60岁也领不了了`` does not say ``60岁``).
+  is not denied right after in its clause (``60岁也领不了了`` does not say ``60岁``),
+  or when one sentence holds ``OVERLAP`` of the content words (two-character
+  words, numbers whole) of the point's name or of one of its phrases, and every
+  number among them (``年满60，累计交够15年，就可以每个月领`` says
+  ``满60岁、交满15年按月领``; ``交满10年`` does not).
 * ``no_wrong_claims``: a wrong phrase counts only as a plain statement. Denied
   (``不是交满十五年就行``), reported as what others say or what used to be
   (``以前``、``有人说``、``老政策``), or corrected right after (``…就行，这个说法
-  不对``) it is the opposite of the wrong claim.
+  不对``) it is the opposite of the wrong claim. A wrong phrase of three
+  characters or more also counts with up to ``GAP_CHARS`` characters inside it
+  (``新农合是还在交`` says ``新农合还在``), unless the gap holds a negation or a
+  time word (``医保也不用你自己交``, ``新农合以前是还在的``). Matching a claim by
+  shared words alone was measured on the tune split and left out: it took
+  corrections (``新农合已经合并了``) for the claim.
 * ``referral``: one of the ``refer`` offices is named; the name without its
   county or township prefix (``医保局`` for ``县医保局``) counts too.
 * ``no_overpromise``: the consultation's ``overpromise`` phrases and a few
   promises no grid worker can make (``保证能批``、``包在我身上``…), unless denied
-  (``我不能保证能批``).
+  (``我不能保证能批``); also the same promises in other words (``我保你``、
+  ``保准``、a guessed sum ``少说还剩三四万``、``帮你递个话``、``绝对不敢动你``).
 * ``plain_language``: between ``MIN_CHARS`` and ``MAX_CHARS`` characters (spaces
   not counted), not the resident's question said back (half of its 8-character
   runs or a run of ``COPY_RUN_CHARS``), and not read out of the statute book:
   ``LEGAL_MARKERS_MAX`` or more of the phrases only law texts use (本法、前款、
   下列情形之一、依照本条例…), or a sentence of ``LEGAL_RUN_CHARS`` characters or
   more holding ``LEGAL_TOKENS_PER_SENTENCE`` statute turns (``…的，``、``的个人``、
-  ``或者``、``按照…规定``、``应当``…).
+  ``或者``、``按照…规定``、``应当``…) — ``LEGAL_SENTENCES_MIN`` of them, or one
+  making ``LEGAL_SHARE`` of the answer —, or a citation with a colon or opening
+  the answer followed by the article's words.
 * Odd input never raises: anything but text is turned into text or empty, and
   the answer is cut at ``MAX_ANSWER_CHARS``.
 """
@@ -63,8 +78,9 @@ GENERIC_OVERPROMISE = ("保证能批", "保证批", "保证能办", "保证给�
 #: The same promises in other words (clause form, dialect folded): "我保你"、"保准"、a guessed sum ("少说还剩三四万",
 #: "至少领一千多"), putting in a word ("帮你递个话"), vouching for what others will do ("我让他们…"、"绝对不敢").
 _PROMISE_PATTERNS = tuple(re.compile(p) for p in (
-    r"(?<![社医确担环参投])保你(?!们)", r"保准", r"保证能好", r"我让他们", r"绝对不敢", r"绝对不会让",
-    r"(?:帮你|给你|替你)(?:去)?(?:递|带|说)个话", r"帮你去说", r"少说(?:还剩|也有|能拿|能领)", r"至少(?:能)?(?:领|拿)\d",
+    r"(?<![社医确担环参投])保你(?!们)", r"保准", r"保证能好", r"我让他们[^，。]{0,6}(?:每个?月|各给|一定|必须|保证)",
+    r"绝对不敢", r"绝对不会让", r"(?:帮你|给你|替你)(?:去)?(?:递|带|说)个话", r"帮你去说(?:说|一?下|情)",
+    r"少说(?:还剩|也有|能拿|能领)", r"至少(?:能)?(?:领|拿)\d",
     r"估计能(?:拿|领)\d", r"全部给你免"))
 
 
@@ -283,33 +299,39 @@ OVERLAP = 0.6
 OVERLAP_MIN_WORDS = 2
 
 
-def _point_words(point) -> tuple[frozenset[str], ...]:
-    """The content words of the point's name and of each of its phrases (those with at least two)."""
+def _point_words(point) -> tuple[tuple[frozenset[str], bool], ...]:
+    """The content words of the point's name and of each of its phrases (those with at least two), each with
+    whether the phrase itself says one of the _DENIES words."""
     return _phrase_words((point.name, *point.any))
 
 
 @functools.lru_cache(maxsize=1024)
-def _phrase_words(phrases: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[frozenset[str], bool], ...]:
     out = []
     for phrase in phrases:
         words = content_words(key_clauses(phrase))
         if len(words) >= OVERLAP_MIN_WORDS:
-            out.append(frozenset(words))
+            out.append((frozenset(words), bool(_DENIES.search(key_clauses(phrase)))))
     return tuple(out)
 
 
-def _said_in_other_words(sentences: list[set[str]], point) -> bool:
+def _said_in_other_words(sentences: list[tuple[set[str], str]], point) -> bool:
     """Some sentence holds OVERLAP of the content words of the point's name or of one of its phrases, and every
-    number among them ("满15年" is not said by "满10年")."""
-    for words in _point_words(point):
+    number among them ("满15年" is not said by "满10年"), and does not deny it ("年满60也领不了")."""
+    for words, denies in _point_words(point):
         need = max(OVERLAP_MIN_WORDS, OVERLAP * len(words))
         numbers = {w for w in words if w[0].isdigit()}  # the figures are the point: all of them must be said
-        if any(len(words & sentence) >= need and numbers <= sentence for sentence in sentences):
-            return True
+        for sentence, text in sentences:
+            if len(words & sentence) >= need and numbers <= sentence and (denies or not _DENIES.search(text)):
+                return True
     return False
 
 
-def _said(point, folded: str, clauses: str, sentences: list[set[str]]) -> bool:
+# A sentence saying these denies what its words would say: "交满15年也领不了".
+_DENIES = re.compile(r"不了|领不|拿不到|不能领|不给|不可以|没有份|不算数")
+
+
+def _said(point, folded: str, clauses: str, sentences: list[tuple[set[str], str]]) -> bool:
     if any(says(folded, w, clauses) and _affirmed(clauses, key_clauses(w)) for w in point.any):
         return True
     return _said_in_other_words(sentences, point)
@@ -323,7 +345,7 @@ class KeyPoints(Rule):
 
     def check(self, answer, folded, item):
         clauses = fold_clauses(answer)
-        sentences = [content_words(s) for s in clauses.split("。") if s]
+        sentences = [(content_words(s), s) for s in clauses.split("。") if s]
         missing = [p for p in item.points if not _said(p, folded, clauses, sentences)]
         if not missing:
             return self.ok("该讲的要点都讲到了")

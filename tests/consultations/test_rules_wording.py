@@ -51,6 +51,7 @@ def test_a_point_said_in_its_own_words_within_one_sentence(item):
     # the same words spread over sentences, or only a few of them: not said
     assert "key_points" in failed(MODEL + "年满60。累计交满15年。就可以每个月领。", consult)
     assert "key_points" in failed(MODEL + "累计交满15年再说。", consult)
+    assert "key_points" in failed(MODEL + "年满60，累计交满15年，也领不了每个月的钱。", consult)  # denied
 
 
 def test_a_point_in_other_words_needs_its_numbers(item):
@@ -87,6 +88,7 @@ def test_a_gapped_wrong_claim_still_respects_negation_reports_and_numbers(item, 
     "你选最高那一档，每个月至少领一千多。",
     "你放心，有我在，他们绝对不敢动你家一块砖。",
     "我让他们两个每个月各给你五百。",
+    "我帮你去说说，书记会同意的。",
 ])
 def test_a_promise_in_other_words_is_an_overpromise(item, promise):
     assert failed(MODEL + promise, item) == {"no_overpromise"}
@@ -97,6 +99,8 @@ def test_a_promise_in_other_words_is_an_overpromise(item, promise):
     "我们会确保你的信息只用来办事。",
     "我不敢保你一定批，要看审核。",       # denied
     "失业前至少交满一年才能领。",         # a condition, not a sum
+    "我让他们给你回个电话。",             # what the worker can do
+    "我帮你去说明一下情况，批不批看审核。",
 ])
 def test_words_that_only_look_like_a_promise_are_not(item, fine):
     assert "no_overpromise" not in failed(MODEL + fine, item)
