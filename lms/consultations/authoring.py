@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import yaml
 
-from lms.consultations.content import _CITATION, KEYS, RULE_LABELS, Consultation, to_definition
+from lms.consultations.content import _CITATION, KEYS, RULE_LABELS
 # The report-drill editor's row reading and 、-separated words (one behaviour for both editors).
 from lms.drills.forms import MAX_ROWS, _words, fact_rows
 from lms.drills.synonyms import MAX_SYNONYM_CHARS
@@ -168,6 +168,7 @@ def model_problems(evaluation) -> list[str]:
 
 
 def checks_json(evaluation) -> list[dict]:
+    """The checks as the editor and 检查范文 show them (label and message; the rule name for scripts)."""
     return [{"rule": c.rule, "label": RULE_LABELS[c.rule], "passed": c.passed, "message": c.message}
             for c in evaluation.checks]
 
@@ -198,7 +199,3 @@ def posted_values(form, code: str) -> dict:
             "wrong_rows": fact_rows(form, "wrong"), "refer": text("refer"), "overpromise": text("overpromise"),
             "model_answer": text("model_answer"),
             "sources": [s for s in (form.getlist("source") if hasattr(form, "getlist") else []) if isinstance(s, str)]}
-
-
-def definition_of(parsed: Consultation) -> dict:
-    return to_definition(parsed)

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from lms.audit.services import record
 from lms.consultations import content, queries
+from lms.consultations.authoring import META, browser_owned, meta
 from lms.consultations.content import from_definition
 from lms.consultations.models import Consultation, ConsultationAnswer, ConsultationReview, Verdict
 from lms.consultations.rules import MAX_ANSWER_CHARS, clean_answer, evaluate
 from lms.courses.render import render_markdown
 from lms.db import utcnow
 # Same idempotency-key rule, review checks, insert race handling and file hashing as the report drills.
-from lms.drills.services import _check_client_id, add_once, check_review, content_hash
+from lms.drills.services import _check_client_id, add_once, check_review, content_fold, content_hash
+from lms.drills.synonyms import check_synonym
 from lms.errors import Conflict, Forbidden, ValidationError
 from lms.extensions import db
 from lms.signals import consultation_accepted
@@ -108,7 +110,6 @@ def review_answer(actor, row: ConsultationAnswer, verdict, score, comment, *, cl
 # ------------------------------------------------------------------ browser authoring
 
 def _with_meta(definition: dict, *, origin: str, detached: bool, state: str) -> dict:
-    from lms.consultations.authoring import META
     return {**definition, META: {"origin": origin, "detached": detached, "state": state}}
 
 
@@ -118,8 +119,6 @@ def save_authored_consultation(actor, item: Consultation | None, parsed: content
 
     A file consultation edited here is detached: the importer no longer overwrites or retires it.
     """
-    from lms.consultations.authoring import meta
-
     now = now or utcnow()
     definition = content.to_definition(parsed)
     html = str(render_markdown(parsed.question))
@@ -149,8 +148,6 @@ def save_authored_consultation(actor, item: Consultation | None, parsed: content
 
 def retire_authored(actor, item: Consultation, *, client_addr: str = "", now=None) -> None:
     """A trainer retires a consultation: no new answers; its answers stay. Publishing again reopens it."""
-    from lms.consultations.authoring import meta
-
     now = now or utcnow()
     m = meta(item.definition)
     item.definition = _with_meta(item.definition, origin=m["origin"], detached=m["origin"] == "file",
@@ -164,10 +161,6 @@ def retire_authored(actor, item: Consultation, *, client_addr: str = "", now=Non
 def add_synonym(actor, item: Consultation, point_name: str, words, *, answer: ConsultationAnswer | None = None,
                 client_addr: str = "", now=None) -> Consultation:
     """Add words to a point's phrasings as a new version of a browser-owned consultation (audited)."""
-    from lms.consultations.authoring import browser_owned
-    from lms.drills.services import content_fold
-    from lms.drills.synonyms import check_synonym
-
     now = now or utcnow()
     if not browser_owned(item.definition):
         raise Conflict("这个政策答询来自题库文件：请把说法加进文件（复制下面的 YAML），由内容导入更新",

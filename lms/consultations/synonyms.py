@@ -6,15 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 from lms.consultations.content import Consultation
-from lms.consultations.rules import RULES
+from lms.consultations.rules import RULES, clean_answer, fold
 from lms.drills.synonyms import Proposal, words_for
 
 
 def missing_points(answer: str, item: Consultation):
     """The points the key_points rule finds missing in the answer (the rule run on each point alone)."""
     rule = RULES["key_points"]
-    from lms.consultations.rules import clean_answer, fold
-
     text = clean_answer(answer)
     folded = fold(text)
     return [p for p in item.points if not rule.check(text, folded, dataclasses.replace(item, points=(p,))).passed]
