@@ -16,10 +16,19 @@ def init_app(app):
     # the 上报演练 list (lms.drills, an earlier feature) puts the drills of a worker's own field problems first
     from lms.field.remediation import drill_order_key
     app.extensions["drill_order_key"] = drill_order_key
+    # `flask --app lms tasks run` (lms.certification) also feeds the 积分 ledger from newly imported events
+    app.extensions.setdefault("periodic_tasks", []).append(("field_points", "现场上报积分", _field_points_task))
     register_importer(70, "field_needs", import_field_needs)
     app.register_blueprint(training_views.bp)
     training_views.register_home()
     _add_points_command()
+
+
+def _field_points_task(now) -> int:
+    from lms.accounts.permissions import SYSTEM
+    from lms.field.points import award_field_points
+
+    return award_field_points(now=now, actor=SYSTEM)["entries"]
 
 
 def _add_points_command():

@@ -83,3 +83,13 @@ def test_one_import_run_only(app, tree):
     db.session.commit()
     assert award_field_points(import_id=run.id) == {"entries": 2, "people": 1}
     assert award_field_points() == {"entries": 3, "people": 1}
+
+
+def test_tasks_run_feeds_the_ledger_too(app, runner, tree):
+    set_point_rules(RULES)
+    db.session.commit()
+    worker = make_user("w1", "worker", tree["g1"])
+    add_events(worker, [(2, "办结", None)])
+    result = runner.invoke(args=["tasks", "run"])
+    assert result.exit_code == 0 and "现场上报积分 2" in result.output, result.output
+    assert "现场上报积分 0" in runner.invoke(args=["tasks", "run"]).output
