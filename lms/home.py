@@ -18,6 +18,9 @@ class NavEntry:
     visible: Callable[[object], bool]
     #: optional fn(user) -> a small count shown beside the label (e.g. unread messages), None for none
     badge: Callable[[object], int | None] | None = None
+    #: "learn" entries stand in the menu bar; "manage" ones (the operators' pages) fold into one 管理 menu, so a
+    #: trainer's or HR's bar fits a tablet and a worker's stays the short list they use every day
+    group: str = "learn"
 
 
 _NAV: list[NavEntry] = []
@@ -25,10 +28,15 @@ _NAV: list[NavEntry] = []
 _SECTIONS: list[tuple[int, Callable[[object], dict | None]]] = []
 
 
+NAV_GROUPS = ("learn", "manage")
+
+
 def register_nav(order: int, label: str, endpoint: str, visible: Callable[[object], bool],
-                 badge: Callable[[object], int | None] | None = None) -> None:
+                 badge: Callable[[object], int | None] | None = None, group: str = "learn") -> None:
+    if group not in NAV_GROUPS:
+        raise ValueError(f"unknown nav group {group!r}")
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(order, label, endpoint, visible, badge))
+        _NAV.append(NavEntry(order, label, endpoint, visible, badge, group))
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -47,7 +55,15 @@ def _unproxied(user):
 def nav_items(user, current_endpoint: str) -> list[dict]:
     user = _unproxied(user)
     return [{"label": e.label, "url": cached_url(e.endpoint), "active": e.endpoint == current_endpoint,
-             "badge": e.badge(user) if e.badge else None} for e in _NAV if e.visible(user)]
+             "badge": e.badge(user) if e.badge else None, "group": e.group} for e in _NAV if e.visible(user)]
+
+
+def nav_menu(user, current_endpoint: str) -> dict:
+    """The menu bar's entries and the 管理 menu's, split by group; ``manage_active`` marks the menu itself."""
+    items = nav_items(user, current_endpoint)
+    manage = [item for item in items if item["group"] == "manage"]
+    return {"nav_items": [item for item in items if item["group"] != "manage"], "nav_manage": manage,
+            "nav_manage_active": any(item["active"] for item in manage)}
 
 
 def home_sections(user) -> list[dict]:

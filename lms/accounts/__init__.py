@@ -19,7 +19,7 @@ def init_app(app):
         return has_permission(user, Permission.VIEW_USERS) or has_permission(user, Permission.VIEW_TEAM)
 
     register_nav(10, "首页", "accounts.home", lambda user: True)
-    register_nav(80, "人员", "accounts.users", can_list)
+    register_nav(80, "人员", "accounts.users", can_list, group="manage")
 
     def account_section(user):
         tiles = [{"label": "修改密码", "url": url_for("accounts.change_password"),

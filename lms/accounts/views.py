@@ -18,7 +18,7 @@ from lms.audit.services import record_after_read
 from lms.db import write_intent
 from lms.errors import Forbidden, NotFound, ValidationError
 from lms.extensions import db
-from lms.home import home_sections, nav_items
+from lms.home import home_sections, nav_menu
 from lms.org.queries import get_org, list_subtree, path_names
 from lms.tabular import TabularError
 from lms.web import client_addr, page_number
@@ -410,5 +410,5 @@ def init_views(app):
     @app.context_processor
     def _nav():
         if not getattr(current_user, "is_authenticated", False) or request.endpoint is None:
-            return {"nav_items": []}
-        return {"nav_items": nav_items(current_user, request.endpoint)}
+            return {"nav_items": [], "nav_manage": []}
+        return nav_menu(current_user, request.endpoint)

@@ -29,7 +29,7 @@ def init_app(app):
         return has_permission(user, Permission.MANAGE_CERTIFICATES)
 
     register_nav(50, "证书", "certification.mine", lambda user: has_permission(user, Permission.LEARN))
-    register_nav(85, "证书管理", "certification.manage", can_manage)
+    register_nav(85, "证书管理", "certification.manage", can_manage, group="manage")
 
     def section(user):
         tiles = []

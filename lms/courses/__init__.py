@@ -25,7 +25,8 @@ def init_app(app):
 
     register_nav(20, "我的学习", "courses.learning", learns)
     register_nav(25, "课程", "courses.catalog", lambda user: True)
-    register_nav(60, "课程编写", "courses.author_list", lambda user: has_permission(user, Permission.AUTHOR_CONTENT))
+    register_nav(60, "课程编写", "courses.author_list", lambda user: has_permission(user, Permission.AUTHOR_CONTENT),
+                 group="manage")
 
     def learning_section(user):
         if not learns(user):

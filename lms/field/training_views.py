@@ -202,7 +202,7 @@ def dashboard_tile(org) -> dict | None:
 
 def register_home() -> None:
     register_nav(72, "补训", "field_training.remediation_page",
-                 lambda user: has_permission(user, Permission.REMEDIATE))
+                 lambda user: has_permission(user, Permission.REMEDIATE), group="manage")
 
     def section(user):
         tiles = []

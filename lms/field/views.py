@@ -274,7 +274,8 @@ def register_home() -> None:
     def learns(user):
         return has_permission(user, Permission.LEARN)
 
-    register_nav(66, "上报质量", "field.quality", lambda user: has_permission(user, Permission.VIEW_TEAM))
+    register_nav(66, "上报质量", "field.quality", lambda user: has_permission(user, Permission.VIEW_TEAM),
+                 group="manage")
 
     def section(user):
         tiles = []

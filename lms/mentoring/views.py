@@ -254,7 +254,8 @@ def register_home() -> None:
         return _is_mentor(user)
 
     register_nav(50, "带教", "mentoring.dashboard", mentor_visible)
-    register_nav(55, "结对", "mentoring.pairings", lambda user: has_permission(user, Permission.MANAGE_PAIRINGS))
+    register_nav(55, "结对", "mentoring.pairings", lambda user: has_permission(user, Permission.MANAGE_PAIRINGS),
+                 group="manage")
 
     def section(user):
         tiles = []

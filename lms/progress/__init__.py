@@ -10,7 +10,8 @@ def init_app(app):
     from lms.progress import api, views  # noqa: F401  (api attaches its routes to lms.api.bp on import)
 
     app.register_blueprint(views.bp)
-    register_nav(68, "学习进度", "progress.page", lambda user: has_permission(user, Permission.VIEW_PROGRESS))
+    register_nav(68, "学习进度", "progress.page", lambda user: has_permission(user, Permission.VIEW_PROGRESS),
+                 group="manage")
 
     def section(user):
         if not has_permission(user, Permission.VIEW_PROGRESS):

@@ -7,7 +7,8 @@ def init_app(app):
     from lms.reports import views  # the API route attaches to lms.api.bp on import
 
     app.register_blueprint(views.bp)
-    register_nav(70, "统计", "reports.stats_page", lambda user: has_permission(user, Permission.VIEW_STATS))
+    register_nav(70, "统计", "reports.stats_page", lambda user: has_permission(user, Permission.VIEW_STATS),
+                 group="manage")
 
     def stats_section(user):
         if not has_permission(user, Permission.VIEW_STATS):

@@ -405,6 +405,19 @@
         try { localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* ignore */ }
       });
     });
+    // The 管理 menu (a <details>, usable without script): closes on a click elsewhere and on Escape.
+    var manage = document.querySelector("[data-nav-manage]");
+    if (manage) {
+      document.addEventListener("click", function (event) {
+        if (manage.open && !manage.contains(event.target)) { manage.open = false; }
+      });
+      manage.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && manage.open) {
+          manage.open = false;
+          manage.querySelector("summary").focus();
+        }
+      });
+    }
     // The phone menu (navbar toggler): Bootstrap's collapse class and ARIA state, without its 80 KB script.
     document.querySelectorAll('[data-bs-toggle="collapse"][data-bs-target]').forEach(function (button) {
       var target = document.querySelector(button.getAttribute("data-bs-target"));

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.e2e.a11y import serious_violations
-from tests.e2e.conftest import LiveServer, browser, login, shot  # noqa: F401  (fixture)
+from tests.e2e.conftest import LiveServer, login, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ def field_server(tmp_path_factory):
 
 
 @pytest.fixture
-def tablet(browser):  # noqa: F811
+def tablet(browser):
     """768×1024, zh-CN; bypass_csp: our CSP forbids injected scripts, which is exactly what axe is."""
     context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", has_touch=True,
                                   bypass_csp=True)
@@ -54,7 +54,8 @@ def test_worker_opens_my_quality_from_the_drills_list(field_server, tablet):
 def test_hr_sees_a_chart_per_township_and_the_people_of_one(field_server, tablet):
     page = tablet
     login(page, field_server.base, "hr")
-    page.get_by_role("link", name="上报质量").first.click()
+    page.locator("header summary", has_text="管理").click()  # the operators' pages sit in the 管理 menu
+    page.locator("header").get_by_role("link", name="上报质量").click()
     page.wait_for_url(re.compile(r".*/field/quality$"))
     assert page.get_by_role("heading", name="现场上报质量").is_visible()
     assert page.locator("figure svg[role=img]").count() == 2  # 青石镇, 城关街道
