@@ -21,6 +21,15 @@ The engine now folds dialect and official names, accepts a point said in its own
 ways and the law read out after a bare citation. Engine alone (key files unchanged): old 192 tune 192/192 verdict,
 186/192 exact; new 80 72/80 verdict, 61/80 exact. With the wordings of the tune disagreements added to the files:
 tune 272/272 verdict (100 %), 267/272 exact (98.2 %): old 192 192/192 and 187/192, new 80 80/80 and 80/80.
+
+Held aside, measured once after all of the above (the lead, 2026-12-07): the holdout is the first batch's fifth
+(-005/-010/-015, 48 answers) plus a second batch (-016…-020, 80 answers) written by a session that never saw the
+checker, so the tuning above could not have been fitted to it. Before the generalisation the second batch stood at
+65/80 verdict (81.2 %), 52/80 exact, the first fifth at 42/48; after: first fifth 45/48 verdict (93.8 %),
+43/48 exact (89.6 %); second batch 72/80 verdict (90.0 %), 62/80 exact (77.5 %); all 128: 117/128 verdict
+(91.4 %), 105/128 exact (82.0 %). The issue's goal (90 % verdict on what was held aside) is met, narrowly on the
+second batch: exact agreement (the failing rules too) is the weaker figure, mostly wrong claims said in words
+no list holds (no_wrong_claims missed 10 of 24).
 """
 from __future__ import annotations
 
@@ -35,10 +44,10 @@ from tests.consultations.corpus import BANK, CORPUS, shipped_consultations
 from tests.consultations.factories import run_importer
 from tests.factories import make_user
 
-#: what each split must keep (the issue's goal on the holdout fifth is 0.90 verdict agreement: not reached)
+#: what each split must keep (the issue's goal on what was held aside is 0.90 verdict agreement)
 TUNE_VERDICT = 0.99
 TUNE_EXACT = 0.97
-HOLDOUT_VERDICT = 0.85
+HOLDOUT_VERDICT = 0.90
 HOLDOUT_EXACT = 0.80
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir() or not any(CORPUS.glob("*.yaml")),
@@ -59,8 +68,11 @@ def test_corpus_is_well_formed_and_names_shipped_consultations(corpus):
     assert len(items) >= 15
     assert len(corpus) >= 150 and len({c.id for c in corpus}) == len(corpus)
     assert {c.drill for c in corpus} <= set(items)
-    holdout = [c for c in corpus if c.split == "holdout"]
-    assert 0.15 * len(corpus) <= len(holdout) <= 0.25 * len(corpus)
+    # Held aside: every fifth answer of the first batch (-005, -010, -015) and the whole second batch (-016…-020).
+    numbers = {c.id: int(c.id.rsplit("-", 1)[1]) for c in corpus}
+    holdout = {c.id for c in corpus if c.split == "holdout"}
+    assert holdout == {i for i, n in numbers.items() if (n <= 15 and n % 5 == 0) or 16 <= n <= 20}
+    assert 0.15 * len(corpus) <= len(holdout) <= 0.35 * len(corpus)
     assert {rule for c in corpus for rule in c.failing} == set(RULE_NAMES)
 
 
