@@ -287,7 +287,12 @@ def add_asset(actor, course: Course, filename: str, data: bytes, now=None) -> Co
         raise ValidationError("请选择要上传的文件", code="file_required")
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationError("文件太大：不能超过 5 MB", code="too_large", status=413)
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", (filename or "").rsplit(".", 1)[0]).strip("-")[:80] or "file"
+    original = (filename or "").rsplit(".", 1)[0]
+    # A Chinese name reads as its pinyin initials (流程图.png → lct.png), so two Chinese-named images do not both
+    # become file.png and replace each other.
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", original if original.isascii() else codes.stem(original, max_len=80,
+                                                                                           fallback="")
+                  ).strip("-")[:80] or "file"
     if data.startswith(b"%PDF-"):
         content_type, extension = "application/pdf", "pdf"
     else:
