@@ -141,10 +141,49 @@ def load_yaml(text: str, path: str) -> tuple[object, Located]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise ContentErrors([ContentError(path, line, f"YAML 格式错误：{exc.problem or exc}")]) from None
+        raise ContentErrors([ContentError(path, line, f"YAML 格式错误：{yaml_problem(exc, text, mark)}")]) from None
     except yaml.YAMLError as exc:
-        raise ContentErrors([ContentError(path, 1, f"YAML 格式错误：{exc}")]) from None
+        raise ContentErrors([ContentError(path, 1, f"YAML 格式错误：{yaml_problem(exc)}")]) from None
     return data, Located(lines)
+
+
+#: PyYAML's problems in the words of a trainer editing a file (its own text is English)
+_YAML_PROBLEMS = (
+    (re.compile(r"found (?:a )?(?:tab character|character '\\t')"), "用了制表符（⇥）：缩进只能用空格键"),
+    (re.compile(r"mapping values are not allowed"),
+     "这里不能再出现“键: 值”：多半是上一行缩进不对，或值里有冒号（整段值请加引号）"),
+    (re.compile(r"could not find expected ':'"), "少了冒号“:”，或者这一行的缩进不对"),
+    (re.compile(r"did not find expected key"), "缩进不对：这一行和同级的键没有对齐"),
+    (re.compile(r"did not find expected '-' indicator"), "列表的缩进不对：每一项应以对齐的“- ”开头"),
+    (re.compile(r"did not find expected ',' or '\]'"), "方括号列表没有闭合：缺少“,”或“]”"),
+    (re.compile(r"did not find expected ',' or '\}'"), "花括号没有闭合：缺少“,”或“}”"),
+    (re.compile(r"found unexpected end of stream"), "文件在引号或括号闭合之前就结束了"),
+    (re.compile(r"found unexpected ':'"), "出现了多余的冒号：值里有冒号时请给整个值加引号"),
+    (re.compile(r"found undefined alias"), "用了未定义的别名（*名称）"),
+    (re.compile(r"found character '(.)' that cannot start any token"), "值不能以“{0}”开头：请给整个值加引号"),
+    (re.compile(r"expected <block end>, but found"), "缩进不一致：这一行和上面同级的内容没有对齐"),
+    (re.compile(r"did not find expected node content"), "这里缺少内容"),
+    (re.compile(r"found duplicate anchor"), "锚点（&名称）重复"),
+)
+
+
+def yaml_problem(exc: yaml.YAMLError, source: str = "", mark=None) -> str:
+    """What is wrong, in Chinese, for a PyYAML error (its problem text, or the whole message, is English)."""
+    text = f"{getattr(exc, 'problem', None) or ''} {exc}"
+    if "cannot start any token" in text and mark is not None:
+        # The C parser does not name the character: read it from the source at the error's mark.
+        lines = source.splitlines()
+        row = lines[mark.line] if mark.line < len(lines) else ""
+        char = row[mark.column] if mark.column < len(row) else ""
+        if char == "\t" or "\t" in row[:mark.column + 1]:
+            return "用了制表符（⇥）：缩进只能用空格键"
+        if char:
+            return f"值不能以“{char}”开头：请给整个值加引号"
+    for pattern, message in _YAML_PROBLEMS:
+        match = pattern.search(text)
+        if match:
+            return message.replace("{0}", match.group(1)) if match.groups() else message
+    return "格式不对：请检查这一行及上一行的缩进、冒号和引号"
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)---[ \t]*(?:\r?\n|\Z)", re.S)

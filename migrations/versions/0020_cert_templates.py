@@ -1,7 +1,7 @@
 """certification: per-program certificate templates, revocation status-list index, task heartbeat
 
-Revision ID: 0022_cert_templates
-Revises: 0021_field_remediation
+Revision ID: 0020_cert_templates
+Revises: 0019_field_remediation
 Create Date: 2026-12-06 23:00:00
 
 """
@@ -12,8 +12,8 @@ import lms.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0022_cert_templates'
-down_revision = '0021_field_remediation'
+revision = '0020_cert_templates'
+down_revision = '0019_field_remediation'
 branch_labels = None
 depends_on = None
 

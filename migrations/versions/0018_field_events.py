@@ -1,7 +1,7 @@
 """field: the grid platform's event outcomes and their import runs
 
-Revision ID: 0020_field_events
-Revises: 0019_training_paperwork
+Revision ID: 0018_field_events
+Revises: 0017_training_paperwork
 Create Date: 2026-12-06 23:00:00
 
 """
@@ -12,8 +12,8 @@ import lms.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0020_field_events'
-down_revision = '0019_training_paperwork'
+revision = '0018_field_events'
+down_revision = '0017_training_paperwork'
 branch_labels = None
 depends_on = None
 

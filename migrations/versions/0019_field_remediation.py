@@ -1,7 +1,7 @@
 """field: remediation and outcome tracking
 
-Revision ID: 0021_field_remediation
-Revises: 0020_field_events
+Revision ID: 0019_field_remediation
+Revises: 0018_field_events
 Create Date: 2026-12-06 23:00:00
 
 """
@@ -12,8 +12,8 @@ import lms.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0021_field_remediation'
-down_revision = '0020_field_events'
+revision = '0019_field_remediation'
+down_revision = '0018_field_events'
 branch_labels = None
 depends_on = None
 

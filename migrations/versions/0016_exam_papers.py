@@ -1,7 +1,7 @@
 """quizzes: fixed exam papers with per-question marks
 
-Revision ID: 0018_exam_papers
-Revises: 0017_authoring_codes
+Revision ID: 0016_exam_papers
+Revises: 0015_consultations
 Create Date: 2026-12-06 23:00:00
 
 """
@@ -12,8 +12,8 @@ import lms.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_exam_papers'
-down_revision = '0017_authoring_codes'
+revision = '0016_exam_papers'
+down_revision = '0015_consultations'
 branch_labels = None
 depends_on = None
 

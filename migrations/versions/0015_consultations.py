@@ -1,7 +1,7 @@
 """consultations: consultation drills (政策答询), workers' answers and trainers' reviews
 
-Revision ID: 0016_consultations
-Revises: 0015_drill_rules_inbox
+Revision ID: 0015_consultations
+Revises: 0014_user_preferences
 Create Date: 2026-12-06 23:00:00
 
 """
@@ -12,8 +12,8 @@ import lms.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_consultations'
-down_revision = '0015_drill_rules_inbox'
+revision = '0015_consultations'
+down_revision = '0014_user_preferences'
 branch_labels = None
 depends_on = None
 
