@@ -45,7 +45,8 @@ def _issue_as_hr(browser, base, username, width, height, name):
         desk.get_by_label("工号").fill(username)
         desk.get_by_label("认证项目").select_option(label=PROGRAM)
         desk.get_by_label("发证理由").fill("端到端测试：完成课程、测验和演练后人工发证")
-        desk.get_by_role("button", name="发证").click()
+        desk.get_by_role("button", name="预览证书样张").click()  # issuing goes through the sample page first
+        page.get_by_role("button", name="确认发证").click()
         page.wait_for_url(base + "/certificates/manage")
         flash = page.get_by_role("status").filter(has_text="证书，编号").inner_text()
         shot(page, name)
