@@ -58,18 +58,19 @@ def test_hr_creates_edits_grants_disables_and_re_enables_an_account(hr_page, liv
     page.get_by_role("link", name="编辑").first.click()
     page.get_by_label("学历（可不填）").select_option("本科")
     page.get_by_role("button", name="保存修改").click()
-    assert page.get_by_text(f"已保存 {name}（{username}）的学历。").is_visible()
+    page.get_by_text(f"已保存 {name}（{username}）的学历。").wait_for()  # after the redirect, not before it
 
     page.goto(f"{live_server}/users?q={username}")
     page.get_by_role("link", name="角色").first.click()
     page.get_by_label("新增角色").select_option("mentor")
     page.get_by_label("管辖范围（该单位及其下级）").select_option("HX01")
     page.get_by_role("button", name="保存角色").click()
+    page.get_by_label("导师（青石镇）").wait_for()
     assert page.get_by_label("导师（青石镇）").is_checked()
 
     page.goto(f"{live_server}/users?q={username}")
     page.get_by_role("button", name="停用").first.click()
-    assert page.get_by_text("已停用", exact=True).first.is_visible()
+    page.get_by_text("已停用", exact=True).first.wait_for()
     page.get_by_role("button", name="启用").first.click()
     page.goto(f"{live_server}/users?q={username}")
     assert page.get_by_role("button", name="停用").first.is_visible()
