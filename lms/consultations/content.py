@@ -28,7 +28,7 @@ from lms.drills.content import Fact, _Collector, _facts
 RULE_NAMES = ("key_points", "no_wrong_claims", "referral", "no_overpromise", "plain_language")
 RULE_LABELS = {
     "key_points": "要点齐全", "no_wrong_claims": "没有错误说法", "referral": "指明去处",
-    "no_overpromise": "不乱承诺", "plain_language": "说人话",
+    "no_overpromise": "不乱承诺", "plain_language": "通俗易懂",
 }
 KEYS = ("code", "title", "org", "asker", "question", "points", "wrong", "refer", "overpromise", "model_answer",
         "sources")
@@ -172,7 +172,7 @@ def validate_model_answer(item: Consultation) -> list[ContentError]:
 
     evaluation = evaluate(item.model_answer, item)
     return [ContentError(item.path, item.model_answer_line, f"示范回答未通过检查“{RULE_LABELS[c.rule]}”"
-                         f"（{c.rule}）：{c.message}") for c in evaluation.checks if not c.passed]
+                         f"：{c.message}") for c in evaluation.checks if not c.passed]
 
 
 def load_consultation(text: str, path: str) -> Consultation:

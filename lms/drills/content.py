@@ -420,7 +420,7 @@ def validate_model_report(drill: Drill, taxonomy: Taxonomy) -> list[ContentError
         if not check.passed:
             line = lines.get(check.field or "", lines.get("", 1)) if drill.model_report.get(check.field or "") \
                 else lines.get("", 1)
-            errors.append(ContentError(drill.path, line, f"示范报告未通过检查 {check.rule}：{check.message}"))
+            errors.append(ContentError(drill.path, line, f"示范报告未通过检查“{RULE_LABELS.get(check.rule, check.rule)}”：{check.message}"))
     return errors
 
 

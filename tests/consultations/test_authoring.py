@@ -122,7 +122,7 @@ def test_check_model_runs_the_rules_without_saving(api, county_trainer):
     api.login("tr-county")
     good = post(api, "/consultations/preview/check", form()).get_json()
     assert good["accepted"] is True and len(good["checks"]) == 5 and good["errors"] == []
-    assert {c["label"] for c in good["checks"]} == {"要点齐全", "没有错误说法", "指明去处", "不乱承诺", "说人话"}
+    assert {c["label"] for c in good["checks"]} == {"要点齐全", "没有错误说法", "指明去处", "不乱承诺", "通俗易懂"}
     bad = post(api, "/consultations/preview/check", form(model_answer=POOR)).get_json()
     assert bad["accepted"] is False and any(not c["passed"] and c["rule"] == "no_overpromise" for c in bad["checks"])
     half = post(api, "/consultations/preview/check", form(point_name=["", "x"], point_any=["20年", ""])).get_json()

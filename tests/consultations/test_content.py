@@ -40,7 +40,8 @@ def test_unknown_keys_empty_lists_and_bare_sources_are_each_reported_at_their_li
 def test_a_model_answer_the_rules_return_is_refused_at_its_line_with_each_failed_rule():
     found = errors_of((FIXTURES / "bad" / "model-returned.yaml").read_text(encoding="utf-8"), "m/model-returned.yaml")
     assert all(e.startswith("m/model-returned.yaml:9: 示范回答未通过检查") for e in found)
-    assert [e.split("（")[1].split("）")[0] for e in found] == ["key_points", "referral", "no_overpromise"]
+    # each failed rule named by its Chinese label (trainers read these, not rule ids)
+    assert [e.split("“")[1].split("”")[0] for e in found] == ["要点齐全", "指明去处", "不乱承诺"]
 
 
 @pytest.mark.parametrize("text, expected", [

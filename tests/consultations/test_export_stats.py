@@ -40,7 +40,7 @@ def test_export_per_consultation_and_per_rule(api, tree, pension):
     assert all("HYPERLINK" not in str(cell) for row in rows for cell in row)  # no person is listed
     rules = _sheet(api.get("/consultations/stats.xlsx?org=HX&view=rule"))
     assert rules[0] == ["规则", "未通过份数", "占回答份数(%)", "培训老师改判通过份数", "准确率(%)"]
-    assert [r[0] for r in rules[1:]] == ["要点齐全", "没有错误说法", "指明去处", "不乱承诺", "说人话"]
+    assert [r[0] for r in rules[1:]] == ["要点齐全", "没有错误说法", "指明去处", "不乱承诺", "通俗易懂"]
     assert rules[1][1] == 1
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "export.consultation_stats")
                                .order_by(AuditEntry.id.desc())).first()

@@ -213,7 +213,7 @@ def test_model_report_that_would_be_returned_is_reported_on_the_failing_field(ta
     drill = parse_drill(text, "sample-noise.yaml", taxonomy)
     errors = validate_model_report(drill, taxonomy)
     assert [(e.line, e.message.split("：")[0]) for e in errors] == [
-        (line_of(DRILL, "  location:"), "示范报告未通过检查 place_specific")]
+        (line_of(DRILL, "  location:"), "示范报告未通过检查“地点具体”")]
     with pytest.raises(ContentErrors):
         load_drill(text, "sample-noise.yaml", taxonomy)
 
@@ -223,7 +223,7 @@ def test_model_report_missing_field_points_at_model_report(taxonomy):
     errors = validate_model_report(parse_drill(text, "sample-noise.yaml", taxonomy), taxonomy)
     # required_fields and demand_specific both name the empty 群众诉求; both point at model_report:
     assert [(e.line, "群众诉求" in e.message) for e in errors] == [(line_of(DRILL, "model_report:"), True)] * 2
-    assert "缺少必填要素：群众诉求" in errors[0].message and "demand_specific" in errors[1].message
+    assert "缺少必填要素：群众诉求" in errors[0].message and "“诉求具体”" in errors[1].message
 
 
 def test_model_report_department_outside_taxonomy_is_reported(taxonomy):

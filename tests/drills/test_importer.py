@@ -54,7 +54,7 @@ def test_model_report_that_would_be_returned_rejects_the_drill_at_the_failing_fi
     report = run_importers(bank)
     db.session.commit()
     assert queries.get_drill(NOISE) is None
-    assert any(e.line == index + 1 and "示范报告未通过检查 department" in e.message for e in report.errors), \
+    assert any(e.line == index + 1 and "示范报告未通过检查“责任部门”" in e.message for e in report.errors), \
         _messages(report)
 
 
