@@ -11,6 +11,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from lms.field import outcomes
 from lms.field.outcomes import Timeline, estimate
 
 TODAY = dt.date(2026, 12, 1)
@@ -231,6 +232,11 @@ def test_hr_of_a_township_sees_only_their_subtree(client, field):
 
 def test_the_dashboard_shows_the_outcome_card(client, field):
     _login(client, "hr")
+    outcomes._LAST.clear()
+    # Nothing computed yet: the card links to the page and computes nothing (seconds for a county).
     html = client.get("/stats/dashboard", query_string={"org": "HX"}).get_data(as_text=True)
     assert "培训成效（现场上报）" in html and 'href="/field/outcomes?org=HX"' in html
-    assert "补训：" in html
+    assert "打开明细页计算" in html and "补训：" not in html
+    assert client.get("/field/outcomes", query_string={"org": "HX"}).status_code == 200
+    html = client.get("/stats/dashboard", query_string={"org": "HX"}).get_data(as_text=True)
+    assert "补训：" in html and "打开明细页计算" not in html
